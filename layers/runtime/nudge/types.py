@@ -1,0 +1,93 @@
+"""Typed values passed between the core modules. Plain dataclasses: no AWS, no I/O.
+
+Money is a `Decimal` in the product's currency; timestamps are timezone-aware UTC `datetime`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+EVENT_TYPES = ("view", "add_to_cart", "purchase", "review")
+CAMPAIGN_TYPES = (
+    "new_arrivals",
+    "abandoned_cart",
+    "birthday_holiday",
+    "loyalty",
+    "clearance",
+    "win_back",
+)
+LOYALTY_TIERS = ("none", "bronze", "silver", "gold", "platinum")
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    product_id: str
+    name: str
+    description: str
+    category: str
+    price: Decimal
+    currency: str  # ISO 4217, e.g. "GBP"
+    stock: int
+    image_url: str  # "" when the product has no image
+    arrival_date: date
+    clearance: bool = False
+    clearance_price: Decimal | None = None  # the discounted price when on clearance
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str  # pseudonymous store id; never an email address
+    first_name: str
+    email: str
+    locale: str  # BCP 47 with underscore, e.g. "en_GB"
+    timezone: str  # IANA, e.g. "Europe/London"
+    birthday: date | None
+    consent: bool  # marketing email consent
+    loyalty_tier: str = "none"
+    signup_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    customer_id: str
+    product_id: str
+    event_type: str  # one of EVENT_TYPES
+    timestamp: datetime
+    quantity: int = 1
+    rating: int | None = None  # 1..5 for reviews
+    text: str = ""  # review text
+
+
+@dataclass(frozen=True, slots=True)
+class RankedItem:
+    product_id: str
+    score: float
+    reason: str  # human-readable: "Because you bought Blue Mug"
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    subject: str
+    preheader: str
+    intro: str
+    source: str  # "model" or "fallback"
+    tone: str
+    model_version: str = ""
+    rejected_reasons: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Profile:
+    """What the generate function knows of one customer: the customer plus a short history."""
+
+    customer: Customer
+    purchased: list[str] = field(default_factory=list)  # product ids, most recent first
+    viewed: list[str] = field(default_factory=list)
+    carted: list[str] = field(default_factory=list)
+    last_order_at: datetime | None = None
+    recent_review_rating: int | None = None
+    recent_review_text: str = ""
+    suppressed: bool = False
