@@ -91,3 +91,17 @@ class Profile:
     recent_review_rating: int | None = None
     recent_review_text: str = ""
     suppressed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """The sending store: facts for the footer, links and headers (from the store's store.json)."""
+
+    name: str
+    postal_address: str
+    base_url: str  # https://shop.example.com
+    sender: str  # "Shop <news@shop.example.com>"
+    currency: str = "GBP"
+    unsubscribe_url: str = ""  # https endpoint for one-click unsubscribe; default base_url + /unsubscribe
+    unsubscribe_mailto: str = ""  # mailto address for List-Unsubscribe; default unsubscribe@<sender domain>
+    preferences_url: str = ""
