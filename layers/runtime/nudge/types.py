@@ -91,6 +91,9 @@ class Profile:
     recent_review_rating: int | None = None
     recent_review_text: str = ""
     suppressed: bool = False
+    top_categories: list[str] = field(default_factory=list)  # by weighted interest, highest first
+    cart_updated_at: datetime | None = None
+    last_marketing_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,59 @@
+# nudge: two commands on a fresh machine (Python 3.11+): `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check -q
+export PYTHONPATH := layers/runtime:functions:.
+export SAM_CLI_TELEMETRY := 0
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: help venv tools demo test unit lint-template package bench eval-recs eval-copy copywriter load clean
+
+help:
+	@echo "make demo       set up everything and write emails for every campaign to out/"
+	@echo "make test       the whole test suite (unit, functional, template checks, sam build size)"
+	@echo "make bench      benchmarks → build/reports/*.json"
+	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
+	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
+	@echo "make copywriter reproduce the shipped copywriter (corpus → student → ONNX int8)"
+
+$(VENV)/.stamp: requirements/dev.txt layers/runtime/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	touch $@
+
+$(TOOLS)/.stamp: requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+tools: $(TOOLS)/.stamp
+
+demo: venv
+	$(PY) scripts/demo.py
+
+unit: venv
+	$(PY) -m pytest -q
+
+lint-template: tools
+	$(TOOLS)/bin/cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(TOOLS)/bin/sam validate --lint
+
+package: venv tools
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(PY) scripts/check_package.py
+
+test: venv tools
+	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory lint-template
+	$(MAKE) --no-print-directory package
+
+bench: venv
+	$(PY) scripts/bench.py
+
+eval-recs: venv
+	$(PY) scripts/eval_recs.py
+
+clean:
+	rm -rf build out .aws-sam

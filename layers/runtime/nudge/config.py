@@ -1,0 +1,86 @@
+"""Configuration, read in one place from environment variables.
+
+Required settings fail at cold start with a message naming the variable; an explicit argument
+beats the environment (`Settings.from_env(overrides={...})`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from nudge.errors import ConfigError
+
+# name -> (environment variable, required by, default, description). The README's configuration
+# table is generated from this one source (`python -m nudge.config --markdown`).
+VARIABLES: dict[str, tuple[str, str, Any, str]] = {
+    "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate", None, "S3 bucket that receives emails/ (and holds artifacts/)."),
+    "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
+    "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan", None, "SQS queue URL that the plan function fills."),
+    "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate", "", "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
+    "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
+    "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
+    "store_address": ("NUDGE_STORE_ADDRESS", "generate", "1 Example Street, London EC1A 1AA, United Kingdom", "Postal address in every footer (bulk-sender rules)."),
+    "store_url": ("NUDGE_STORE_URL", "generate", "https://shop.example.com", "Base URL for product, unsubscribe and preference links."),
+    "sender": ("NUDGE_SENDER", "generate", "nudge demo store <news@shop.example.com>", "From header."),
+    "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
+    "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
+    "link_key": ("NUDGE_LINK_KEY", "generate", "", "Key for signed click and unsubscribe tokens (local runs; in AWS from the secret)."),
+    "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
+    "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan", "7", "At most one marketing email per customer per this many days."),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    output_bucket: str | None = None
+    profile_table: str | None = None
+    jobs_queue_url: str | None = None
+    artifacts_uri: str = ""
+    model_dir: str = "/opt/copywriter"
+    store_name: str = ""
+    store_address: str = ""
+    store_url: str = ""
+    sender: str = ""
+    secret_arn: str = ""
+    pseudonym_key: str = ""
+    link_key: str = ""
+    holdout_share: float = 0.1
+    frequency_cap_days: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, (var, _, default, _) in VARIABLES.items():
+            raw = env.get(var, default)
+            values[name] = raw
+        values.update(overrides or {})
+        try:
+            values["holdout_share"] = float(values["holdout_share"])
+            values["frequency_cap_days"] = int(values["frequency_cap_days"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be a number in [0, 1) and NUDGE_FREQUENCY_CAP_DAYS an integer: {exc}") from exc
+        if not 0 <= values["holdout_share"] < 1:
+            raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be in [0, 1), got {values['holdout_share']}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def require(self, *names: str) -> "Settings":
+        """Fail at cold start, naming the environment variable, when a required setting is empty."""
+        missing = [VARIABLES[n][0] for n in names if not getattr(self, n)]
+        if missing:
+            raise ConfigError(f"missing required environment variable(s): {', '.join(missing)}")
+        return self
+
+
+def markdown_table() -> str:
+    rows = ["| variable | used by | default | meaning |", "|---|---|---|---|"]
+    for var, used_by, default, text in VARIABLES.values():
+        rows.append(f"| `{var}` | {used_by} | {'(required)' if default is None else f'`{default}`' if default else '(empty)'} | {text} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table())

@@ -1,0 +1,254 @@
+"""Guardrails for model-written copy: the validator of DESIGN.md principle 1.
+
+The model writes prose with slots (`{first_name}`, `{product}`, `{category}`, `{store_name}`);
+facts (names, prices, discounts, dates, codes, links) are filled in later from data. So the
+UNFILLED text must carry no fact of its own: any digit, currency, percent, URL, email address,
+unknown slot, banned phrase, markup or control character is a violation, and so is text outside
+the length and repetition bounds of its field. A violation sends the email to reviewed copy.
+
+Violations are short stable codes (``"digit"``, ``"banned_phrase:free"``), so they can be counted
+in a metric and stored in `Copy.rejected_reasons`.
+
+>>> check_copy("{first_name}, your picks are in", allowed_slots=SLOTS, field="subject")
+[]
+>>> check_copy("Save 20% today at www.shop.com", allowed_slots=SLOTS, field="subject")
+['digit', 'percent', 'url', 'banned_phrase:save', 'banned_phrase:today']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+SLOTS: tuple[str, ...] = ("first_name", "product", "category", "store_name")
+FIELDS: tuple[str, ...] = ("subject", "preheader", "intro")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLimit:
+    min_words: int  # a slot counts as one word
+    max_words: int
+    max_chars: int  # of the unfilled text; slots are short, filled values are truncated by slots.py
+
+
+# Subject lines past ~60 characters are cut by most inboxes; preheaders show ~90-110 characters.
+FIELD_LIMITS: dict[str, FieldLimit] = {
+    "subject": FieldLimit(min_words=2, max_words=12, max_chars=78),
+    "preheader": FieldLimit(min_words=3, max_words=20, max_chars=120),
+    "intro": FieldLimit(min_words=8, max_words=60, max_chars=420),
+}
+
+# Phrases that make a claim the data did not make (price, stock, deadline, delivery, ranking),
+# that spam filters punish, or that pressure the reader. Matched case-insensitively on word
+# boundaries, after folding curly quotes. Keep entries lower-case.
+BANNED_PHRASES: tuple[str, ...] = (
+    # money and offers: the renderer states real prices and discounts from the campaign
+    "free", "discount", "coupon", "voucher", "promo", "code", "save", "savings", "cheap",
+    "cheapest", "lowest price", "best price", "price match", "bargain", "deal of", "half price",
+    "half off", "bogo", "buy one", "cash", "refund", "credit", "off everything",
+    # guarantees and absolutes
+    "guarantee", "guaranteed", "risk-free", "risk free", "no risk", "100%", "promise",
+    # pressure and deadlines we cannot know
+    "act now", "buy now", "order now", "shop now before", "limited time", "today only",
+    "last chance", "final hours", "hours left", "days left", "expires", "expiring", "deadline",
+    "ends tonight", "ends soon", "ends today", "tonight", "tomorrow", "today", "this weekend",
+    "while supplies last", "selling fast", "almost gone", "sold out", "low stock", "only a few",
+    "few left", "don't miss out", "urgent",
+    # invented rankings and reviews
+    "best-selling", "bestseller", "best seller", "award", "top-rated", "top rated",
+    "most popular", "number one", "#1", "five-star", "five star", "rated",
+    # delivery and returns are store policy, stated by the renderer if at all
+    "shipping", "delivery", "next day", "next-day", "returns",
+    # spam-filter triggers and dark patterns
+    "click here", "click below", "winner", "you've won", "you have won", "congratulations",
+    "prize", "once in a lifetime", "exclusive deal", "no obligation", "unsubscribe", "password",
+    "account", "verify",
+)
+
+# Quantity words invent facts as surely as digits ("three days", "a dozen"). "one" stays legal
+# ("the one you loved"); "half" and "double" appear in the money list above.
+NUMBER_WORDS: tuple[str, ...] = (
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
+    "million", "billion", "dozen", "first-ever", "once-a-year",
+)
+
+# Words true only for one campaign: a cart exists only for abandoned_cart, a sale only for
+# clearance, a birthday only for birthday_holiday, membership only for loyalty.
+CAMPAIGN_TERMS: dict[str, tuple[str, ...]] = {
+    "abandoned_cart": ("cart", "basket", "checkout", "left behind"),
+    "clearance": ("clearance", "sale", "reduced", "markdown", "marked down"),
+    "birthday_holiday": ("birthday", "anniversary"),
+    "loyalty": ("member", "members", "membership", "tier", "gold", "platinum", "silver", "vip"),
+}
+
+CURRENCY_CODES: tuple[str, ...] = (
+    "usd", "eur", "gbp", "jpy", "cny", "inr", "aud", "cad", "chf", "sek", "nok", "dkk", "pln",
+    "nzd", "mxn", "brl", "zar", "sgd", "hkd", "krw", "try", "rub",
+)
+CURRENCY_WORDS: tuple[str, ...] = (
+    "dollar", "dollars", "euro", "euros", "pound", "pounds", "quid", "bucks", "pence", "cents",
+    "yen", "rupee", "rupees",
+)
+
+# Punctuation a marketing sentence needs; anything else outside letters and spaces (emoji,
+# symbols, math, arrows) is rejected so the model cannot decorate its way past the other rules.
+ALLOWED_PUNCTUATION = frozenset(" .,!?'\"-:;()…–—’‘“”{}_")
+
+_SLOT_RE = re.compile(r"\{([^{}]*)\}")
+_URL_RE = re.compile(
+    r"(https?:|ftp:|mailto:|www\.|\b[a-z0-9-]+\.(com|net|org|io|co|uk|shop|store|biz|info|app|ly)\b)",
+    re.IGNORECASE,
+)
+_EMAIL_RE = re.compile(r"[^\s@]+@[^\s@]+|@")
+_WORD_RE = re.compile(r"\{[^{}]*\}|[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+_SHOUT_RE = re.compile(r"\b[A-Z]{3,}\b")
+
+
+def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # (?<!\w) and (?!\w) instead of \b so entries like "#1" and "100%" still match.
+    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])({alternation})(?![\w-])", re.IGNORECASE)
+
+
+_BANNED_RE = _phrase_re(BANNED_PHRASES)
+_NUMBER_WORD_RE = _phrase_re(NUMBER_WORDS)
+_CURRENCY_RE = _phrase_re(CURRENCY_CODES + CURRENCY_WORDS)
+_CAMPAIGN_TERM_RES = {name: _phrase_re(terms) for name, terms in CAMPAIGN_TERMS.items()}
+
+
+def _fold(text: str) -> str:
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def words(text: str) -> list[str]:
+    """Words of unfilled copy, lower-cased; a `{slot}` is one word."""
+    return [w.lower() for w in _WORD_RE.findall(_fold(text))]
+
+
+def check_copy(
+    text: str,
+    *,
+    allowed_slots: tuple[str, ...] | frozenset[str] = SLOTS,
+    field: str = "intro",
+    campaign_type: str | None = None,
+    max_words: int | None = None,
+) -> list[str]:
+    """Every guardrail that unfilled `text` breaks, as stable codes; [] means the text is clean.
+
+    `field` picks the length bounds (FIELD_LIMITS); `max_words` may tighten them (a campaign's
+    `intro_max_words`). With `campaign_type`, words true only of another campaign ("cart" in a
+    clearance email) are violations too.
+
+    >>> check_copy("Hi {name}", allowed_slots=SLOTS, field="subject")
+    ['unknown_slot:name']
+    """
+    if field not in FIELD_LIMITS:
+        raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
+    violations: list[str] = []
+
+    def add(code: str) -> None:
+        if code not in violations:
+            violations.append(code)
+
+    if not text or not text.strip():
+        return ["empty"]
+    folded = _fold(text)
+
+    # Facts: numbers, money, links, addresses.
+    if any(ch.isdigit() or unicodedata.category(ch) == "No" or unicodedata.numeric(ch, None) is not None
+           for ch in text):
+        add("digit")
+    if _NUMBER_WORD_RE.search(folded):
+        add("number_word")
+    if any(unicodedata.category(ch) == "Sc" for ch in text) or _CURRENCY_RE.search(folded):
+        add("currency")
+    if "%" in text or "％" in text or re.search(r"\bper ?cent\b", folded, re.IGNORECASE):
+        add("percent")
+    if _URL_RE.search(text):
+        add("url")
+    if _EMAIL_RE.search(text):
+        add("email")
+
+    # Slots: only known names, and no stray braces.
+    allowed = set(allowed_slots)
+    for name in _SLOT_RE.findall(text):
+        if name not in allowed:
+            add(f"unknown_slot:{name}")
+    if "{" in _SLOT_RE.sub("", text) or "}" in _SLOT_RE.sub("", text):
+        add("stray_brace")
+
+    # Markup and invisible characters.
+    if any(ch in "<>&" for ch in text):
+        add("markup")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn") for ch in text):
+        add("control_char")
+    outside = {
+        ch for ch in text
+        if not (ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in ALLOWED_PUNCTUATION)
+        and not ch.isdigit() and ch not in "%％<>&@#/\\" and unicodedata.category(ch) not in ("Sc", "No", "Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn")
+    }
+    if outside:
+        add("symbol")
+
+    # Phrases.
+    for match in _BANNED_RE.finditer(folded):
+        add(f"banned_phrase:{match.group(1).lower()}")
+    if campaign_type is not None:
+        for other, pattern in _CAMPAIGN_TERM_RES.items():
+            if other != campaign_type and (match := pattern.search(folded)):
+                add(f"off_campaign:{match.group(1).lower()}")
+    if _SHOUT_RE.search(_SLOT_RE.sub("", text)):
+        add("shouting")
+    if text.count("!") > (1 if field == "subject" else 2):
+        add("exclamation")
+
+    # Shape: length and repetition.
+    limit = FIELD_LIMITS[field]
+    tokens = words(text)
+    most_words = min(limit.max_words, max_words) if max_words else limit.max_words
+    if len(tokens) < limit.min_words:
+        add("too_short")
+    if len(tokens) > most_words or len(text) > limit.max_chars:
+        add("too_long")
+    if _repeats(tokens):
+        add("repetition")
+    return violations
+
+
+def _repeats(tokens: list[str], n: int = 3) -> bool:
+    """True when a word is doubled ("the the"), a content word appears 3+ times, or an n-gram recurs."""
+    if any(a == b for a, b in zip(tokens, tokens[1:])):
+        return True
+    content = [t for t in tokens if len(t) >= 5 and not t.startswith("{")]  # skips "your", "with", "have"
+    if any(content.count(t) >= 3 for t in set(content)):
+        return True
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
+def check_fields(
+    fields: dict[str, str],
+    *,
+    allowed_slots: tuple[str, ...] | frozenset[str] = SLOTS,
+    campaign_type: str | None = None,
+    intro_max_words: int | None = None,
+) -> list[str]:
+    """`check_copy` over subject, preheader and intro; codes are prefixed with the field name.
+
+    >>> check_fields({"subject": "Hi {first_name}", "preheader": "", "intro": ""})[:2]
+    ['preheader:empty', 'intro:empty']
+    """
+    out: list[str] = []
+    for name in FIELDS:
+        for code in check_copy(
+            fields.get(name, ""),
+            allowed_slots=allowed_slots,
+            field=name,
+            campaign_type=campaign_type,
+            max_words=intro_max_words if name == "intro" else None,
+        ):
+            out.append(f"{name}:{code}")
+    return out

@@ -1,0 +1,90 @@
+"""Safe slot filling: facts from data go into checked copy, once, cleaned and bounded.
+
+Guardrails run on the UNFILLED text (the model's words). Slot values are facts from the store's
+data, so a product name with digits ("Mug 2.0") is allowed here; what is never allowed is markup,
+control characters (a newline in a subject is a header injection), braces that a later template
+engine could read, or a value long enough to break a subject line.
+
+>>> fill_slots("{first_name}, {product} is back", {"first_name": "Ada", "product": "<b>Mug 2.0</b>"})
+'Ada, Mug 2.0 is back'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from nudge.copy.guardrails import SLOTS
+from nudge.errors import GuardrailViolation
+
+# Longest filled value per slot, in characters; longer values are cut at a word boundary + "…".
+SLOT_MAX_CHARS: dict[str, int] = {"first_name": 30, "product": 48, "category": 32, "store_name": 40}
+# What a slot says when the data has nothing for it.
+SLOT_DEFAULTS: dict[str, str] = {
+    "first_name": "there",
+    "product": "our latest picks",
+    "category": "favourites",
+    "store_name": "our shop",
+}
+
+_SLOT_RE = re.compile(r"\{([^{}]*)\}")
+_TAG_RE = re.compile(r"<[^>]*>?")
+# Categories dropped from values: controls, format chars (zero-width joiners, bidi overrides),
+# line/paragraph separators, private use, surrogates, unassigned, and pictographic symbols (emoji).
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn", "So", "Sk"})
+_VARIATION_SELECTORS = frozenset(chr(c) for c in range(0xFE00, 0xFE10))
+
+
+def clean_value(value: str, *, max_chars: int = 48) -> str:
+    """A data value made safe to stand in plain-text copy: no markup, no controls, bounded.
+
+    >>> clean_value("  Big\\n\\tLamp  <script>x</script> ")
+    'Big Lamp x'
+    """
+    text = unicodedata.normalize("NFKC", str(value))
+    text = html.unescape(html.unescape(text))  # "&amp;lt;b&amp;gt;" is markup too, twice encoded
+    text = _TAG_RE.sub(" ", text)
+    text = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or (unicodedata.category(ch) not in _DROP_CATEGORIES and ch not in _VARIATION_SELECTORS)
+    )
+    text = text.replace("<", " ").replace(">", " ").replace("{", "(").replace("}", ")")
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        cut = text[: max_chars - 1]
+        if " " in cut[max_chars // 2 :]:
+            cut = cut[: cut.rfind(" ")]
+        text = cut.rstrip(" ,;:-–—") + "…"
+    return text
+
+
+def slot_values(
+    *, first_name: str = "", product: str = "", category: str = "", store_name: str = ""
+) -> dict[str, str]:
+    """Cleaned values for every slot, with defaults where the data is empty."""
+    raw = {"first_name": first_name, "product": product, "category": category, "store_name": store_name}
+    out: dict[str, str] = {}
+    for name in SLOTS:
+        cleaned = clean_value(raw[name], max_chars=SLOT_MAX_CHARS[name])
+        out[name] = cleaned or SLOT_DEFAULTS[name]
+    return out
+
+
+def fill_slots(template: str, values: Mapping[str, str]) -> str:
+    """`template` with each `{slot}` replaced by its cleaned value, in one pass.
+
+    One pass means a value that itself looks like a slot ("{first_name}") is never expanded again.
+    An unknown slot raises GuardrailViolation: guardrails should have rejected the text before.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in SLOTS:
+            raise GuardrailViolation(f"unknown slot {{{name}}} in copy; expected one of {SLOTS}")
+        value = values.get(name, "")
+        return clean_value(value, max_chars=SLOT_MAX_CHARS[name]) or SLOT_DEFAULTS[name]
+
+    return _SLOT_RE.sub(replace, template)

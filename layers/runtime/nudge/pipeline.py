@@ -1,0 +1,166 @@
+"""One job → one email: profile → ranked products → copy → HTML, text and MIME.
+
+Plain Python (no AWS): `Engine` holds what is built once per container (catalog, recommender,
+copywriter, keys); `compose_batch` turns a batch of jobs into emails, generating the copy for the
+whole batch at once (the ONNX model is batched), and returns per job either an `Email` or the
+exception that made that job fail alone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from nudge import __version__
+from nudge.campaigns import get_campaign
+from nudge.copy import CopyBrief, Copywriter
+from nudge.errors import UnknownCustomerError
+from nudge.identity import pseudonymize
+from nudge.jobs import Job
+from nudge.recommend import Catalog, Recommender
+from nudge.render import render_email
+from nudge.sentiment import choose_tone
+from nudge.types import Profile, StoreInfo
+
+EMAIL_PREFIX = "emails"
+
+
+def email_keys(campaign_id: str, pseudonymous_id: str) -> dict[str, str]:
+    """Deterministic S3 keys of one email: the same job always rewrites the same objects."""
+    base = f"{EMAIL_PREFIX}/{campaign_id}/{pseudonymous_id}"
+    return {"json": f"{base}/email.json", "html": f"{base}/email.html", "eml": f"{base}/email.eml"}
+
+
+@dataclass
+class Engine:
+    catalog: Catalog
+    recommender: Recommender
+    copywriter: Copywriter
+    store: StoreInfo
+    pseudonym_key: bytes
+    link_key: bytes
+
+    @classmethod
+    def load(cls, *, artifacts_dir: Path, model_dir: str | Path | None, store: StoreInfo, pseudonym_key: bytes, link_key: bytes) -> "Engine":
+        """Load the catalog and recommender from an artifacts directory (catalog/, recommender/)
+        and the copywriter from model_dir (None or missing → reviewed copy only)."""
+        artifacts_dir = Path(artifacts_dir)
+        catalog = Catalog.load(artifacts_dir / "catalog")
+        recommender = Recommender.load(artifacts_dir / "recommender")
+        copywriter = Copywriter.load(model_dir)
+        return cls(catalog, recommender, copywriter, store, pseudonym_key, link_key)
+
+    def model_versions(self) -> dict[str, str]:
+        return {
+            "nudge": __version__,
+            "recommender": getattr(self.recommender, "version", "unknown"),
+            "copywriter": getattr(self.copywriter, "version", "fallback"),
+        }
+
+
+@dataclass
+class Email:
+    job: Job
+    pseudonymous_id: str
+    keys: dict[str, str]
+    record: dict[str, Any]
+    html: str
+    eml: bytes
+    copy_source: str
+    skipped: str = ""  # non-empty: no email by design (e.g. consent withdrawn since planning)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def objects(self) -> list[tuple[str, bytes, str]]:
+        """(key, body, content type) of every object this email writes."""
+        return [
+            (self.keys["json"], json.dumps(self.record, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8"), "application/json"),
+            (self.keys["html"], self.html.encode("utf-8"), "text/html; charset=utf-8"),
+            (self.keys["eml"], self.eml, "message/rfc822"),
+        ]
+
+
+def compose_batch(
+    jobs: Sequence[Job], profiles: Mapping[str, Profile], engine: Engine, *, now: datetime | None = None
+) -> list[Email | Exception]:
+    """Compose the email of every job; a job that cannot be composed yields its exception."""
+    now = now or datetime.now(timezone.utc)
+    results: list[Email | Exception] = [None] * len(jobs)  # type: ignore[list-item]
+    pending: list[tuple[int, Job, Profile, list, str, dict]] = []
+    briefs: list[CopyBrief] = []
+    for index, job in enumerate(jobs):
+        try:
+            started = time.perf_counter()
+            profile = profiles.get(job.customer_id)
+            if profile is None:
+                raise UnknownCustomerError(f"customer {pseudonymize(job.customer_id, key=engine.pseudonym_key)} has no profile")
+            pseudo = pseudonymize(job.customer_id, key=engine.pseudonym_key)
+            if not profile.customer.consent or profile.suppressed:
+                results[index] = Email(job, pseudo, email_keys(job.campaign_id, pseudo), {}, "", b"", "none",
+                                       skipped="no_consent" if not profile.customer.consent else "suppressed")
+                continue
+            campaign = get_campaign(job.campaign_type)
+            ranked = engine.recommender.rank(
+                profile, campaign.pool, k=campaign.items, catalog=engine.catalog, as_of=job.send_date, cart=job.context.cart_items
+            )
+            rank_ms = (time.perf_counter() - started) * 1000
+            tone, tone_reason = choose_tone(
+                campaign.copy.tone, recent_review_text=profile.recent_review_text, recent_review_rating=profile.recent_review_rating
+            )
+            products = [engine.catalog.product(item.product_id) for item in ranked]
+            briefs.append(
+                CopyBrief(
+                    campaign_type=job.campaign_type,
+                    tone=tone,
+                    first_name=profile.customer.first_name,
+                    product_names=tuple(p.name for p in products),
+                    categories=tuple(dict.fromkeys(p.category for p in products)),
+                    store_name=engine.store.name,
+                    seed_key=f"{job.campaign_id}|{pseudo}",
+                    history_categories=tuple(profile.top_categories[:3]),
+                    sentiment="negative" if tone == "caring" and campaign.copy.tone != "caring" else "neutral",
+                )
+            )
+            pending.append((index, job, profile, ranked, pseudo, {"rank_ms": rank_ms, "tone": tone, "tone_reason": tone_reason}))
+        except Exception as exc:  # noqa: BLE001 - returned, not swallowed: the record fails alone
+            results[index] = exc
+    started = time.perf_counter()
+    copies = engine.copywriter.write_batch(briefs) if briefs else []
+    copy_ms = (time.perf_counter() - started) * 1000 / max(1, len(briefs))
+    for (index, job, profile, ranked, pseudo, info), copy in zip(pending, copies):
+        try:
+            started = time.perf_counter()
+            campaign = get_campaign(job.campaign_type)
+            items = [(engine.catalog.product(item.product_id), item) for item in ranked]
+            rendered = render_email(
+                customer=profile.customer, items=items, copy=copy, campaign=campaign, store=engine.store,
+                pseudonymous_id=pseudo, campaign_id=job.campaign_id, link_key=engine.link_key, now=now,
+            )
+            render_ms = (time.perf_counter() - started) * 1000
+            timings = {"rank_ms": round(info["rank_ms"], 2), "copy_ms": round(copy_ms, 2), "render_ms": round(render_ms, 2)}
+            keys = email_keys(job.campaign_id, pseudo)
+            record = {
+                "schema_version": 1,
+                "customer": pseudo,
+                "campaign": {"id": job.campaign_id, "type": job.campaign_type, "send_date": job.send_date.isoformat()},
+                "tone": {"chosen": copy.tone, "reason": info["tone_reason"]},
+                "items": [
+                    {"product_id": p.product_id, "name": p.name, "score": round(float(r.score), 6), "reason": r.reason}
+                    for p, r in items
+                ],
+                "copy": {
+                    "subject": rendered.subject, "preheader": rendered.preheader, "intro": copy.intro,
+                    "source": copy.source, "rejected_reasons": list(copy.rejected_reasons),
+                },
+                "message_id": rendered.message_id,
+                "model_versions": engine.model_versions(),
+                "timings_ms": timings,
+                "objects": keys,
+            }
+            results[index] = Email(job, pseudo, keys, record, rendered.html, rendered.eml, copy.source, timings_ms=timings)
+        except Exception as exc:  # noqa: BLE001 - returned, not swallowed: the record fails alone
+            results[index] = exc
+    return results

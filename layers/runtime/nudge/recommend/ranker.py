@@ -1,0 +1,571 @@
+"""Runtime ranking: fold a customer in from their history, score, apply the campaign's rules.
+
+Numpy only (no scipy, no implicit): this module runs inside Lambda. Three artifact forms share one
+`rank()`:
+
+- ``neighbours``: item-to-item weights kept as the top-M neighbours of each item (EASE, item-kNN,
+  RP3beta). A customer's scores are the weighted sum of their history items' neighbour rows.
+- ``embeddings``: item factors (ALS, hybrid). A customer vector is solved from their history at
+  request time (the implicit-ALS fold-in), so no per-customer vector is ever stored or loaded.
+- ``popularity``: no personal signal; the fallback and the cold-start path of every form.
+
+>>> rec = PopularityRecommender.from_events(events, catalog=catalog, as_of=as_of)  # doctest: +SKIP
+>>> rec.rank(profile, get_campaign("clearance").pool, k=4, catalog=catalog, as_of=as_of)  # doctest: +SKIP
+[RankedItem(product_id='p7', score=0.93, reason='Popular in Kitchen'), ...]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nudge.campaigns import PoolRules
+from nudge.errors import ArtifactMismatchError
+from nudge.recommend.catalog import Catalog
+from nudge.types import Customer, Event, Profile, RankedItem
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+ARTIFACT_KIND = "nudge.recommender"
+FORMS = ("popularity", "neighbours", "embeddings")
+
+# Implicit feedback weights, shared by training (events) and the request-time fold-in (profiles):
+# a view says less than a cart, a cart less than a purchase.
+EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 2.0, "purchase": 4.0, "review": 3.0}
+PROFILE_WEIGHTS = {"purchased": EVENT_WEIGHTS["purchase"], "carted": EVENT_WEIGHTS["add_to_cart"],
+                   "viewed": EVENT_WEIGHTS["view"]}
+CART_SEED_WEIGHT = 8.0  # cart items drive the complements of an abandoned-cart email
+POSITION_DECAY = 0.97  # recency in a profile: each step back in a most-recent-first list weighs 3% less
+MAX_HISTORY = 100  # fold in at most this many distinct history items (bounds request latency)
+_KIND_RANK = {"cart": 3, "purchased": 2, "carted": 1, "viewed": 0}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Recommender:
+    """Scores items for one customer and shapes the list with a campaign's `PoolRules`.
+
+    Build it with `Recommender.load(artifact_dir)` (what `scripts/train_recommender.py` exports) or
+    `PopularityRecommender.from_events(...)`. `stats` counts request-time oddities (history items
+    the catalog does not hold, cold starts) for metrics; none of them is an error.
+    """
+
+    def __init__(
+        self,
+        *,
+        item_ids: Sequence[str],
+        form: str,
+        popularity: np.ndarray,
+        neighbour_index: np.ndarray | None = None,
+        neighbour_weight: np.ndarray | None = None,
+        factors: np.ndarray | None = None,
+        gram: np.ndarray | None = None,
+        content_to_factors: np.ndarray | None = None,
+        regularization: float = 0.01,
+        alpha: float = 1.0,
+        content_weight: float = 0.0,
+        popularity_by_locale: Mapping[str, Mapping[str, float]] | None = None,
+        trending: Sequence[str] = (),
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if form not in FORMS:
+            raise ArtifactMismatchError(f"form: expected one of {FORMS}, got {form!r}")
+        self.item_ids = list(item_ids)
+        self.item_index = {pid: i for i, pid in enumerate(self.item_ids)}
+        self.form = form
+        self.popularity = np.asarray(popularity, dtype=np.float32)  # (n_items,) >= 0
+        self.neighbour_index = neighbour_index  # (n_items, M) int32, -1 pads
+        self.neighbour_weight = neighbour_weight  # (n_items, M) float32
+        self.factors = factors  # (n_items, d) float32
+        self.gram = gram  # (d, d) float64: factors.T @ factors, precomputed for the fold-in
+        self.content_to_factors = content_to_factors  # (CONTENT_DIMS, d): cold item factors from text
+        self.regularization = float(regularization)
+        self.alpha = float(alpha)
+        self.content_weight = float(content_weight)
+        self.popularity_by_locale = {k: dict(v) for k, v in (popularity_by_locale or {}).items()}
+        self.trending = list(trending)
+        self.meta = dict(meta or {})
+        self.stats: Counter[str] = Counter()
+        self._aligned: tuple[Catalog, dict[str, Any]] | None = None
+        if len(self.popularity) != len(self.item_ids):
+            raise ArtifactMismatchError(
+                f"popularity: expected {len(self.item_ids)} rows, got {len(self.popularity)}")
+        if form == "neighbours" and (neighbour_index is None or neighbour_weight is None
+                                     or neighbour_index.shape != neighbour_weight.shape
+                                     or len(neighbour_index) != len(self.item_ids)):
+            raise ArtifactMismatchError("neighbours: expected index and weight arrays of shape (n_items, M)")
+        if form == "embeddings":
+            if factors is None or len(factors) != len(self.item_ids):
+                raise ArtifactMismatchError(f"factors: expected ({len(self.item_ids)}, d), got "
+                                            f"{None if factors is None else factors.shape}")
+            if self.gram is None:
+                self.gram = factors.astype(np.float64).T @ factors.astype(np.float64)
+
+    # ------------------------------------------------------------------ persistence
+    ARRAY_FILES = {
+        "popularity": "popularity.npy",
+        "neighbour_index": "neighbours_index.npy",
+        "neighbour_weight": "neighbours_weight.npy",
+        "factors": "item_factors.npy",
+        "gram": "gram.npy",
+        "content_to_factors": "content_to_factors.npy",
+    }
+
+    @property
+    def dims(self) -> int:
+        if self.form == "neighbours":
+            return int(self.neighbour_index.shape[1])
+        if self.form == "embeddings":
+            return int(self.factors.shape[1])
+        return 0
+
+    def save(self, artifact_dir: str | Path, *, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Write the arrays (.npy), ids and lists (JSON) and meta.json; returns the meta written."""
+        out = Path(artifact_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files: dict[str, str] = {}
+        for attr, filename in self.ARRAY_FILES.items():
+            value = getattr(self, attr)
+            if value is not None:
+                np.save(out / filename, np.ascontiguousarray(value), allow_pickle=False)
+                files[filename] = _sha256(out / filename)
+        (out / "item_ids.json").write_text(json.dumps(self.item_ids), encoding="utf-8")
+        (out / "popularity_by_locale.json").write_text(json.dumps(self.popularity_by_locale), encoding="utf-8")
+        (out / "trending.json").write_text(json.dumps(self.trending), encoding="utf-8")
+        for name in ("item_ids.json", "popularity_by_locale.json", "trending.json"):
+            files[name] = _sha256(out / name)
+        full = dict(self.meta)
+        full.update(meta or {})
+        full.update({
+            "schema_version": SCHEMA_VERSION,
+            "kind": ARTIFACT_KIND,
+            "form": self.form,
+            "n_items": len(self.item_ids),
+            "dims": self.dims,
+            "regularization": self.regularization,
+            "alpha": self.alpha,
+            "content_weight": self.content_weight,
+            "event_weights": EVENT_WEIGHTS,
+            "files": files,
+        })
+        full.setdefault("model", self.form)
+        full.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        (out / "meta.json").write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+        self.meta = full
+        return full
+
+    @classmethod
+    def load(cls, artifact_dir: str | Path, *, verify_checksums: bool = False) -> Recommender:
+        """Load an exported recommender; raises ArtifactMismatchError naming what does not match.
+
+        >>> rec = Recommender.load("build/recommender")  # doctest: +SKIP
+        """
+        src = Path(artifact_dir)
+        meta_path = src / "meta.json"
+        if not meta_path.is_file():
+            raise ArtifactMismatchError(f"meta.json: expected a file at {meta_path}, found none")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("kind") != ARTIFACT_KIND:
+            raise ArtifactMismatchError(f"kind: expected {ARTIFACT_KIND!r}, got {meta.get('kind')!r}")
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise ArtifactMismatchError(
+                f"schema_version: expected {SCHEMA_VERSION}, got {meta.get('schema_version')!r}")
+        form = meta.get("form")
+        if form not in FORMS:
+            raise ArtifactMismatchError(f"form: expected one of {FORMS}, got {form!r}")
+        if verify_checksums:
+            for name, expected in meta.get("files", {}).items():
+                got = _sha256(src / name)
+                if got != expected:
+                    raise ArtifactMismatchError(f"{name}: expected sha256 {expected}, got {got}")
+        arrays = {}
+        for attr, filename in cls.ARRAY_FILES.items():
+            if (src / filename).is_file():
+                arrays[attr] = np.load(src / filename, allow_pickle=False)
+        item_ids = json.loads((src / "item_ids.json").read_text(encoding="utf-8"))
+        if len(item_ids) != meta.get("n_items"):
+            raise ArtifactMismatchError(f"n_items: meta says {meta.get('n_items')}, item_ids.json has {len(item_ids)}")
+        rec = cls(
+            item_ids=item_ids,
+            form=form,
+            regularization=meta.get("regularization", 0.01),
+            alpha=meta.get("alpha", 1.0),
+            content_weight=meta.get("content_weight", 0.0),
+            popularity_by_locale=_read_json(src / "popularity_by_locale.json", {}),
+            trending=_read_json(src / "trending.json", []),
+            meta=meta,
+            **arrays,
+        )
+        if rec.dims != meta.get("dims", rec.dims):
+            raise ArtifactMismatchError(f"dims: meta says {meta.get('dims')}, arrays have {rec.dims}")
+        return rec
+
+    # ------------------------------------------------------------------ scoring
+    def score_items(self, item_indices: Sequence[int], weights: Sequence[float]) -> np.ndarray:
+        """Scores over the model's own items for a history given as model item indices and weights.
+
+        The reference the export self-check compares against; shape (n_items,), float32.
+        """
+        idx = np.asarray(item_indices, dtype=np.int64)
+        w = np.asarray(weights, dtype=np.float32)
+        n = len(self.item_ids)
+        if len(idx) == 0 or self.form == "popularity":
+            return self.popularity.copy()
+        if self.form == "neighbours":
+            cols = self.neighbour_index[idx]  # (H, M)
+            vals = self.neighbour_weight[idx] * w[:, None]  # (H, M)
+            keep = cols >= 0
+            return np.bincount(cols[keep], weights=vals[keep], minlength=n).astype(np.float32)
+        return (self.factors @ self._fold_in(self.factors[idx], w)).astype(np.float32)
+
+    def _fold_in(self, history_factors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The implicit-ALS user solve: (YᵀY + λI + Σ(c−1)yyᵀ) u = Σ c y with c = alpha·weight."""
+        y = history_factors.astype(np.float64)
+        c = self.alpha * weights.astype(np.float64)
+        a = self.gram + self.regularization * np.eye(y.shape[1]) + (y.T * (c - 1.0)) @ y
+        b = y.T @ c
+        return np.linalg.solve(a, b).astype(np.float32)
+
+    def _alignment(self, catalog: Catalog) -> dict[str, Any]:
+        """Map the request catalog onto the model's items once per catalog (cached)."""
+        if self._aligned is not None and self._aligned[0] is catalog:
+            return self._aligned[1]
+        to_model = np.array([self.item_index.get(pid, -1) for pid in catalog.ids], dtype=np.int64)
+        warm = to_model >= 0
+        safe = np.where(warm, to_model, 0)
+        pop = np.where(warm, self.popularity[safe], 0.0).astype(np.float32)
+        top = float(pop.max()) if len(pop) else 0.0
+        info: dict[str, Any] = {"to_model": to_model, "warm": warm, "safe": safe,
+                                "popularity": pop / top if top > 0 else pop, "masks": {}, "locale": {}}
+        if self.form == "embeddings":
+            cat_factors = self.factors[safe].copy()
+            if self.content_to_factors is not None and (~warm).any():
+                cat_factors[~warm] = catalog.content[~warm] @ self.content_to_factors
+            elif (~warm).any():
+                cat_factors[~warm] = 0.0
+            info["factors"] = np.ascontiguousarray(cat_factors, dtype=np.float32)
+        self._aligned = (catalog, info)
+        return info
+
+    def _locale_popularity(self, info: dict[str, Any], catalog: Catalog, locale: str) -> np.ndarray:
+        table = self.popularity_by_locale.get(locale)
+        if not table:
+            return info["popularity"]
+        cached = info["locale"].get(locale)
+        if cached is None:
+            cached = np.zeros(len(catalog), dtype=np.float32)
+            for pid, score in table.items():
+                i = catalog.index.get(pid)
+                if i is not None:
+                    cached[i] = score
+            top = float(cached.max()) if len(cached) else 0.0
+            # locale figures first, global popularity as the tie-breaker among the rest
+            cached = (cached / top if top > 0 else cached) + 0.01 * info["popularity"]
+            info["locale"][locale] = cached
+        return cached
+
+    def _static_mask(self, info: dict[str, Any], catalog: Catalog, rules: PoolRules) -> np.ndarray:
+        key = (rules.in_stock, rules.require_image, rules.only_clearance, rules.giftable, rules.min_price,
+               rules.max_price)
+        mask = info["masks"].get(key)
+        if mask is None:
+            mask = np.ones(len(catalog), dtype=bool)
+            if rules.in_stock:
+                mask &= catalog.in_stock
+            if rules.require_image:
+                mask &= catalog.has_image
+            if rules.only_clearance:
+                mask &= catalog.clearance
+            if rules.giftable:
+                mask &= catalog.giftable
+            if rules.min_price is not None:
+                mask &= catalog.price >= rules.min_price
+            if rules.max_price is not None:
+                mask &= catalog.price <= rules.max_price
+            info["masks"][key] = mask
+        return mask
+
+    def _history(self, profile: Profile, catalog: Catalog) -> dict[int, tuple[float, str]]:
+        """Catalog index -> (weight, strongest kind) for the profile's history; unknown ids counted."""
+        history: dict[int, tuple[float, str]] = {}
+        for kind in ("purchased", "carted", "viewed"):
+            for position, pid in enumerate(getattr(profile, kind)):
+                i = catalog.index.get(pid)
+                if i is None:
+                    self.stats["unknown_history_items"] += 1
+                    continue
+                weight = PROFILE_WEIGHTS[kind] * POSITION_DECAY**position
+                old_weight, old_kind = history.get(i, (0.0, kind))
+                best = kind if _KIND_RANK[kind] > _KIND_RANK[old_kind] else old_kind
+                history[i] = (old_weight + weight, best)
+        if len(history) > MAX_HISTORY:
+            history = dict(sorted(history.items(), key=lambda kv: -kv[1][0])[:MAX_HISTORY])
+        return history
+
+    def _personal_scores(self, info: dict[str, Any], catalog: Catalog, seeds: dict[int, tuple[float, str]]
+                         ) -> np.ndarray | None:
+        """Collaborative scores over the catalog from warm seed items, scaled to max 1; None if none are warm."""
+        warm_seeds = [(int(info["to_model"][i]), w, i) for i, (w, _) in seeds.items() if info["warm"][i]]
+        if not warm_seeds or self.form == "popularity":
+            return None
+        model_idx = [m for m, _, _ in warm_seeds]
+        weights = np.array([w for _, w, _ in warm_seeds], dtype=np.float32)
+        if self.form == "neighbours":
+            model_scores = self.score_items(model_idx, weights)
+            scores = np.where(info["warm"], model_scores[info["safe"]], 0.0).astype(np.float32)
+        else:
+            user = self._fold_in(self.factors[model_idx], weights)
+            scores = info["factors"] @ user
+        top = float(np.abs(scores).max())
+        return scores / top if top > 0 else scores
+
+    # ------------------------------------------------------------------ ranking
+    def rank(
+        self,
+        profile: Profile,
+        rules: PoolRules,
+        *,
+        k: int,
+        catalog: Catalog,
+        as_of: date,
+        cart: tuple[str, ...] = (),
+    ) -> list[RankedItem]:
+        """The campaign's top-k products for one customer, best first, each with a reason.
+
+        Never raises for an unknown customer, an empty history or ids the catalog lacks: those take
+        the cold-start path (popular in the customer's locale and categories of interest) and are
+        counted in `self.stats`.
+
+        >>> rec.rank(profile, get_campaign("abandoned_cart").pool, k=4, catalog=cat,
+        ...          as_of=date(2026, 5, 1), cart=("p3",))  # doctest: +SKIP
+        [RankedItem(product_id='p3', score=1.0, reason='Still in your basket'), ...]
+        """
+        if k <= 0 or len(catalog) == 0:
+            return []
+        info = self._alignment(catalog)
+        history = self._history(profile, catalog)
+        interests = Counter(catalog.category_of(i) for i in history)
+
+        # The trigger's cart: shown first (in cart order) when the campaign asks for it.
+        cart_idx: list[int] = []
+        for pid in cart:
+            i = catalog.index.get(pid)
+            if i is None:
+                self.stats["unknown_cart_items"] += 1
+            elif i not in cart_idx:
+                cart_idx.append(i)
+        seeds = dict(history)
+        if rules.cart_first:
+            for i in cart_idx:
+                seeds[i] = (seeds.get(i, (0.0, "cart"))[0] + CART_SEED_WEIGHT, "cart")
+
+        base_pop = self._locale_popularity(info, catalog, profile.customer.locale)
+        personal = self._personal_scores(info, catalog, seeds)
+        if personal is None:
+            self.stats["cold_start"] += 1
+            scores = base_pop.copy()
+            if interests:  # categories of interest lift their popular items
+                total = sum(interests.values())
+                lift = np.zeros(len(catalog.categories), dtype=np.float32)
+                for name, count in interests.items():
+                    lift[catalog.categories.index(name)] = count / total
+                scores = scores + 0.5 * lift[catalog.category_codes]
+        else:
+            scores = personal + 1e-3 * base_pop  # popularity only breaks ties among unscored items
+        content_weight = self.content_weight or (0.5 if rules.only_new_days is not None else 0.0)
+        if seeds and content_weight > 0:
+            rows = np.fromiter(seeds.keys(), dtype=np.int64)
+            w = np.array([v[0] for v in seeds.values()], dtype=np.float32)
+            taste = w @ catalog.content[rows]
+            norm = float(np.linalg.norm(taste))
+            if norm > 0:
+                scores = scores + content_weight * (catalog.content @ (taste / norm))
+
+        # Pool rules as boolean masks.
+        mask = self._static_mask(info, catalog, rules).copy()
+        if rules.only_new_days is not None:
+            today = as_of.toordinal()
+            mask &= (catalog.arrival >= today - rules.only_new_days) & (catalog.arrival <= today)
+        if rules.exclude_purchased:
+            for pid in profile.purchased:
+                i = catalog.index.get(pid)
+                if i is not None:
+                    mask[i] = False
+        shown_cart: list[int] = []
+        if rules.cart_first:
+            basic = self._static_mask(info, catalog, PoolRules(only_new_days=None))  # stock + image only
+            shown_cart = [i for i in cart_idx if basic[i]][:k]
+        for i in cart_idx:
+            mask[i] = False  # a cart item is either shown first or not at all
+
+        chosen = self._diverse_top(scores, mask, catalog, rules, k - len(shown_cart), shown_cart)
+        result = [RankedItem(catalog.ids[i], 1.0, "Still in your basket") for i in shown_cart]
+        reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None)
+        result += [RankedItem(catalog.ids[i], float(scores[i]), r) for i, r in zip(chosen, reasons)]
+        return result
+
+    @staticmethod
+    def _diverse_top(scores: np.ndarray, mask: np.ndarray, catalog: Catalog, rules: PoolRules, k: int,
+                     already: list[int]) -> list[int]:
+        """Top-k of the pool, with at most max_per_category of a category in the first diversity_window."""
+        if k <= 0:
+            return []
+        pool = np.flatnonzero(mask)
+        if len(pool) == 0:
+            return []
+        want = min(len(pool), max(4 * k, k + 4 * rules.diversity_window))
+        pool_scores = scores[pool]
+        if want < len(pool):
+            part = np.argpartition(-pool_scores, want - 1)[:want]
+        else:
+            part = np.arange(len(pool))
+        ordered = pool[part[np.argsort(-pool_scores[part], kind="stable")]]
+        counts = Counter(int(catalog.category_codes[i]) for i in already[: rules.diversity_window])
+        chosen: list[int] = []
+        deferred: list[int] = []
+        for i in ordered:
+            position = len(already) + len(chosen)
+            code = int(catalog.category_codes[i])
+            if position < rules.diversity_window and counts[code] >= rules.max_per_category:
+                deferred.append(int(i))
+                continue
+            if position < rules.diversity_window:
+                counts[code] += 1
+            chosen.append(int(i))
+            if len(chosen) == k:
+                return chosen
+        return chosen + deferred[: k - len(chosen)]  # too few categories: fill rather than send fewer
+
+    def _reasons(self, chosen: list[int], info: dict[str, Any], catalog: Catalog,
+                 seeds: dict[int, tuple[float, str]], interests: Counter, rules: PoolRules,
+                 personal: bool) -> list[str]:
+        reasons = []
+        contributions = self._contributions(chosen, info, catalog, seeds) if personal else None
+        seed_rows = list(seeds)
+        for n, i in enumerate(chosen):
+            category = catalog.category_of(i)
+            if rules.only_new_days is not None:
+                reasons.append(f"New in {category}, which you like" if category in interests else f"New in {category}")
+                continue
+            if contributions is not None and contributions[n].max() > 0:
+                source = seed_rows[int(np.argmax(contributions[n]))]
+                name = catalog.name(catalog.ids[source])
+                kind = seeds[source][1]
+                reasons.append({
+                    "cart": f"Goes with {name} in your basket",
+                    "purchased": f"Because you bought {name}",
+                    "carted": f"Because you added {name} to your basket",
+                    "viewed": f"Because you viewed {name}",
+                }[kind])
+            elif category in interests:
+                reasons.append(f"Popular in {category}, which you like")
+            else:
+                reasons.append(f"Popular in {category}")
+        return reasons
+
+    def _contributions(self, chosen: list[int], info: dict[str, Any], catalog: Catalog,
+                       seeds: dict[int, tuple[float, str]]) -> np.ndarray:
+        """(len(chosen), len(seeds)) share of each seed item in each chosen item's score."""
+        out = np.zeros((len(chosen), len(seeds)), dtype=np.float32)
+        rows = list(seeds)
+        for s, i in enumerate(rows):
+            if not info["warm"][i]:
+                continue
+            m = int(info["to_model"][i])
+            w = seeds[i][0]
+            if self.form == "neighbours":
+                neighbours = dict(zip(self.neighbour_index[m].tolist(), self.neighbour_weight[m].tolist()))
+                for n, j in enumerate(chosen):
+                    if info["warm"][j]:
+                        out[n, s] = w * neighbours.get(int(info["to_model"][j]), 0.0)
+            else:
+                out[:, s] = w * (info["factors"][chosen] @ self.factors[m])
+        return out
+
+
+class PopularityRecommender(Recommender):
+    """Popularity from events, weighted by event type and recency; needs no trained artifact.
+
+    `report` says how many events named products the catalog does not hold (counted, not fatal).
+
+    >>> rec = PopularityRecommender.from_events(events, catalog=catalog, as_of=date(2026, 5, 1))  # doctest: +SKIP
+    >>> rec.report["unknown_product_events"]  # doctest: +SKIP
+    0
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["form"] = "popularity"
+        super().__init__(**kwargs)
+        self.report: dict[str, Any] = {}
+
+    @classmethod
+    def from_events(
+        cls,
+        events: Iterable[Event],
+        *,
+        catalog: Catalog | None = None,
+        customers: Mapping[str, Customer] | None = None,
+        as_of: date | None = None,
+        half_life_days: float = 30.0,
+        trending_days: int = 7,
+    ) -> PopularityRecommender:
+        """Popularity = Σ event weight · 0.5^(age / half_life_days); per locale when customers are given."""
+        events = list(events)
+        if as_of is None:
+            as_of = max((e.timestamp.date() for e in events), default=date.today())
+        ids = list(catalog.ids) if catalog is not None else sorted({e.product_id for e in events})
+        index = {pid: i for i, pid in enumerate(ids)}
+        score = np.zeros(len(ids), dtype=np.float64)
+        recent = np.zeros(len(ids), dtype=np.float64)
+        by_locale: dict[str, Counter] = {}
+        unknown = Counter()
+        for e in events:
+            i = index.get(e.product_id)
+            if i is None:
+                unknown[e.product_id] += 1
+                continue
+            age = max(0, (as_of - e.timestamp.date()).days)
+            w = EVENT_WEIGHTS.get(e.event_type, 1.0) * 0.5 ** (age / half_life_days)
+            score[i] += w
+            if age <= trending_days:
+                recent[i] += w
+            if customers is not None and e.customer_id in customers:
+                by_locale.setdefault(customers[e.customer_id].locale, Counter())[e.product_id] += w
+        if unknown:
+            log.warning("popularity: %d events name %d products the catalog does not hold",
+                        sum(unknown.values()), len(unknown))
+        # trending: recent share well above the long-run share
+        lift = (recent + 1.0) / (score + 5.0)
+        trending = [ids[i] for i in np.argsort(-lift * (recent > 0), kind="stable")[:100] if recent[i] > 0]
+        rec = cls(
+            item_ids=ids,
+            popularity=score.astype(np.float32),
+            popularity_by_locale={loc: dict(c.most_common(1000)) for loc, c in by_locale.items()},
+            trending=trending,
+            meta={"model": "popularity", "half_life_days": half_life_days},
+        )
+        rec.report = {
+            "events": len(events),
+            "unknown_product_events": sum(unknown.values()),
+            "unknown_products": sorted(unknown)[:20],
+        }
+        return rec
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default

@@ -1,0 +1,162 @@
+"""Services behind the two Lambda handlers: they wire configuration, storage and the core.
+
+Built once per container (lazily, never at import time), so tests and the local runner can
+point them at moto.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from nudge.campaigns import get_campaign
+from nudge.config import Settings
+from nudge.errors import BadJobError, ConfigError
+from nudge.jobs import Job, parse_job
+from nudge.pipeline import Email, Engine, compose_batch
+from nudge.planner import ENQUEUED, EXCLUSIONS, PlanOptions, plan_campaign
+from nudge.storage import EmailStore, JobQueue, ProfileStore, download_prefix, load_secret_keys
+from nudge.types import StoreInfo
+
+
+def _keys(settings: Settings) -> dict[str, str]:
+    if settings.secret_arn:
+        return load_secret_keys(settings.secret_arn)
+    return {"pseudonym_key": settings.pseudonym_key, "link_key": settings.link_key}
+
+
+@dataclass
+class PreparedBatch:
+    """The outcome of composing a whole SQS batch, finished record by record."""
+
+    service: "GenerateService"
+    outcomes: dict[str, Email | Exception]
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def finish(self, record: Any) -> str:
+        """The record handler: raise for a failed record (BatchProcessor reports it), else write."""
+        message_id = record["messageId"] if isinstance(record, Mapping) else record.message_id
+        outcome = self.outcomes.get(message_id)
+        if outcome is None:
+            raise BadJobError(f"record {message_id} was not prepared")
+        if isinstance(outcome, Exception):
+            self.counts["failed"] += 1
+            raise outcome
+        if outcome.skipped:
+            self.counts[f"skipped_{outcome.skipped}"] += 1
+            return outcome.skipped
+        self.service.write(outcome)
+        self.counts["emails"] += 1
+        self.counts[f"copy_{outcome.copy_source}"] += 1
+        return "written"
+
+
+@dataclass
+class GenerateService:
+    settings: Settings
+    engine: Engine
+    profiles: ProfileStore
+    emails: EmailStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "GenerateService":
+        settings.require("output_bucket", "profile_table", "artifacts_uri")
+        keys = _keys(settings)
+        if not keys.get("pseudonym_key") or not keys.get("link_key"):
+            raise ConfigError("pseudonym_key and link_key are required (NUDGE_SECRET_ARN, or NUDGE_PSEUDONYM_KEY and NUDGE_LINK_KEY)")
+        artifacts = download_prefix(settings.artifacts_uri, Path(tempfile.gettempdir()) / "nudge-artifacts")
+        model_dir = settings.model_dir if settings.model_dir and Path(settings.model_dir).exists() else None
+        store = StoreInfo(
+            name=settings.store_name, postal_address=settings.store_address, base_url=settings.store_url, sender=settings.sender
+        )
+        engine = Engine.load(
+            artifacts_dir=artifacts, model_dir=model_dir, store=store,
+            pseudonym_key=keys["pseudonym_key"].encode(), link_key=keys["link_key"].encode(),
+        )
+        return cls(settings, engine, ProfileStore(settings.profile_table), EmailStore(settings.output_bucket))
+
+    def prepare(self, records: Iterable[Mapping[str, Any]], *, now: datetime | None = None) -> PreparedBatch:
+        """Parse every record and compose the batch's emails together (one batched copy call)."""
+        outcomes: dict[str, Email | Exception] = {}
+        parsed: list[tuple[str, Job]] = []
+        for record in records:
+            try:
+                parsed.append((record["messageId"], parse_job(record.get("body"))))
+            except BadJobError as exc:
+                outcomes[record["messageId"]] = exc
+        try:
+            profiles = self.profiles.get_profiles([job.customer_id for _, job in parsed])
+        except Exception as exc:  # noqa: BLE001 - every record of the batch fails and is retried
+            return PreparedBatch(self, {**outcomes, **{mid: exc for mid, _ in parsed}})
+        composed = compose_batch([job for _, job in parsed], profiles, self.engine, now=now)
+        outcomes.update({mid: result for (mid, _), result in zip(parsed, composed)})
+        return PreparedBatch(self, outcomes)
+
+    def write(self, email: Email) -> None:
+        for key, body, content_type in email.objects():
+            self.emails.put(key, body, content_type=content_type)
+        self.profiles.mark_sent(email.job.customer_id, email.job.campaign_id, now=datetime.now(timezone.utc))
+
+
+@dataclass
+class PlanService:
+    settings: Settings
+    profiles: ProfileStore
+    queue: JobQueue
+    holdout_key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PlanService":
+        settings.require("profile_table", "jobs_queue_url")
+        keys = _keys(settings)
+        if not keys.get("pseudonym_key"):
+            raise ConfigError("pseudonym_key is required for the holdout hash (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
+        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), keys["pseudonym_key"].encode())
+
+    def plan(
+        self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """Plan one campaign: stream profiles page by page, enqueue in batches of 10, count.
+
+        `limit` caps the number of jobs (a test send or a staged rollout); eligible customers past
+        it are counted as `over_limit`, not silently dropped."""
+        campaign = get_campaign(campaign_type)
+        options = PlanOptions(
+            holdout_share=self.settings.holdout_share,
+            frequency_cap_days=self.settings.frequency_cap_days,
+            holdout_key=self.holdout_key,
+            now=now,
+        )
+        counts: Counter[str] = Counter()
+        sent_before, failed_before = self.queue.sent, len(self.queue.failed)
+        buffer: list[Job] = []
+        holdout: list[str] = []
+        for profile, decision, job in plan_campaign(
+            self.profiles.scan_profiles(), campaign, campaign_id=campaign_id, send_date=send_date, options=options
+        ):
+            if job is not None and limit is not None and counts[ENQUEUED] >= limit:
+                decision, job = "over_limit", None
+            counts[decision] += 1
+            if job is not None:
+                buffer.append(job)
+                if len(buffer) >= 100:
+                    self.queue.send(buffer)
+                    buffer = []
+            elif decision == "holdout":
+                holdout.append(profile.customer.customer_id)
+        if buffer:
+            self.queue.send(buffer)
+        self.profiles.record_holdout(campaign_id, holdout, now=now or datetime.now(timezone.utc))
+        return {
+            "campaign_id": campaign_id,
+            "campaign_type": campaign_type,
+            "send_date": send_date.isoformat(),
+            "considered": sum(counts.values()),
+            "enqueued": self.queue.sent - sent_before,
+            "send_failures": len(self.queue.failed) - failed_before,
+            "excluded": {reason: counts.get(reason, 0) for reason in (*EXCLUSIONS, "over_limit")},
+        }

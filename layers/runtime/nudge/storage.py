@@ -1,0 +1,251 @@
+"""The only module that talks to AWS (boto3). Everything else in nudge is plain Python.
+
+Clients are built lazily, once per container, with botocore's standard retry mode (exponential
+backoff with jitter on throttling and 5xx). The endpoint comes from botocore's own
+`AWS_ENDPOINT_URL` variable, which the local runner points at a moto server on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from nudge.errors import NudgeError
+from nudge.jobs import Job
+from nudge.profiles import profile_from_item, profile_to_item
+from nudge.types import Profile
+
+RETRY_CONFIG = {"retries": {"mode": "standard", "max_attempts": 5}, "connect_timeout": 5, "read_timeout": 30}
+
+
+class StorageError(NudgeError, RuntimeError):
+    """An AWS call failed after retries (the record fails and SQS redelivers it)."""
+
+
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(service, config=Config(**RETRY_CONFIG))
+
+
+def _serializer():
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+@dataclass
+class ProfileStore:
+    """Profiles, sends and suppressions in one DynamoDB table keyed by pk/sk."""
+
+    table: str
+    dynamodb: Any = None
+
+    def __post_init__(self) -> None:
+        self.dynamodb = self.dynamodb or client("dynamodb")
+        self._ser, self._de = _serializer()
+
+    def _to_ddb(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._ser.serialize(v) for k, v in item.items()}
+
+    def _from_ddb(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._de.deserialize(v) for k, v in item.items()}
+
+    def put_profiles(self, profiles: Iterable[Profile]) -> int:
+        """Write profiles 25 per BatchWriteItem, retrying unprocessed items with backoff."""
+        written = 0
+        batch: list[dict[str, Any]] = []
+        for profile in profiles:
+            batch.append({"PutRequest": {"Item": self._to_ddb(profile_to_item(profile))}})
+            if len(batch) == 25:
+                written += self._write_batch(batch)
+                batch = []
+        if batch:
+            written += self._write_batch(batch)
+        return written
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> int:
+        pending, attempt = requests, 0
+        while pending:
+            response = self.dynamodb.batch_write_item(RequestItems={self.table: pending})
+            pending = response.get("UnprocessedItems", {}).get(self.table, [])
+            attempt += 1
+            if pending and attempt > 8:
+                raise StorageError(f"{len(pending)} profile writes still unprocessed after {attempt} attempts")
+            if pending:
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+        return len(requests)
+
+    def get_profile(self, customer_id: str) -> Profile | None:
+        response = self.dynamodb.get_item(
+            TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return profile_from_item(self._from_ddb(item)) if item else None
+
+    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, Profile]:
+        """BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        found: dict[str, Profile] = {}
+        unique = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(unique), 100):
+            keys = [self._to_ddb({"pk": f"CUST#{cid}", "sk": "PROFILE"}) for cid in unique[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            attempt = 0
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.table, []):
+                    profile = profile_from_item(self._from_ddb(raw))
+                    found[profile.customer.customer_id] = profile
+                request = response.get("UnprocessedKeys") or {}
+                attempt += 1
+                if request and attempt > 8:
+                    raise StorageError("profile reads still unprocessed after 8 attempts")
+                if request:
+                    time.sleep(min(2.0, 0.05 * 2**attempt))
+        return found
+
+    def scan_profiles(self, *, segment: int = 0, total_segments: int = 1, page_size: int = 500) -> Iterator[Profile]:
+        """All profiles, page by page (parallel scans split by segment)."""
+        paginator = self.dynamodb.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self.table,
+            Segment=segment,
+            TotalSegments=total_segments,
+            FilterExpression="sk = :profile",
+            ExpressionAttributeValues={":profile": {"S": "PROFILE"}},
+            PaginationConfig={"PageSize": page_size},
+        )
+        for page in pages:
+            for raw in page.get("Items", []):
+                yield profile_from_item(self._from_ddb(raw))
+
+    def record_holdout(self, campaign_id: str, customer_ids: Sequence[str], *, now: datetime) -> int:
+        """Holdout members are recorded (for uplift measurement), never emailed."""
+        requests = [
+            {"PutRequest": {"Item": self._to_ddb({"pk": f"CUST#{cid}", "sk": f"HOLDOUT#{campaign_id}", "at": now.isoformat()})}}
+            for cid in customer_ids
+        ]
+        for start in range(0, len(requests), 25):
+            self._write_batch(requests[start : start + 25])
+        return len(requests)
+
+    def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
+        """Record the send (for the frequency cap) on the profile and as a SEND# item."""
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "at": now.isoformat()}),
+        )
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+            UpdateExpression="SET last_marketing_sent_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":now": {"S": now.isoformat()}},
+        )
+
+    def set_suppressed(self, customer_id: str, reason: str) -> None:
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+            UpdateExpression="SET suppressed = :t, suppression_reason = :r",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
+        )
+
+
+@dataclass
+class EmailStore:
+    """Writes generated emails to S3 under deterministic keys."""
+
+    bucket: str
+    s3: Any = None
+
+    def __post_init__(self) -> None:
+        self.s3 = self.s3 or client("s3")
+
+    def put(self, key: str, body: bytes, *, content_type: str) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
+        )
+
+
+@dataclass
+class JobQueue:
+    """Sends job messages 10 per SendMessageBatch, retrying the entries that failed."""
+
+    queue_url: str
+    sqs: Any = None
+    max_attempts: int = 5
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sqs = self.sqs or client("sqs")
+
+    def send(self, jobs: Sequence[Job]) -> int:
+        for start in range(0, len(jobs), 10):
+            self._send_batch(jobs[start : start + 10])
+        return self.sent
+
+    def _send_batch(self, jobs: Sequence[Job]) -> None:
+        entries = {str(i): {"Id": str(i), "MessageBody": job.to_body()} for i, job in enumerate(jobs)}
+        for attempt in range(1, self.max_attempts + 1):
+            response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=list(entries.values()))
+            for ok in response.get("Successful", []):
+                entries.pop(ok["Id"], None)
+                self.sent += 1
+            retryable = {f["Id"] for f in response.get("Failed", []) if not f.get("SenderFault")}
+            for failure in response.get("Failed", []):
+                if failure["Id"] not in retryable:  # a sender fault will not heal on retry
+                    self.failed.append(f"{failure.get('Code')}: {failure.get('Message')}")
+                    entries.pop(failure["Id"], None)
+            if not entries:
+                return
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+        self.failed.extend(f"unsent after {self.max_attempts} attempts" for _ in entries)
+
+
+def download_prefix(uri: str, dest: Path, *, s3: Any = None) -> Path:
+    """Copy s3://bucket/prefix/ to a local directory (artifacts at cold start). A local path is
+    returned unchanged."""
+    if not uri.startswith("s3://"):
+        return Path(uri)
+    s3 = s3 or client("s3")
+    bucket, _, prefix = uri[5:].partition("/")
+    dest.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            relative = obj["Key"][len(prefix) :].lstrip("/")
+            if not relative or ".." in Path(relative).parts:
+                continue
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, obj["Key"], str(target))
+            count += 1
+    if count == 0:
+        raise StorageError(f"no artifacts found under {uri}")
+    return dest
+
+
+def upload_dir(src: Path, uri: str, *, s3: Any = None) -> int:
+    s3 = s3 or client("s3")
+    bucket, _, prefix = uri[5:].partition("/")
+    count = 0
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        key = f"{prefix.rstrip('/')}/{path.relative_to(src).as_posix()}".lstrip("/")
+        s3.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+        count += 1
+    return count
+
+
+def load_secret_keys(secret_arn: str) -> dict[str, str]:
+    """{"pseudonym_key": ..., "link_key": ...} from Secrets Manager."""
+    response = client("secretsmanager").get_secret_value(SecretId=secret_arn)
+    data = json.loads(response["SecretString"])
+    return {k: str(v) for k, v in data.items()}

@@ -1,0 +1,94 @@
+"""The on-disk store format (docs/STORE_FORMAT.md): file names, columns, and value spelling.
+
+A store is a directory:
+
+    store.json            the store itself (name, address, sender, currency, as_of, schema_version)
+    catalog.csv           one row per product
+    customers.csv         one row per customer (pseudonymous ids)
+    events.csv            views, add_to_cart, purchases, reviews before the as_of cut-off
+    heldout_events.csv    optional: the future after as_of that a recommender is scored on
+
+The reader (`loader.py`) and the writer (`writer.py`) both take their spelling from here, so that
+what one writes the other reads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+SCHEMA_VERSION = 1
+
+STORE_JSON = "store.json"
+CATALOG_CSV = "catalog.csv"
+CUSTOMERS_CSV = "customers.csv"
+EVENTS_CSV = "events.csv"
+HELDOUT_CSV = "heldout_events.csv"
+
+# (column, required). A required column must be in the header; a row may still leave an
+# optional column's value empty.
+CATALOG_COLUMNS = (
+    ("product_id", True),
+    ("name", True),
+    ("description", True),
+    ("category", True),
+    ("price", True),
+    ("currency", True),
+    ("stock", True),
+    ("image_url", True),
+    ("arrival_date", True),
+    ("clearance", True),
+    ("clearance_price", True),
+    ("url", False),  # optional column; empty means base_url + "/products/<product_id>"
+)
+CUSTOMER_COLUMNS = (
+    ("customer_id", True),
+    ("first_name", True),
+    ("email", True),
+    ("locale", True),
+    ("timezone", True),
+    ("birthday", True),
+    ("consent", True),
+    ("loyalty_tier", True),
+    ("signup_date", True),
+)
+EVENT_COLUMNS = (
+    ("customer_id", True),
+    ("product_id", True),
+    ("event_type", True),
+    ("timestamp", True),
+    ("quantity", True),
+    ("rating", True),
+    ("text", True),
+)
+
+STORE_JSON_REQUIRED = ("schema_version", "name", "postal_address", "base_url", "sender", "currency", "as_of")
+STORE_JSON_OPTIONAL = ("unsubscribe_url", "unsubscribe_mailto", "preferences_url", "source", "generator")
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
+
+
+def cutoff(as_of: date) -> datetime:
+    """The instant that splits history from held-out future: as_of at 00:00 UTC.
+
+    History events happen before it; held-out events at or after it; "today" is as_of.
+    """
+    return datetime.combine(as_of, time(0, 0), tzinfo=UTC)
+
+
+def format_timestamp(ts: datetime) -> str:
+    """UTC, whole seconds, 'Z' suffix: 2026-11-19T18:42:07Z."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_money(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:.2f}"
+
+
+def format_bool(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
+def format_date(day: date | None) -> str:
+    return "" if day is None else day.isoformat()

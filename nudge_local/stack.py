@@ -1,0 +1,150 @@
+"""A moto server on loopback and the stack's resources created in it, mirroring template.yaml
+(queue with SSE and a DLQ redrive policy, encrypted versioned bucket with public access blocked,
+on-demand table with PITR)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class StackNames:
+    bucket: str = "nudge-local-output"
+    table: str = "nudge-local-profiles"
+    queue: str = "nudge-local-jobs"
+    dlq: str = "nudge-local-jobs-dlq"
+
+
+@dataclass(frozen=True)
+class Stack:
+    bucket: str
+    table: str
+    queue_url: str
+    dlq_url: str
+    max_receive_count: int
+    visibility_timeout: int
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def moto_server(port: int | None = None) -> Iterator[str]:
+    """Start a moto server on 127.0.0.1 and point boto3 at it (AWS_ENDPOINT_URL) while open."""
+    from moto.server import ThreadedMotoServer
+
+    port = port or _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in (*LOCAL_ENV, "AWS_ENDPOINT_URL")}
+    os.environ.update(LOCAL_ENV)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation short tags (!Ref, !Sub, ...) as plain values."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def queue_settings(template: dict[str, Any] | None = None) -> tuple[int, int]:
+    """(maxReceiveCount, VisibilityTimeout) of the jobs queue, read from template.yaml so the
+    local runner redelivers exactly as the deployed queue would."""
+    try:
+        template = template or load_template()
+        props = template["Resources"]["JobsQueue"]["Properties"]
+        max_receive = int(props["RedrivePolicy"]["maxReceiveCount"])
+        visibility = props.get("VisibilityTimeout", 720)
+        return max_receive, int(visibility) if not isinstance(visibility, dict) else 720
+    except (FileNotFoundError, KeyError, TypeError, ValueError):
+        return 3, 720
+
+
+def create_stack(names: StackNames = StackNames()) -> Stack:
+    """Create the bucket, table and queues in the (moto) account that boto3 points at."""
+    from nudge.storage import client
+
+    max_receive, visibility = queue_settings()
+    s3 = client("s3")
+    s3.create_bucket(Bucket=names.bucket)
+    s3.put_bucket_encryption(
+        Bucket=names.bucket,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    )
+    s3.put_public_access_block(
+        Bucket=names.bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    ddb = client("dynamodb")
+    ddb.create_table(
+        TableName=names.table,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+    ddb.update_continuous_backups(
+        TableName=names.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+    sqs = client("sqs")
+    dlq_url = sqs.create_queue(
+        QueueName=names.dlq, Attributes={"MessageRetentionPeriod": "1209600", "SqsManagedSseEnabled": "true"}
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=names.queue,
+        Attributes={
+            "VisibilityTimeout": str(visibility),
+            "SqsManagedSseEnabled": "true",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
+        },
+    )["QueueUrl"]
+    return Stack(names.bucket, names.table, queue_url, dlq_url, max_receive, visibility)
