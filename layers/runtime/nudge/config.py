@@ -18,7 +18,7 @@ VARIABLES: dict[str, tuple[str, str, Any, str]] = {
     "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate", None, "S3 bucket that receives emails/ (and holds artifacts/)."),
     "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
     "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan", None, "SQS queue URL that the plan function fills."),
-    "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate", "", "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
+    "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate", None, "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
     "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
     "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
     "store_address": ("NUDGE_STORE_ADDRESS", "generate", "1 Example Street, London EC1A 1AA, United Kingdom", "Postal address in every footer (bulk-sender rules)."),

@@ -49,7 +49,9 @@ class PreparedBatch:
         if outcome.skipped:
             self.counts[f"skipped_{outcome.skipped}"] += 1
             return outcome.skipped
-        self.service.write(outcome)
+        if not self.service.write(outcome):
+            self.counts["duplicates_skipped"] += 1
+            return "duplicate"
         self.counts["emails"] += 1
         self.counts[f"copy_{outcome.copy_source}"] += 1
         return "written"
@@ -96,10 +98,19 @@ class GenerateService:
         outcomes.update({mid: result for (mid, _), result in zip(parsed, composed)})
         return PreparedBatch(self, outcomes)
 
-    def write(self, email: Email) -> None:
-        for key, body, content_type in email.objects():
-            self.emails.put(key, body, content_type=content_type)
-        self.profiles.mark_sent(email.job.customer_id, email.job.campaign_id, now=datetime.now(timezone.utc))
+    def write(self, email: Email) -> bool:
+        """Write the email once per (campaign, customer): False when it was already written."""
+        job, now = email.job, datetime.now(timezone.utc)
+        if not self.profiles.claim_send(job.customer_id, job.campaign_id, now=now):
+            return False
+        try:
+            for key, body, content_type in email.objects():
+                self.emails.put(key, body, content_type=content_type)
+        except Exception:
+            self.profiles.release_send(job.customer_id, job.campaign_id)
+            raise
+        self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now)
+        return True
 
 
 @dataclass

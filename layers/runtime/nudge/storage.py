@@ -135,11 +135,48 @@ class ProfileStore:
             self._write_batch(requests[start : start + 25])
         return len(requests)
 
+    def claim_send(self, customer_id: str, campaign_id: str, *, now: datetime, lease_seconds: int = 900) -> bool:
+        """Idempotency per (campaign, customer): claim the SEND# item before writing.
+
+        True when this worker may write: no claim yet, or an in-progress claim whose lease
+        expired (a crashed attempt never blocks a retry forever). False when the email is already
+        done (a redelivered message) or another worker holds a live lease.
+        """
+        from botocore.exceptions import ClientError
+
+        expires = int(now.timestamp()) + lease_seconds
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=self._to_ddb({
+                    "pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "in_progress",
+                    "claimed_at": now.isoformat(), "lease_expires": expires,
+                }),
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :in_progress AND lease_expires < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":in_progress": {"S": "in_progress"}, ":now": {"N": str(int(now.timestamp()))}},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def release_send(self, customer_id: str, campaign_id: str) -> None:
+        """Drop an in-progress claim after a failed attempt, so the retry need not wait for the lease."""
+        self.dynamodb.delete_item(
+            TableName=self.table,
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
+            ConditionExpression="#s = :in_progress",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":in_progress": {"S": "in_progress"}},
+        )
+
     def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
-        """Record the send (for the frequency cap) on the profile and as a SEND# item."""
+        """Complete the SEND# claim and stamp the profile (for the frequency cap)."""
         self.dynamodb.put_item(
             TableName=self.table,
-            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "at": now.isoformat()}),
+            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
         )
         self.dynamodb.update_item(
             TableName=self.table,

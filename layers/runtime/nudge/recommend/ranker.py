@@ -45,7 +45,8 @@ PROFILE_WEIGHTS = {"purchased": EVENT_WEIGHTS["purchase"], "carted": EVENT_WEIGH
                    "viewed": EVENT_WEIGHTS["view"]}
 CART_SEED_WEIGHT = 8.0  # cart items drive the complements of an abandoned-cart email
 POSITION_DECAY = 0.97  # recency in a profile: each step back in a most-recent-first list weighs 3% less
-MAX_HISTORY = 100  # fold in at most this many distinct history items (bounds request latency)
+MAX_HISTORY = 100
+NEW_ARRIVAL_DAYS = 30  # an item this many days old or younger is explained as "New in <category>"  # fold in at most this many distinct history items (bounds request latency)
 _KIND_RANK = {"cart": 3, "purchased": 2, "carted": 1, "viewed": 0}
 
 
@@ -125,6 +126,13 @@ class Recommender:
         "gram": "gram.npy",
         "content_to_factors": "content_to_factors.npy",
     }
+
+    @property
+    def version(self) -> str:
+        """`<model>-<created>-<data hash[:8]>`, for logs and the email record."""
+        source = str(self.meta.get("data_source", {}).get("sha256", ""))[:8] if isinstance(
+            self.meta.get("data_source"), dict) else ""
+        return "-".join(x for x in (str(self.meta.get("model", self.form)), str(self.meta.get("created", "")), source) if x)
 
     @property
     def dims(self) -> int:
@@ -360,6 +368,9 @@ class Recommender:
         info = self._alignment(catalog)
         history = self._history(profile, catalog)
         interests = Counter(catalog.category_of(i) for i in history)
+        for name in getattr(profile, "top_categories", None) or ():  # interests the profile store derived
+            if name in catalog.categories:
+                interests[name] += 1
 
         # The trigger's cart: shown first (in cart order) when the campaign asks for it.
         cart_idx: list[int] = []
@@ -415,7 +426,8 @@ class Recommender:
 
         chosen = self._diverse_top(scores, mask, catalog, rules, k - len(shown_cart), shown_cart)
         result = [RankedItem(catalog.ids[i], 1.0, "Still in your basket") for i in shown_cart]
-        reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None)
+        reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None,
+                               as_of.toordinal())
         result += [RankedItem(catalog.ids[i], float(scores[i]), r) for i, r in zip(chosen, reasons)]
         return result
 
@@ -453,7 +465,7 @@ class Recommender:
 
     def _reasons(self, chosen: list[int], info: dict[str, Any], catalog: Catalog,
                  seeds: dict[int, tuple[float, str]], interests: Counter, rules: PoolRules,
-                 personal: bool) -> list[str]:
+                 personal: bool, as_of_ordinal: int) -> list[str]:
         reasons = []
         contributions = self._contributions(chosen, info, catalog, seeds) if personal else None
         seed_rows = list(seeds)
@@ -472,6 +484,8 @@ class Recommender:
                     "carted": f"Because you added {name} to your basket",
                     "viewed": f"Because you viewed {name}",
                 }[kind])
+            elif 0 <= as_of_ordinal - int(catalog.arrival[i]) <= NEW_ARRIVAL_DAYS:
+                reasons.append(f"New in {category}, which you like" if category in interests else f"New in {category}")
             elif category in interests:
                 reasons.append(f"Popular in {category}, which you like")
             else:

@@ -18,6 +18,7 @@ from nudge.errors import RenderError
 from nudge.render.sanitize import clean_line, safe_domain
 
 MAX_DISPLAY_NAME_CHARS = 64
+SMTP_POLICY = policy.SMTP.clone(refold_source="none")  # CRLF; raw (pre-folded) headers kept as set
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _TOKENISH = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -69,7 +70,8 @@ def build_eml(
     subject: str,
     date: datetime,
     message_id: str,
-    list_unsubscribe: str,
+    unsubscribe_url: str,
+    unsubscribe_mailto: str,
     feedback_id: str,
     text: str,
     html: str,
@@ -77,13 +79,20 @@ def build_eml(
     """The message as bytes with CRLF line ends (policy SMTP), ready for SES SendRawEmail."""
     if date.tzinfo is None or date.utcoffset() is None:
         raise RenderError(f"now must be timezone-aware, got {date!r}")
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject  # the policy encodes non-ASCII as RFC 2047 and folds long lines
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    msg["List-Unsubscribe"] = list_unsubscribe
+    # RFC 2369 wants the URIs as they are; the policy would turn a URI longer than a line into
+    # RFC 2047 encoded-words, which clients do not decode here. So the header is folded by hand
+    # between the two URIs and stored raw (refold_source="none" keeps it). Both URIs were
+    # checked by the caller: no whitespace, no angle brackets, ASCII only.
+    for uri in (unsubscribe_url, unsubscribe_mailto):
+        if not uri.isascii() or any(char in uri for char in " \t\r\n<>"):
+            raise RenderError(f"List-Unsubscribe URI must be ASCII without spaces or brackets, got {uri!r}")
+    msg.set_raw("List-Unsubscribe", f"<{unsubscribe_url}>,\r\n <{unsubscribe_mailto}>")
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     msg["Feedback-ID"] = feedback_id
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -92,7 +101,7 @@ def build_eml(
     # boundary starting with "=_" cannot occur in either part; derived, not random.
     msg.set_boundary("=_nudge_" + message_id.strip("<>").split(".", 1)[0])
     try:
-        return msg.as_bytes(policy=policy.SMTP)
+        return msg.as_bytes(policy=SMTP_POLICY)
     except (ValueError, UnicodeError) as exc:  # the policy refuses a header it cannot encode
         raise RenderError(f"the message could not be encoded: {exc}") from exc
 

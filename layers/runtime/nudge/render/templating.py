@@ -28,7 +28,7 @@ HEAD_CSS_MARKER = "%%HEAD_CSS%%"
 BASE_TEMPLATE = "base.html.j2"
 TEXT_TEMPLATE = "email.txt.j2"
 
-_RULE = re.compile(r"\.([A-Za-z][\w-]*)\s*\{([^{}]*)\}")
+_RULE = re.compile(r"\.([A-Za-z][\w-]*)\s*\{((?:[^{}]|\{\{[^{}]*\}\})*)\}")  # bodies may hold {{ jinja }}
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CLASS_ATTR = re.compile(r'\sclass="([^"]*)"')
 _CLASS_NAME = re.compile(r"\.([A-Za-z][\w-]*)")

@@ -1,0 +1,258 @@
+"""ONNX text generation for the copywriter: numpy + onnxruntime + tokenizers, nothing else.
+
+The model is a GPT-2 exported by `scripts/export_copywriter.py` with optimum's
+`text-generation-with-past` task: one `model.onnx` taking `input_ids`, `attention_mask`,
+`position_ids` and `past_key_values.{i}.key|value`, returning `logits` and `present.{i}.*`.
+
+Generation is batched across briefs: prompts are left-padded, the padding is masked out and
+position ids count only real tokens, so a prompt yields the same logits alone or in a batch (up to
+float rounding). The prompt is run once per brief and its KV cache is repeated for each candidate.
+Sampling (temperature, top-k, top-p) draws from one numpy Generator per candidate, seeded by the
+caller, so the same seed gives the same text.
+
+Tokens that could only produce a guardrail violation (digits, markup, `%`, `@`, `$`, `/`) are
+masked out before sampling; the guardrails still check every result.
+
+>>> lm = OnnxLanguageModel.load("layers/model/copywriter")  # doctest: +SKIP
+>>> lm.generate(["campaign: loyalty ..."], seeds=[[1, 2]])[0][0].text  # doctest: +SKIP
+' Thank you, {first_name}\\nPreheader: ...'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nudge.errors import ArtifactMismatchError
+
+ARTIFACT_NAME = "nudge-copywriter"
+SCHEMA_VERSION = 1
+PROMPT_FORMAT = 1  # bump with any change to nudge.copy.prompt
+STOP_AFTER_NEWLINES = 3  # subject, preheader and intro lines each end with a newline
+_MASKED_CHARS = re.compile(r"[0-9<>&%@$/\\#|]|http|www", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    text: str  # the completion, without the prompt
+    token_ids: tuple[int, ...]
+    mean_logprob: float  # mean log p(token) under the untempered model, nats per token
+    finished: bool  # stopped on the end token or after the intro line, not on max_new_tokens
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    """meta.json of a copywriter artifact, checked against what this runtime can run."""
+    meta_path = model_dir / "meta.json"
+    if not meta_path.is_file():
+        raise ArtifactMismatchError(f"{meta_path} is missing; expected the meta.json written by export_copywriter.py")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    expected = {"artifact": ARTIFACT_NAME, "schema_version": SCHEMA_VERSION, "prompt_format": PROMPT_FORMAT}
+    for key, want in expected.items():
+        if meta.get(key) != want:
+            raise ArtifactMismatchError(f"{meta_path}: expected {key}={want!r}, got {meta.get(key)!r}")
+    for name, info in meta.get("files", {}).items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ArtifactMismatchError(f"{path} is listed in meta.json but missing")
+        if path.stat().st_size != info["bytes"]:
+            raise ArtifactMismatchError(f"{path}: expected {info['bytes']} bytes, got {path.stat().st_size}")
+        if sha256_file(path) != info["sha256"]:
+            raise ArtifactMismatchError(f"{path}: sha256 differs from meta.json (expected {info['sha256'][:12]}…)")
+    for name in ("model.onnx", "tokenizer.json"):
+        if name not in meta.get("files", {}):
+            raise ArtifactMismatchError(f"{meta_path}: expected {name} under files, got {sorted(meta.get('files', {}))}")
+    return meta
+
+
+class OnnxLanguageModel:
+    """A KV-cached causal LM in ONNX with its tokenizer; `generate` is batched and seeded."""
+
+    def __init__(self, session: Any, tokenizer: Any, meta: dict[str, Any]):
+        self.session = session
+        self.tokenizer = tokenizer
+        self.meta = meta
+        arch = meta["architecture"]
+        self.n_layer, self.n_head = int(arch["n_layer"]), int(arch["n_head"])
+        self.head_dim = int(arch["n_embd"]) // self.n_head
+        self.max_positions = int(arch["n_positions"])
+        self.eos_id = int(meta["tokenizer"]["eos_token_id"])
+        self.pad_id = int(meta["tokenizer"].get("pad_token_id", self.eos_id))
+        self.input_names = {i.name for i in session.get_inputs()}
+        self.output_names = [o.name for o in session.get_outputs()]
+        want = {f"past_key_values.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")}
+        if not want <= self.input_names or "input_ids" not in self.input_names:
+            raise ArtifactMismatchError(
+                f"model.onnx inputs {sorted(self.input_names)} do not match meta.json "
+                f"(expected input_ids and past_key_values.0..{self.n_layer - 1})"
+            )
+        vocab_size = int(arch["vocab_size"])
+        self.newlines = np.zeros(vocab_size, dtype=np.int64)  # newlines each token emits
+        self.masked = np.zeros(vocab_size, dtype=bool)  # tokens never sampled
+        for token, token_id in tokenizer.get_vocab(with_added_tokens=True).items():
+            if token_id >= vocab_size:
+                continue
+            text = token.replace("Ċ", "\n")  # byte-level BPE spells "\n" as "Ċ"
+            self.newlines[token_id] = text.count("\n")
+            self.masked[token_id] = bool(_MASKED_CHARS.search(text))
+        for token_id, added in tokenizer.get_added_tokens_decoder().items():
+            if added.special and token_id != self.eos_id and token_id < vocab_size:
+                self.masked[token_id] = True  # pad, chat markers: never part of copy
+
+    @classmethod
+    def load(cls, model_dir: str | Path, *, threads: int = 1) -> OnnxLanguageModel:
+        """Check meta.json and the files it lists, then open the session and the tokenizer."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        meta = read_meta(model_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # Lambda gets ~1 vCPU per 1,769 MB; 1 thread avoids oversubscription
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        return cls(session, tokenizer, meta)
+
+    @property
+    def model_version(self) -> str:
+        return str(self.meta["model_version"])
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        outputs = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})
+        named = dict(zip(self.output_names, outputs))
+        presents = [named[f"present.{i}.{kind}"] for i in range(self.n_layer) for kind in ("key", "value")]
+        return named["logits"], presents
+
+    def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
+        names = [f"past_key_values.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")]
+        return dict(zip(names, presents))
+
+    def generate(
+        self,
+        prompts: list[str],
+        *,
+        seeds: list[list[int]],
+        max_new_tokens: int = 96,
+        temperature: float = 0.8,
+        top_k: int = 40,
+        top_p: float = 0.92,
+    ) -> list[list[Sample]]:
+        """`len(seeds[i])` samples for prompt i, one per seed; temperature 0 is greedy."""
+        if len(prompts) != len(seeds):
+            raise ValueError(f"expected one seed list per prompt, got {len(prompts)} prompts and {len(seeds)} seed lists")
+        if not prompts:
+            return []
+        encoded = [self.encode(p) for p in prompts]
+        longest = max(len(ids) for ids in encoded)
+        max_new_tokens = min(max_new_tokens, self.max_positions - longest)
+        n_prompts = len(prompts)
+
+        # Prefill: each prompt once, left-padded. Shapes: (n_prompts, longest).
+        input_ids = np.full((n_prompts, longest), self.pad_id, dtype=np.int64)
+        attention = np.zeros((n_prompts, longest), dtype=np.int64)
+        for row, ids in enumerate(encoded):
+            input_ids[row, longest - len(ids) :] = ids
+            attention[row, longest - len(ids) :] = 1
+        positions = np.clip(np.cumsum(attention, axis=1) - 1, 0, None)
+        empty = np.zeros((n_prompts, self.n_head, 0, self.head_dim), dtype=np.float32)
+        feeds = {"input_ids": input_ids, "attention_mask": attention, "position_ids": positions}
+        feeds.update({f"past_key_values.{i}.{kind}": empty for i in range(self.n_layer) for kind in ("key", "value")})
+        logits, presents = self._run(feeds)
+
+        # Repeat each prompt's cache once per candidate. Rows: (total candidates,).
+        owner = np.repeat(np.arange(n_prompts), [len(s) for s in seeds])
+        logits = logits[owner, -1, :]
+        presents = [p[owner] for p in presents]
+        attention = attention[owner]
+        next_position = positions[owner, -1] + 1
+        rngs = [np.random.default_rng(seed) for row_seeds in seeds for seed in row_seeds]
+        rows = len(rngs)
+
+        generated: list[list[int]] = [[] for _ in range(rows)]
+        logprob_sum = np.zeros(rows)
+        newline_count = np.zeros(rows, dtype=np.int64)
+        finished = np.zeros(rows, dtype=bool)
+        for _step in range(max_new_tokens):
+            tokens, logprobs = self._sample(logits, rngs, temperature=temperature, top_k=top_k, top_p=top_p)
+            for row in np.flatnonzero(~finished):
+                token = int(tokens[row])
+                if token == self.eos_id:
+                    finished[row] = True
+                    continue
+                generated[row].append(token)
+                logprob_sum[row] += logprobs[row]
+                newline_count[row] += self.newlines[token]
+                if newline_count[row] >= STOP_AFTER_NEWLINES:
+                    finished[row] = True
+            if finished.all():
+                break
+            tokens = np.where(finished, self.pad_id, tokens).astype(np.int64)
+            attention = np.concatenate([attention, np.ones((rows, 1), dtype=np.int64)], axis=1)
+            feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
+            feeds.update(self._past_feeds(presents))
+            step_logits, presents = self._run(feeds)
+            logits = step_logits[:, -1, :]
+            next_position = next_position + 1
+
+        out: list[list[Sample]] = []
+        row = 0
+        for row_seeds in seeds:
+            samples = []
+            for _ in row_seeds:
+                ids = generated[row]
+                samples.append(
+                    Sample(
+                        text=self.tokenizer.decode(ids, skip_special_tokens=True),
+                        token_ids=tuple(ids),
+                        mean_logprob=float(logprob_sum[row] / max(len(ids), 1)),
+                        finished=bool(finished[row]),
+                    )
+                )
+                row += 1
+            out.append(samples)
+        return out
+
+    def _sample(
+        self, logits: np.ndarray, rngs: list[np.random.Generator], *, temperature: float, top_k: int, top_p: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One token per row, and its log-probability under the untempered, unmasked model."""
+        logits = logits.astype(np.float64)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        logprob_all = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (rows, vocab)
+        masked = np.where(self.masked[None, : logits.shape[1]], -np.inf, logits)
+        if temperature <= 0:
+            tokens = masked.argmax(axis=1)
+        else:
+            k = min(top_k, masked.shape[1])
+            top = np.argpartition(-masked, k - 1, axis=1)[:, :k]  # (rows, k), unordered
+            values = np.take_along_axis(masked, top, axis=1) / temperature
+            order = np.argsort(-values, axis=1)
+            top = np.take_along_axis(top, order, axis=1)
+            values = np.take_along_axis(values, order, axis=1)
+            probs = np.exp(values - values[:, :1])
+            probs /= probs.sum(axis=1, keepdims=True)
+            keep = (np.cumsum(probs, axis=1) - probs) < top_p  # the nucleus; always keeps the first
+            probs = np.where(keep, probs, 0.0)
+            probs /= probs.sum(axis=1, keepdims=True)
+            draws = np.array([rng.random() for rng in rngs])
+            choice = np.minimum((np.cumsum(probs, axis=1) < draws[:, None]).sum(axis=1), k - 1)
+            tokens = top[np.arange(len(top)), choice]
+        return tokens, logprob_all[np.arange(len(tokens)), tokens]

@@ -1,0 +1,87 @@
+"""The copywriter's text format: one prompt per brief, one completion with three fields.
+
+This module is the contract between the offline scripts (corpus, training, evaluation) and the
+runtime generator: both build prompts and parse completions only through these functions.
+
+    campaign: clearance
+    tone: urgent
+    mood: neutral
+    shows: kitchen, garden
+    likes: kitchen
+    Subject: {first_name}, clearance picks won't stay long
+    Preheader: Reduced pieces, picked for you.
+    Intro: {first_name}, our clearance is on ...
+    <eos>
+
+The prompt carries no personal data and no fact the copy could leak: the first name, product
+names, prices and the store name stay out (they are slots); categories are reduced to letters.
+
+>>> parse_completion(" Hi {first_name}\\nPreheader: A note.\\nIntro: Hello there.\\n")
+{'subject': 'Hi {first_name}', 'preheader': 'A note.', 'intro': 'Hello there.'}
+"""
+
+from __future__ import annotations
+
+import re
+
+from nudge.copy.slots import clean_value
+
+PROMPT_FIELDS = ("campaign", "tone", "mood", "shows", "likes")
+COMPLETION_PREFIX = "Subject:"  # the prompt ends here; the model writes the subject first
+SENTIMENTS = ("positive", "neutral", "negative")
+_CONTEXT_WORD_RE = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
+
+
+def context_words(values: tuple[str, ...] | list[str], *, limit: int = 3) -> str:
+    """Categories reduced to lower-case letters for the prompt: context, never copied facts.
+
+    >>> context_words(("Mugs & Cups", "<b>Garden</b>", "Size 12"))
+    'mugs, cups, garden'
+    """
+    seen: list[str] = []
+    for value in values:
+        for chunk in _CONTEXT_WORD_RE.findall(clean_value(value, max_chars=48).lower()):
+            chunk = " ".join(chunk.split())[:24]
+            if chunk and chunk not in seen:
+                seen.append(chunk)
+    return ", ".join(seen[:limit]) or "none"
+
+
+def build_prompt(
+    *,
+    campaign_type: str,
+    tone: str,
+    sentiment: str = "neutral",
+    categories: tuple[str, ...] = (),
+    history_categories: tuple[str, ...] = (),
+) -> str:
+    """The text the model continues; it ends with "Subject:"."""
+    mood = sentiment if sentiment in SENTIMENTS else "neutral"
+    return (
+        f"campaign: {campaign_type}\n"
+        f"tone: {tone}\n"
+        f"mood: {mood}\n"
+        f"shows: {context_words(categories)}\n"
+        f"likes: {context_words(history_categories)}\n"
+        f"{COMPLETION_PREFIX}"
+    )
+
+
+def format_completion(*, subject: str, preheader: str, intro: str) -> str:
+    """What the model should write after the prompt (a training target), without the end token."""
+    return f" {subject}\nPreheader: {preheader}\nIntro: {intro}\n"
+
+
+def parse_completion(text: str) -> dict[str, str] | None:
+    """The three fields of a completion, or None when the format is broken."""
+    lines = text.split("\n")
+    if len(lines) < 3:
+        return None
+    subject = lines[0].strip()
+    if not lines[1].startswith("Preheader:") or not lines[2].startswith("Intro:"):
+        return None
+    preheader = lines[1][len("Preheader:") :].strip()
+    intro = lines[2][len("Intro:") :].strip()
+    if any(line.strip() for line in lines[3:]):
+        return None  # anything after the intro is a format break (a 4th field, a rambling tail)
+    return {"subject": subject, "preheader": preheader, "intro": intro}

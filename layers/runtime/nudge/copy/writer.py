@@ -1,0 +1,244 @@
+"""The copywriter: briefs in, checked and filled `Copy` out.
+
+With a model, each brief gets `candidates` samples (seeded from the brief's `seed_key` and the
+model version, so the same input gives the same email); each candidate's UNFILLED text goes
+through the guardrails; the best clean candidate wins (highest mean log-probability plus a bonus
+for novelty against the reviewed copy). When no candidate is clean, or there is no model, the
+email gets reviewed copy from `seed_copy.json` (variant chosen from `seed_key`), with
+`source="fallback"` and the violations in `Copy.rejected_reasons`.
+
+>>> writer = Copywriter.load(None)
+>>> brief = CopyBrief(campaign_type="loyalty", tone="grateful", first_name="Ada",
+...                   product_names=("Blue Mug",), categories=("Mugs",), store_name="Kiln",
+...                   seed_key="spring-loyalty:c-42")
+>>> copy = writer.write_batch([brief])[0]
+>>> copy.source, "{" in copy.intro
+('fallback', False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nudge.campaigns import TONES, get_campaign
+from nudge.copy.guardrails import FIELDS, SLOTS, check_fields, words
+from nudge.copy.prompt import build_prompt, parse_completion
+from nudge.copy.slots import fill_slots, slot_values
+from nudge.errors import ConfigError
+from nudge.types import Copy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CopyBrief:
+    """What the copywriter may know of one email. Facts here fill slots; they never reach the prompt
+    except as category words (see nudge.copy.prompt)."""
+
+    campaign_type: str
+    tone: str
+    first_name: str
+    product_names: tuple[str, ...]
+    categories: tuple[str, ...]
+    store_name: str
+    seed_key: str  # stable per (campaign, customer), e.g. "spring-2026:c-42"; the model version is mixed in
+    history_categories: tuple[str, ...] = ()
+    sentiment: str = "neutral"  # "positive" | "neutral" | "negative" (recent review)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSettings:
+    candidates: int = 3  # samples per brief; the scorer keeps the best clean one
+    max_new_tokens: int = 96
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.92
+    novelty_weight: float = 1.0  # score = mean logprob + weight * (1 - max bigram overlap with reviewed copy)
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any], **overrides: Any) -> GenerationSettings:
+        known = {k: v for k, v in meta.get("generation", {}).items() if k in cls.__dataclass_fields__}
+        known.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**known)
+
+
+def tone_for(campaign_type: str, sentiment: str = "neutral") -> str:
+    """The campaign's tone, or "caring" after an unhappy review (DESIGN.md: care, not a hard sell).
+
+    >>> tone_for("clearance", "negative")
+    'caring'
+    """
+    return "caring" if sentiment == "negative" else get_campaign(campaign_type).copy.tone
+
+
+def stable_seed(*parts: str) -> int:
+    """A 63-bit seed from strings, the same on every machine and Python (no `hash()`)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+class SeedCopy:
+    """Reviewed copy per campaign type, tone and field; several variants each."""
+
+    def __init__(self, raw: dict[str, Any]):
+        if raw.get("schema_version") != 1:
+            raise ConfigError(f"seed_copy.json: expected schema_version 1, got {raw.get('schema_version')!r}")
+        self.copy: dict[str, dict[str, dict[str, list[str]]]] = raw["copy"]
+
+    @classmethod
+    @cache
+    def load(cls) -> SeedCopy:
+        text = resources.files(__package__).joinpath("seed_copy.json").read_text(encoding="utf-8")
+        return cls(json.loads(text))
+
+    def variants(self, campaign_type: str, tone: str, field_name: str) -> list[str]:
+        if campaign_type not in self.copy:
+            raise ConfigError(f"no reviewed copy for campaign {campaign_type!r}; expected one of {sorted(self.copy)}")
+        by_tone = self.copy[campaign_type]
+        if tone not in by_tone:
+            tone = get_campaign(campaign_type).copy.tone  # an unknown tone gets the campaign's own
+        return by_tone[tone][field_name]
+
+    def choose(self, campaign_type: str, tone: str, seed_key: str) -> dict[str, str]:
+        """One variant per field, picked from `seed_key` (fields independently, for variety)."""
+        out = {}
+        for name in FIELDS:
+            options = self.variants(campaign_type, tone, name)
+            out[name] = options[stable_seed(seed_key, campaign_type, tone, name) % len(options)]
+        return out
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    tokens = words(text)
+    return set(zip(tokens, tokens[1:]))
+
+
+@dataclass
+class Copywriter:
+    """Writes `Copy` for a batch of briefs; `Copywriter.load(model_dir)` builds one."""
+
+    seed_copy: SeedCopy
+    model: Any = None  # an OnnxLanguageModel, or None for reviewed copy only
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    counters: Counter = field(default_factory=Counter)  # "model", "fallback", "rejected", "violation:<code>"
+
+    @classmethod
+    def load(
+        cls, model_dir: str | Path | None = None, *, threads: int = 1, candidates: int | None = None
+    ) -> Copywriter:
+        """A copywriter over the model in `model_dir`; reviewed copy only when it is None or has no model.onnx.
+
+        A model folder whose meta.json does not match this runtime raises ArtifactMismatchError.
+        """
+        seed_copy = SeedCopy.load()
+        if model_dir is None or not (Path(model_dir) / "model.onnx").is_file():
+            if model_dir is not None:
+                logger.warning("no copywriter model at %s; every email gets reviewed copy", model_dir)
+            return cls(seed_copy=seed_copy)
+        from nudge.copy.generator import OnnxLanguageModel
+
+        model = OnnxLanguageModel.load(model_dir, threads=threads)
+        return cls(seed_copy=seed_copy, model=model, settings=GenerationSettings.from_meta(model.meta, candidates=candidates))
+
+    @property
+    def model_version(self) -> str:
+        return self.model.model_version if self.model is not None else "reviewed"
+
+    def write_batch(self, briefs: list[CopyBrief]) -> list[Copy]:
+        """One `Copy` per brief, in order; slots filled from the brief's facts."""
+        if not briefs:
+            return []
+        templates: list[tuple[dict[str, str], str, tuple[str, ...]]]
+        if self.model is None:
+            templates = [(self.seed_copy.choose(b.campaign_type, b.tone, b.seed_key), "fallback", ()) for b in briefs]
+        else:
+            templates = self._generate(briefs)
+        out = []
+        for brief, (fields, source, reasons) in zip(briefs, templates):
+            values = slot_values(
+                first_name=brief.first_name,
+                product=brief.product_names[0] if brief.product_names else "",
+                category=brief.categories[0] if brief.categories else "",
+                store_name=brief.store_name,
+            )
+            self.counters[source] += 1
+            out.append(
+                Copy(
+                    subject=fill_slots(fields["subject"], values),
+                    preheader=fill_slots(fields["preheader"], values),
+                    intro=fill_slots(fields["intro"], values),
+                    source=source,
+                    tone=brief.tone,
+                    model_version=self.model_version,
+                    rejected_reasons=reasons,
+                )
+            )
+        return out
+
+    def prompt_for(self, brief: CopyBrief) -> str:
+        return build_prompt(
+            campaign_type=brief.campaign_type,
+            tone=brief.tone,
+            sentiment=brief.sentiment,
+            categories=brief.categories,
+            history_categories=brief.history_categories,
+        )
+
+    def candidates_for(self, briefs: list[CopyBrief]) -> list[list[tuple[dict[str, str] | None, list[str], float]]]:
+        """Every sampled candidate per brief: (fields or None when unparsable, violations, score)."""
+        seeds = [
+            [stable_seed(b.seed_key, self.model_version, str(i)) for i in range(self.settings.candidates)] for b in briefs
+        ]
+        samples = self.model.generate(
+            [self.prompt_for(b) for b in briefs],
+            seeds=seeds,
+            max_new_tokens=self.settings.max_new_tokens,
+            temperature=self.settings.temperature,
+            top_k=self.settings.top_k,
+            top_p=self.settings.top_p,
+        )
+        out = []
+        for brief, brief_samples in zip(briefs, samples):
+            reviewed = [_bigrams(t) for t in self.seed_copy.variants(brief.campaign_type, brief.tone, "intro")]
+            intro_max = get_campaign(brief.campaign_type).copy.intro_max_words
+            scored = []
+            for sample in brief_samples:
+                fields = parse_completion(sample.text)
+                if fields is None:
+                    scored.append((None, ["format"], sample.mean_logprob))
+                    continue
+                violations = check_fields(
+                    fields, allowed_slots=SLOTS, campaign_type=brief.campaign_type, intro_max_words=intro_max
+                )
+                grams = _bigrams(fields["intro"])
+                overlap = max((len(grams & r) / max(len(grams | r), 1) for r in reviewed), default=0.0)
+                score = sample.mean_logprob + self.settings.novelty_weight * (1.0 - overlap)
+                scored.append((fields, violations, score))
+            out.append(scored)
+        return out
+
+    def _generate(self, briefs: list[CopyBrief]) -> list[tuple[dict[str, str], str, tuple[str, ...]]]:
+        results = []
+        for brief, scored in zip(briefs, self.candidates_for(briefs)):
+            clean = [(score, fields) for fields, violations, score in scored if fields is not None and not violations]
+            if clean:
+                results.append((max(clean, key=lambda pair: pair[0])[1], "model", ()))
+                continue
+            reasons: list[str] = []
+            for _fields, violations, _score in scored:
+                reasons.extend(v for v in violations if v not in reasons)
+            self.counters["rejected"] += 1
+            self.counters.update(f"violation:{v}" for v in reasons)
+            results.append((self.seed_copy.choose(brief.campaign_type, brief.tone, brief.seed_key), "fallback", tuple(reasons)))
+        return results
+
+
+__all__ = ["CopyBrief", "Copywriter", "GenerationSettings", "SeedCopy", "TONES", "stable_seed", "tone_for"]

@@ -1,0 +1,243 @@
+"""One email from facts: HTML, plain text and the MIME message.
+
+Facts (names, prices, links) come from the catalog, the customer and the store; words come from
+`Copy` (already slot-filled) and the campaign theme. Every data string is cleaned (controls and
+bidi overrides removed, length bounded) in `_facts`, then escaped by Jinja's autoescape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
+from markupsafe import Markup
+
+from nudge.campaigns import CampaignDefinition
+from nudge.errors import RenderError
+from nudge.render import links, mime
+from nudge.render.sanitize import clean_block, clean_line, paragraphs, safe_http_url
+from nudge.render.templating import email_templates, theme_for
+from nudge.types import Copy, Customer, Product, RankedItem, StoreInfo
+
+# Length limits, in characters, after cleaning (a longer value is cut with an ellipsis).
+MAX_SUBJECT = 120  # inbox lists show ~60; headers fold at 78 anyway
+MAX_PREHEADER = 150
+MAX_INTRO = 1500
+MAX_FIRST_NAME = 40
+MAX_PRODUCT_NAME = 120
+MAX_REASON = 160
+MAX_STORE_NAME = 80
+MAX_ADDRESS = 400
+MAX_ITEMS = 12  # Gmail clips messages over 102 KB; 12 cards stay far below
+FALLBACK_LOCALE = "en_GB"
+
+# Zero-width padding after the preheader so clients do not fill the preview with body text.
+PREHEADER_PADDING = Markup("&#847;&zwnj;&nbsp;" * 60)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str  # cleaned, as in the Subject header (before RFC 2047 encoding)
+    preheader: str
+    html: str
+    text: str
+    eml: bytes  # CRLF line ends, ready for SES SendRawEmail
+    message_id: str  # "<digest.nudge@domain>"
+
+
+def _locale(tag: str) -> Locale:
+    try:
+        return Locale.parse((tag or FALLBACK_LOCALE).replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse(FALLBACK_LOCALE)
+
+
+def _money(amount: Decimal, currency: str, locale: Locale) -> str:
+    try:
+        if not Decimal(amount).is_finite() or amount < 0:
+            raise RenderError(f"a price must be a finite amount >= 0, got {amount!r}")
+        return format_currency(amount, currency, locale=locale)
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise RenderError(f"price {amount!r} {currency!r} cannot be formatted: {exc}") from exc
+
+
+def _currency(product: Product, store: StoreInfo) -> str:
+    code = (product.currency or store.currency or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise RenderError(f"product {product.product_id!r}: currency must be an ISO 4217 code, got {code!r}")
+    return code
+
+
+def _fill(template: str, *, store: str) -> str:
+    return template.replace("{store}", store)  # replace, not format: a store name may hold braces
+
+
+def _greeting(theme: dict[str, str], *, first_name: str, store: str) -> dict[str, str]:
+    if not first_name:
+        return {"before": _fill(theme["greeting_anonymous"], store=store), "name": "", "after": ""}
+    before, _, after = theme["greeting"].partition("{first_name}")
+    return {"before": _fill(before, store=store), "name": first_name, "after": _fill(after, store=store)}
+
+
+def _card(
+    product: Product,
+    ranked: RankedItem,
+    *,
+    locale: Locale,
+    store: StoreInfo,
+    base_url: str,
+    campaign_id: str,
+    pseudonymous_id: str,
+    link_key: bytes,
+) -> dict[str, Any]:
+    currency = _currency(product, store)
+    name = clean_line(product.name, max_chars=MAX_PRODUCT_NAME) or clean_line(product.product_id, max_chars=40)
+    on_sale = (
+        product.clearance and product.clearance_price is not None and Decimal(product.clearance_price) < product.price
+    )
+    price = product.clearance_price if on_sale else product.price
+    target = safe_http_url(product.url) or f"{base_url}/products/{quote(product.product_id, safe='')}"
+    token = links.sign_click(
+        campaign_id=campaign_id, product_id=product.product_id, pseudonymous_id=pseudonymous_id, link_key=link_key
+    )
+    saving = 0
+    if on_sale and product.price > 0:  # floor: never overstate a saving
+        saving = int(((product.price - price) * 100 / product.price).to_integral_value(rounding=ROUND_DOWN))
+    return {
+        "name": name,
+        "price": _money(price, currency, locale),
+        "was": _money(product.price, currency, locale) if on_sale else "",
+        "saving_percent": saving,
+        "reason": clean_line(ranked.reason, max_chars=MAX_REASON),
+        "image_url": safe_http_url(product.image_url) or "",
+        "url": links.tracked_url(target, campaign_id=campaign_id, token=token, content=product.product_id),
+    }
+
+
+def render_email(
+    *,
+    customer: Customer,
+    items: list[tuple[Product, RankedItem]],
+    copy: Copy,
+    campaign: CampaignDefinition,
+    store: StoreInfo,
+    pseudonymous_id: str,
+    campaign_id: str,
+    link_key: bytes,
+    now: datetime,
+) -> RenderedEmail:
+    """Render one email: HTML, plain text and the .eml, deterministic for the same arguments.
+
+    Raises RenderError when the facts cannot make an email (no items, a malformed address or
+    price, a store without a valid https base URL).
+
+    >>> email = render_email(customer=c, items=[(p, r)], copy=cp, campaign=get_campaign("loyalty"),
+    ...                      store=s, pseudonymous_id="u_1", campaign_id="loyalty-2026-11",
+    ...                      link_key=key, now=now)  # doctest: +SKIP
+    >>> email.eml.startswith(b"From: ")  # doctest: +SKIP
+    True
+    """
+    if not items:
+        raise RenderError(f"campaign {campaign_id!r}: an email needs at least one product, got none")
+    base_url = safe_http_url(store.base_url)
+    if not base_url:
+        raise RenderError(f"store base_url must be an absolute http(s) URL, got {store.base_url!r}")
+    base_url = base_url.rstrip("/")
+    sender = mime.parse_mailbox(store.sender, what="store sender")
+    recipient = mime.mailbox(
+        display_name=customer.first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email"
+    )
+    domain = sender.domain
+
+    locale = _locale(customer.locale)
+    theme = theme_for(campaign.campaign_type)
+    store_name = clean_line(store.name, max_chars=MAX_STORE_NAME) or domain
+    first_name = clean_line(customer.first_name, max_chars=MAX_FIRST_NAME)
+    subject = clean_line(copy.subject, max_chars=MAX_SUBJECT) or clean_line(
+        f"{campaign.title} at {store_name}", max_chars=MAX_SUBJECT
+    )
+    preheader = clean_line(copy.preheader, max_chars=MAX_PREHEADER)
+
+    unsubscribe_token = links.sign_unsubscribe(
+        campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, link_key=link_key
+    )
+    preferences_token = links.sign_preferences(
+        campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, link_key=link_key
+    )
+    unsubscribe_url = links.with_params(
+        safe_http_url(store.unsubscribe_url) or f"{base_url}/unsubscribe", {links.TOKEN_PARAM: unsubscribe_token}
+    )
+    preferences_url = links.with_params(
+        safe_http_url(store.preferences_url) or f"{base_url}/preferences", {links.TOKEN_PARAM: preferences_token}
+    )
+    mailto = mime.mailbox(
+        display_name="",
+        addr_spec=(store.unsubscribe_mailto or f"unsubscribe@{domain}").removeprefix("mailto:"),
+        what="store unsubscribe_mailto",
+    ).addr_spec
+    cta_token = links.sign_click(campaign_id=campaign_id, product_id="", pseudonymous_id=pseudonymous_id, link_key=link_key)
+
+    context = {
+        "lang": str(locale).replace("_", "-"),
+        "direction": locale.text_direction,  # "ltr" or "rtl"
+        "subject": subject,
+        "preheader": preheader,
+        "preheader_padding": PREHEADER_PADDING,
+        "theme": theme,
+        "store_name": store_name,
+        "home_url": links.tracked_url(base_url + "/", campaign_id=campaign_id, token=cta_token, content="header"),
+        "greeting": _greeting(theme, first_name=first_name, store=store_name),
+        "intro": paragraphs(clean_block(copy.intro, max_chars=MAX_INTRO)),
+        "tier": clean_line(customer.loyalty_tier, max_chars=20).title() if customer.loyalty_tier != "none" else "",
+        "cards": [
+            _card(
+                product,
+                ranked,
+                locale=locale,
+                store=store,
+                base_url=base_url,
+                campaign_id=campaign_id,
+                pseudonymous_id=pseudonymous_id,
+                link_key=link_key,
+            )
+            for product, ranked in items[:MAX_ITEMS]
+        ],
+        "cta_url": links.tracked_url(
+            base_url + theme["cta_path"], campaign_id=campaign_id, token=cta_token, content="cta"
+        ),
+        "why": _fill(theme["why"], store=store_name),
+        "postal_address": clean_block(store.postal_address, max_chars=MAX_ADDRESS).splitlines(),
+        "unsubscribe_url": unsubscribe_url,
+        "preferences_url": preferences_url,
+    }
+    html_template, text_template = email_templates(campaign.campaign_type)
+    html = html_template.render(context)
+    text = _tidy_text(text_template.render(context))
+    message_id = mime.message_id(campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, domain=domain)
+    eml = mime.build_eml(
+        sender=sender,
+        recipient=recipient,
+        subject=subject,
+        date=now,
+        message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{unsubscribe_token}",
+        feedback_id=mime.feedback_id(campaign_type=campaign.campaign_type, campaign_id=campaign_id),
+        text=text,
+        html=html,
+    )
+    return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, eml=eml, message_id=message_id)
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):  # at most one blank line in a row
+            out.append(line)
+    return "\n".join(out).strip() + "\n"

@@ -1,0 +1,695 @@
+"""Train, choose and export the recommender.
+
+Inputs → outputs:
+  a store directory (nudge.store: catalog.csv, customers.csv, events.csv, store.json)
+  or an interactions CSV (user,item,timestamp + event_type | weight | rating)
+    → build/recommender/   meta.json, item_ids.json, *.npy (neighbours or item factors),
+                           popularity.npy, popularity_by_locale.json, trending.json, catalog/
+    → build/catalog/       the same catalog, where the generate function's Engine reads it
+
+Every candidate model is tuned on a validation split carved out of the training events (the last
+`validation_days` of each customer's history), the best validation nDCG@10 wins, the winner is
+refitted on all events, exported, reloaded through the numpy runtime and checked against the
+trained model on a few customers (ExportParityError when they disagree).
+
+    python scripts/train_recommender.py --source build/store --out build/recommender
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # shared 2-core box; implicit warns when BLAS is threaded
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "layers" / "runtime") not in sys.path:  # run as a plain script: the core lives in the layer
+    sys.path.insert(0, str(ROOT / "layers" / "runtime"))
+
+from nudge.errors import ExportParityError, ValidationError  # noqa: E402
+from nudge.recommend import EVENT_WEIGHTS, Catalog, Recommender  # noqa: E402
+from nudge.recommend.metrics import ranking_metrics  # noqa: E402
+from nudge.types import Product  # noqa: E402
+
+log = logging.getLogger("train_recommender")
+
+
+@dataclass
+class TrainConfig:
+    source: str = "build/store"  # store dir (nudge.store) or interactions CSV
+    out_dir: str = "build/recommender"  # model artifacts
+    catalog_dir: str = "build/catalog"  # a copy of the catalog where the Engine reads it ("" = skip)
+    models: tuple[str, ...] = ("popularity", "itemknn", "rp3beta", "ease", "als", "hybrid")  # candidates
+    model: str = "auto"  # "auto" = best validation nDCG@10 among `models`; or force one name
+    half_life_days: float = 120.0  # recency decay of an event's weight (days to halve)
+    validation_days: int = 28  # hold out each customer's last N days of history to tune and choose
+    validation_fraction: float = 0.2  # CSV / no-date data: each user's last 20% of events instead
+    top_neighbours: int = 200  # neighbours kept per item in the exported item-item form
+    k: int = 10  # cut-off of the validation metric
+    parity_users: int = 8  # customers checked runtime-vs-trained at export
+    parity_tolerance: float = 1e-4  # max |runtime - trained| relative to max |trained|
+    seed: int = 42
+
+
+# --------------------------------------------------------------------------- interactions
+@dataclass
+class Interactions:
+    """Implicit feedback as parallel arrays (one row per event)."""
+
+    users: np.ndarray  # (n,) str user ids
+    items: np.ndarray  # (n,) str item ids
+    weight: np.ndarray  # (n,) float32 event weight before recency decay
+    timestamp: np.ndarray  # (n,) float64 unix seconds
+    products: dict[str, Product] = field(default_factory=dict)  # catalog when known
+    customers: dict[str, Any] = field(default_factory=dict)
+    as_of: date | None = None
+    source: str = ""
+    sha256: str = ""
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def subset(self, keep: np.ndarray) -> Interactions:
+        return Interactions(self.users[keep], self.items[keep], self.weight[keep], self.timestamp[keep],
+                            self.products, self.customers, self.as_of, self.source, self.sha256)
+
+
+def event_weight(event_type: str, rating: int | None = None) -> float:
+    """view < add_to_cart < purchase; a review weighs by its rating (1★ 0.5 … 5★ 4.0)."""
+    if event_type == "review" and rating is not None:
+        return max(0.5, float(rating) - 1.0)
+    return EVENT_WEIGHTS.get(event_type, 1.0)
+
+
+def file_sha256(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def load_store_interactions(path: str | Path, *, heldout: bool = False) -> Interactions:
+    """Events of a nudge store (history, or the held-out future with heldout=True)."""
+    from nudge.store import load_store
+
+    store = load_store(path)
+    events = store.heldout_events if heldout else store.events
+    return Interactions(
+        users=np.array([e.customer_id for e in events], dtype=object),
+        items=np.array([e.product_id for e in events], dtype=object),
+        weight=np.array([event_weight(e.event_type, e.rating) for e in events], dtype=np.float32),
+        timestamp=np.array([e.timestamp.timestamp() for e in events], dtype=np.float64),
+        products=dict(store.products),
+        customers=dict(store.customers),
+        as_of=store.as_of,
+        source=str(path),
+        sha256=file_sha256(p for p in Path(path).iterdir() if p.is_file()),
+    )
+
+
+def _parse_time(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def load_csv_interactions(path: str | Path) -> Interactions:
+    """Interactions CSV with a header: user,item,timestamp and one of event_type, weight or rating.
+
+    timestamp: unix seconds or ISO 8601. event_type: view | add_to_cart | purchase | review (with an
+    optional rating column). weight: a non-negative float used as is. Rows that do not parse raise
+    ValidationError naming the row.
+    """
+    users, items, weights, times = [], [], [], []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns = set(reader.fieldnames or ())
+        if not {"user", "item", "timestamp"} <= columns or not columns & {"event_type", "weight", "rating"}:
+            raise ValidationError(f"{path}: expected columns user,item,timestamp and event_type|weight|rating, "
+                                  f"got {sorted(columns)}")
+        for row_number, row in enumerate(reader, start=2):
+            try:
+                if row.get("event_type"):
+                    rating = int(row["rating"]) if row.get("rating") else None
+                    w = event_weight(row["event_type"], rating)
+                elif row.get("weight"):
+                    w = float(row["weight"])
+                else:
+                    w = max(0.5, float(row["rating"]) - 1.0)
+                times.append(_parse_time(row["timestamp"]))
+            except (KeyError, ValueError) as exc:
+                raise ValidationError(f"{path} row {row_number}: {exc}") from exc
+            users.append(row["user"])
+            items.append(row["item"])
+            weights.append(w)
+    return Interactions(np.array(users, dtype=object), np.array(items, dtype=object),
+                        np.array(weights, dtype=np.float32), np.array(times, dtype=np.float64),
+                        source=str(path), sha256=file_sha256([Path(path)]))
+
+
+def build_matrix(
+    data: Interactions,
+    user_index: Mapping[str, int],
+    item_index: Mapping[str, int],
+    *,
+    as_of_ts: float | None = None,
+    half_life_days: float | None = None,
+    binary: bool = False,
+) -> sp.csr_matrix:
+    """(n_users, n_items) float32 CSR: log1p(Σ weight · 0.5^(age/half_life)), or 1/0 when binary."""
+    rows = np.array([user_index.get(u, -1) for u in data.users], dtype=np.int64)
+    cols = np.array([item_index.get(i, -1) for i in data.items], dtype=np.int64)
+    keep = (rows >= 0) & (cols >= 0)
+    w = data.weight.astype(np.float64)
+    if half_life_days and as_of_ts is not None:
+        age_days = np.maximum(0.0, (as_of_ts - data.timestamp) / 86400.0)
+        w = w * 0.5 ** (age_days / half_life_days)
+    matrix = sp.csr_matrix((w[keep], (rows[keep], cols[keep])), shape=(len(user_index), len(item_index)))
+    matrix.sum_duplicates()
+    if binary:
+        matrix.data[:] = 1.0
+    else:
+        matrix.data = np.log1p(matrix.data)
+    matrix.eliminate_zeros()
+    return matrix.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- models
+def _top_per_row(dense: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the m largest positive entries of each row: (index int32 (n, m), weight float32 (n, m))."""
+    n = dense.shape[0]
+    m = min(m, dense.shape[1])
+    part = np.argpartition(-dense, m - 1, axis=1)[:, :m]
+    vals = np.take_along_axis(dense, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1).astype(np.int32)
+    vals = np.take_along_axis(vals, order, axis=1).astype(np.float32)
+    idx[vals <= 0] = -1
+    vals[vals <= 0] = 0.0
+    assert idx.shape == (n, m)
+    return idx, vals
+
+
+def _neighbours_to_sparse(idx: np.ndarray, vals: np.ndarray, n_items: int) -> sp.csr_matrix:
+    rows = np.repeat(np.arange(idx.shape[0]), idx.shape[1])
+    keep = idx.ravel() >= 0
+    return sp.csr_matrix((vals.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(idx.shape[0], n_items))
+
+
+class Model:
+    """Offline model contract (after benfred/implicit): fit(X) → scores(X_rows) → export(...)."""
+
+    name = "model"
+    form = "popularity"
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        self.hyperparameters = hyperparameters
+        self.popularity: np.ndarray | None = None
+
+    def fit(self, X: sp.csr_matrix, **context: Any) -> Model:
+        self.popularity = np.asarray((X > 0).sum(axis=0)).ravel().astype(np.float32)
+        return self
+
+    def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        """Dense (n_rows, n_items) scores for users given as rows of the interaction matrix."""
+        return np.broadcast_to(self.popularity, (X_rows.shape[0], len(self.popularity))).copy()
+
+    def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
+        return Recommender(item_ids=item_ids, form="popularity", popularity=self.popularity, **kwargs)
+
+
+class PopularityModel(Model):
+    name = "popularity"
+
+
+class NeighbourModel(Model):
+    """Item-item weights W (n_items × n_items), exported as the top-M neighbours per item."""
+
+    form = "neighbours"
+
+    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(self, X: sp.csr_matrix, **context: Any) -> NeighbourModel:
+        super().fit(X)
+        full = self._weights(X).astype(np.float32)
+        np.fill_diagonal(full, 0.0)
+        self.index, self.weight = _top_per_row(full, self.hyperparameters.get("top_neighbours", 200))
+        self.sparse = _neighbours_to_sparse(self.index, self.weight, X.shape[1])
+        return self
+
+    def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        return np.asarray((X_rows @ self.sparse).todense(), dtype=np.float32)
+
+    def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
+        return Recommender(item_ids=item_ids, form="neighbours", popularity=self.popularity,
+                           neighbour_index=self.index, neighbour_weight=self.weight, **kwargs)
+
+
+class ItemKNNModel(NeighbourModel):
+    """Cosine similarity between item columns (shrunk by `shrink`)."""
+
+    name = "itemknn"
+
+    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
+        gram = np.asarray((X.T @ X).todense(), dtype=np.float64)
+        norms = np.sqrt(np.diag(gram))
+        return gram / (np.outer(norms, norms) + self.hyperparameters.get("shrink", 0.0) + 1e-9)
+
+
+class RP3betaModel(NeighbourModel):
+    """RP3beta (Paudel et al. 2017): 3-step random-walk item→user→item, ^alpha, / popularity^beta."""
+
+    name = "rp3beta"
+
+    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
+        alpha = self.hyperparameters.get("alpha", 1.0)
+        beta = self.hyperparameters.get("beta", 0.5)
+        B = X.copy().astype(np.float64)
+        B.data[:] = 1.0
+        user_deg = np.asarray(B.sum(axis=1)).ravel()
+        item_deg = np.asarray(B.sum(axis=0)).ravel()
+        p_ui = sp.diags(1.0 / np.maximum(user_deg, 1)) @ B  # user → item
+        p_iu = sp.diags(1.0 / np.maximum(item_deg, 1)) @ B.T  # item → user
+        W = np.asarray((p_iu @ p_ui).todense())
+        W = W**alpha
+        return W / np.maximum(item_deg, 1) ** beta
+
+
+class EASEModel(NeighbourModel):
+    """EASE (Steck 2019) with optional EDLAE dropout emphasis (Steck 2020): Λ = λI + p/(1−p)·diag(G)."""
+
+    name = "ease"
+
+    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
+        lam = self.hyperparameters.get("lambda", 500.0)
+        dropout = self.hyperparameters.get("dropout", 0.0)
+        G = np.asarray((X.T @ X).todense(), dtype=np.float64)
+        diag = np.diag(G).copy()
+        G[np.diag_indices_from(G)] += lam + dropout / (1.0 - dropout) * diag
+        P = np.linalg.inv(G)
+        B = -P / np.diag(P)  # column j divided by P_jj
+        np.fill_diagonal(B, 0.0)
+        return B
+
+
+class ALSModel(Model):
+    """Implicit ALS (benfred/implicit); the runtime folds customers in with the same least squares."""
+
+    name = "als"
+    form = "embeddings"
+
+    def fit(self, X: sp.csr_matrix, **context: Any) -> ALSModel:
+        from implicit.als import AlternatingLeastSquares
+
+        super().fit(X)
+        hp = {"factors": 64, "regularization": 0.05, "alpha": 2.0, "iterations": 15, **self.hyperparameters}
+        self.hyperparameters = hp
+        self.model = AlternatingLeastSquares(
+            factors=hp["factors"], regularization=hp["regularization"], alpha=hp["alpha"],
+            iterations=hp["iterations"], random_state=context.get("seed", 42), num_threads=1,
+            calculate_training_loss=False, use_gpu=False,
+        )
+        self.model.fit(X, show_progress=False)
+        self.item_factors = np.asarray(self.model.item_factors, dtype=np.float32)
+        content = context.get("content")
+        self.content_to_factors = _ridge_map(content, self.item_factors) if content is not None else None
+        return self
+
+    def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        user = self.model.recalculate_user(np.arange(X_rows.shape[0]), X_rows.tocsr())
+        return np.asarray(user @ self.item_factors.T, dtype=np.float32)
+
+    def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
+        hp = self.hyperparameters
+        return Recommender(item_ids=item_ids, form="embeddings", popularity=self.popularity,
+                           factors=self.item_factors, content_to_factors=self.content_to_factors,
+                           regularization=hp["regularization"], alpha=hp["alpha"], **kwargs)
+
+
+def _ridge_map(content: np.ndarray, factors: np.ndarray, reg: float = 1.0) -> np.ndarray:
+    """W minimising |content·W − factors|² + reg|W|²: (CONTENT_DIMS, d); cold item factors = content·W."""
+    A = content.T.astype(np.float64) @ content + reg * np.eye(content.shape[1])
+    return np.linalg.solve(A, content.T.astype(np.float64) @ factors).astype(np.float32)
+
+
+class HybridModel(Model):
+    """A collaborative base model plus content similarity (hashed text vectors), as the runtime mixes them:
+    score = cf / max|cf| + content_weight · cos(item content, Σ weight · history content)."""
+
+    name = "hybrid"
+
+    def __init__(self, base: Model, content_weight: float = 0.1, **hp: Any) -> None:
+        super().__init__(base=base.name, content_weight=content_weight, **base.hyperparameters)
+        self.base = base
+        self.form = base.form
+        self.content_weight = content_weight
+
+    def fit(self, X: sp.csr_matrix, **context: Any) -> HybridModel:
+        self.base.fit(X, **context)
+        self.popularity = self.base.popularity
+        self.content = context["content"]
+        return self
+
+    def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        cf = self.base.scores(X_rows)
+        top = np.abs(cf).max(axis=1, keepdims=True)
+        cf = cf / np.where(top > 0, top, 1.0)
+        taste = X_rows @ self.content  # (n, CONTENT_DIMS)
+        norm = np.linalg.norm(taste, axis=1, keepdims=True)
+        taste = taste / np.where(norm > 0, norm, 1.0)
+        return (cf + self.content_weight * (taste @ self.content.T)).astype(np.float32)
+
+    def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
+        return self.base.export(item_ids, content_weight=self.content_weight, **kwargs)
+
+
+class BlendModel(Model):
+    """A weighted sum of per-user max-normalised scores of two fitted models (offline comparison only)."""
+
+    name = "blend"
+
+    def __init__(self, first: Model, second: Model, weight: float = 0.3) -> None:
+        super().__init__(first=first.name, second=second.name, weight=weight)
+        self.first, self.second, self.weight = first, second, weight
+
+    def fit(self, X: sp.csr_matrix, **context: Any) -> BlendModel:
+        self.first.fit(X, **context)
+        self.second.fit(X, **context)
+        self.popularity = self.first.popularity
+        return self
+
+    def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        out = []
+        for model in (self.first, self.second):
+            s = model.scores(X_rows)
+            top = np.abs(s).max(axis=1, keepdims=True)
+            out.append(s / np.where(top > 0, top, 1.0))
+        return (1.0 - self.weight) * out[0] + self.weight * out[1]
+
+
+# Grids searched on the validation split; the first entry is the default.
+GRIDS: dict[str, list[dict[str, Any]]] = {
+    "popularity": [{}],
+    "itemknn": [{"shrink": s} for s in (0.0, 10.0, 50.0)],
+    "rp3beta": [{"alpha": a, "beta": b} for a in (0.6, 1.0) for b in (0.0, 0.3, 0.5, 0.7)],
+    "ease": [{"lambda": lam, "dropout": p} for lam in (100.0, 250.0, 500.0, 1000.0) for p in (0.0, 0.1, 0.25)],
+    "als": [{"factors": f, "regularization": r, "alpha": a}
+            for f in (32, 64, 128) for r in (0.05, 1.0) for a in (1.0, 5.0)],
+    "hybrid": [{"content_weight": w} for w in (0.02, 0.05, 0.1, 0.2)],
+}
+MODEL_CLASSES = {"popularity": PopularityModel, "itemknn": ItemKNNModel, "rp3beta": RP3betaModel,
+                 "ease": EASEModel, "als": ALSModel}
+
+
+def make_model(name: str, hp: Mapping[str, Any], *, top_neighbours: int = 200,
+               base: Model | None = None) -> Model:
+    if name == "hybrid":
+        if base is None:
+            raise ValueError("hybrid needs a base model")
+        return HybridModel(base, **hp)
+    cls = MODEL_CLASSES[name]
+    return cls(top_neighbours=top_neighbours, **hp) if cls.form == "neighbours" else cls(**hp)
+
+
+# --------------------------------------------------------------------------- evaluation helpers
+def top_k(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> np.ndarray:
+    """(n, k) item indices of the best unseen items per row of `scores`."""
+    scores = scores.astype(np.float32, copy=True)
+    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+    scores[rows, seen.indices] = -np.inf
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
+def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[int]], *, k: int = 10,
+             batch: int = 2048) -> dict[str, float]:
+    """Metrics of a fitted model: users are rows of X_train, relevant their held-out item indices."""
+    users = np.array(sorted(u for u, items in relevant.items() if items), dtype=np.int64)
+    recommended: dict[int, list[int]] = {}
+    for start in range(0, len(users), batch):
+        chunk = users[start:start + batch]
+        rows = X_train[chunk]
+        best = top_k(model.scores(rows), rows, k)
+        recommended.update({int(u): best[j].tolist() for j, u in enumerate(chunk)})
+    return ranking_metrics(recommended, relevant, k=k, n_items=X_train.shape[1])
+
+
+def relevant_sets(test: sp.csr_matrix) -> dict[int, set[int]]:
+    return {u: set(test.indices[test.indptr[u]:test.indptr[u + 1]].tolist())
+            for u in range(test.shape[0]) if test.indptr[u + 1] > test.indptr[u]}
+
+
+def tune(
+    names: Sequence[str],
+    X_fit: sp.csr_matrix,
+    relevant: Mapping[int, set[int]],
+    *,
+    content: np.ndarray | None,
+    k: int = 10,
+    top_neighbours: int = 200,
+    seed: int = 42,
+    grids: Mapping[str, list[dict[str, Any]]] = GRIDS,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Grid search per model family on (X_fit → relevant); returns {name: {"hp", "ndcg", "base"}}.
+
+    The hybrid family wraps the best non-popularity family and tunes only its content weight.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    context = {"content": content, "seed": seed}
+    jobs = [(n, hp) for n in names if n != "hybrid" for hp in grids[n]]
+    bar = tqdm(jobs, desc="tune", disable=not progress, leave=False)
+    for name, hp in bar:
+        model = make_model(name, hp, top_neighbours=top_neighbours).fit(X_fit, **context)
+        ndcg = evaluate(model, X_fit, relevant, k=k)[f"ndcg@{k}"]
+        bar.set_postfix_str(f"{name} {ndcg:.4f}")
+        if name not in found or ndcg > found[name]["ndcg"]:
+            found[name] = {"hp": dict(hp), "ndcg": ndcg}
+    if "hybrid" in names and content is not None:
+        base_name = max((n for n in found if n != "popularity"), key=lambda n: found[n]["ndcg"])
+        base_hp = found[base_name]["hp"]
+        fitted_base = make_model(base_name, base_hp, top_neighbours=top_neighbours).fit(X_fit, **context)
+        for hp in grids["hybrid"]:
+            model = HybridModel(fitted_base, **hp)
+            model.popularity, model.content = fitted_base.popularity, content
+            ndcg = evaluate(model, X_fit, relevant, k=k)[f"ndcg@{k}"]
+            if "hybrid" not in found or ndcg > found["hybrid"]["ndcg"]:
+                found["hybrid"] = {"hp": dict(hp), "ndcg": ndcg, "base": base_name, "base_hp": base_hp}
+    return found
+
+
+def fit_tuned(name: str, tuned: Mapping[str, Any], X: sp.csr_matrix, *, content: np.ndarray | None,
+              top_neighbours: int = 200, seed: int = 42) -> Model:
+    context = {"content": content, "seed": seed}
+    if name == "hybrid":
+        base = make_model(tuned["base"], tuned["base_hp"], top_neighbours=top_neighbours)
+        return HybridModel(base, **tuned["hp"]).fit(X, **context)
+    return make_model(name, tuned["hp"], top_neighbours=top_neighbours).fit(X, **context)
+
+
+# --------------------------------------------------------------------------- splits
+def last_fraction_split(data: Interactions, fraction: float) -> np.ndarray:
+    """Boolean mask of the held-out rows: each user's last `fraction` of events by time."""
+    order = np.lexsort((data.timestamp, data.users.astype(str)))
+    users_sorted = data.users[order].astype(str)
+    starts = np.flatnonzero(np.r_[True, users_sorted[1:] != users_sorted[:-1]])
+    counts = np.diff(np.r_[starts, len(order)])
+    position = np.arange(len(order)) - np.repeat(starts, counts)
+    n_test = np.floor(np.repeat(counts, counts) * fraction + 1e-9).astype(int)
+    held = position >= np.repeat(counts, counts) - n_test
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order] = held
+    return mask
+
+
+def last_days_split(data: Interactions, days: int) -> np.ndarray:
+    """Held-out rows: events in the last `days` days before the newest event."""
+    cut = data.timestamp.max() - days * 86400.0
+    return data.timestamp > cut
+
+
+# --------------------------------------------------------------------------- catalog & export
+def catalog_for(item_ids: Sequence[str], products: Mapping[str, Product]) -> Catalog:
+    """A Catalog aligned to item_ids; items without a product record get a placeholder (no image)."""
+    filled = {}
+    for pid in item_ids:
+        filled[pid] = products.get(pid) or Product(pid, pid, "", "unknown", Decimal("0"), "GBP", 0, "",
+                                                   date(1970, 1, 1))
+    return Catalog.from_products(filled)
+
+
+def check_export(model: Model, exported: Recommender, X: sp.csr_matrix, *, users: int, tolerance: float,
+                 seed: int = 42) -> float:
+    """Runtime scores (Recommender.score_items on the loaded artifact) vs trained-model scores.
+
+    Returns the worst relative difference; raises ExportParityError above `tolerance`. For a hybrid the
+    collaborative part is compared (the content part is computed by the same runtime code at request
+    time from the catalog, which the round-trip test covers).
+    """
+    reference = model.base if isinstance(model, HybridModel) else model
+    active = np.flatnonzero(np.diff(X.indptr) > 0)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(active, size=min(users, len(active)), replace=False) if len(active) else active
+    worst = 0.0
+    for u in chosen:
+        row = X[int(u)]
+        want = reference.scores(row)[0]
+        got = exported.score_items(row.indices.tolist(), row.data.tolist())
+        diff = float(np.abs(got - want).max() / max(1e-9, float(np.abs(want).max())))
+        worst = max(worst, diff)
+        if diff > tolerance:
+            raise ExportParityError(
+                f"{reference.name}: runtime scores differ from the trained model for user row {int(u)}: "
+                f"relative max |diff| {diff:.2e} > tolerance {tolerance:.0e}")
+    return worst
+
+
+def main(config: TrainConfig) -> dict[str, Any]:
+    """Train every candidate, choose by validation nDCG@k, export the winner; returns meta.json."""
+    started = time.perf_counter()
+    source = Path(config.source)
+    data = load_store_interactions(source) if source.is_dir() else load_csv_interactions(source)
+    if len(data) == 0:
+        raise ValidationError(f"{source}: no interactions to train on")
+    as_of_ts = (datetime.combine(data.as_of, datetime.min.time(), tzinfo=timezone.utc).timestamp()
+                if data.as_of else float(data.timestamp.max()))
+    item_ids = list(data.products) if data.products else sorted(set(data.items.tolist()))
+    known_ids = set(item_ids)
+    unknown = int(sum(1 for i in data.items if i not in known_ids))
+    if unknown:
+        log.warning("%d events name products the catalog does not hold; they are skipped", unknown)
+    user_ids = sorted(set(data.users.tolist()))
+    u_index = {u: i for i, u in enumerate(user_ids)}
+    i_index = {p: i for i, p in enumerate(item_ids)}
+    catalog = catalog_for(item_ids, data.products)
+    content = catalog.content
+
+    # 1. tune and choose on a validation split carved out of the history
+    held = last_days_split(data, config.validation_days) if data.as_of else last_fraction_split(
+        data, config.validation_fraction)
+    if held.all() or not held.any():
+        held = last_fraction_split(data, config.validation_fraction)
+    fit_part = data.subset(~held)
+    X_fit = build_matrix(fit_part, u_index, i_index, as_of_ts=float(fit_part.timestamp.max()),
+                         half_life_days=config.half_life_days)
+    val = build_matrix(data.subset(held), u_index, i_index, binary=True)
+    val = val - val.multiply(X_fit > 0)  # judge only new items, as the campaigns exclude purchases
+    val.eliminate_zeros()
+    relevant = relevant_sets(val)
+    tuned = tune(config.models, X_fit, relevant, content=content, k=config.k,
+                 top_neighbours=config.top_neighbours, seed=config.seed)
+    chosen = config.model if config.model != "auto" else max(tuned, key=lambda n: tuned[n]["ndcg"])
+    if chosen not in tuned:
+        raise ValidationError(f"model {chosen!r}: expected one of {sorted(tuned)}")
+    log.info("validation nDCG@%d: %s; chosen %s", config.k,
+             {n: round(t["ndcg"], 4) for n, t in tuned.items()}, chosen)
+
+    # 2. refit the winner on all history and export
+    X = build_matrix(data, u_index, i_index, as_of_ts=as_of_ts, half_life_days=config.half_life_days)
+    fit_started = time.perf_counter()
+    model = fit_tuned(chosen, tuned[chosen], X, content=content, top_neighbours=config.top_neighbours,
+                      seed=config.seed)
+    fit_seconds = time.perf_counter() - fit_started
+    popularity = _recent_popularity(data, i_index, as_of_ts, config.half_life_days)
+    model.popularity = popularity
+    if isinstance(model, HybridModel):
+        model.base.popularity = popularity
+    by_locale, trending = _locale_and_trending(data, i_index, as_of_ts, config.half_life_days)
+    exported = model.export(item_ids, popularity_by_locale=by_locale, trending=trending)
+    out = Path(config.out_dir)
+    meta = exported.save(out, meta={
+        "model": chosen,
+        "hyperparameters": {**tuned[chosen]["hp"], **({"base": tuned[chosen]["base"], **tuned[chosen]["base_hp"]}
+                                                       if chosen == "hybrid" else {})},
+        "training_config": asdict(config),
+        "data_source": {"path": data.source, "sha256": data.sha256, "events": len(data),
+                        "users": len(user_ids), "unknown_product_events": unknown,
+                        "as_of": data.as_of.isoformat() if data.as_of else None},
+        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"]} for n, t in tuned.items()},
+                    "fit_seconds": fit_seconds},
+    })
+    catalog.save(out / "catalog")
+    if config.catalog_dir:
+        catalog.save(config.catalog_dir)
+
+    # 3. the export checks itself through the runtime loader
+    reloaded = Recommender.load(out, verify_checksums=True)
+    worst = check_export(model, reloaded, X, users=config.parity_users, tolerance=config.parity_tolerance,
+                         seed=config.seed)
+    meta["parity_max_relative_diff"] = worst
+    meta["train_seconds"] = round(time.perf_counter() - started, 2)
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    return meta
+
+
+def _recent_popularity(data: Interactions, i_index: Mapping[str, int], as_of_ts: float,
+                       half_life_days: float) -> np.ndarray:
+    cols = np.array([i_index.get(i, -1) for i in data.items], dtype=np.int64)
+    age = np.maximum(0.0, (as_of_ts - data.timestamp) / 86400.0)
+    w = data.weight * 0.5 ** (age / half_life_days)
+    keep = cols >= 0
+    return np.bincount(cols[keep], weights=w[keep], minlength=len(i_index)).astype(np.float32)
+
+
+def _locale_and_trending(data: Interactions, i_index: Mapping[str, int], as_of_ts: float,
+                         half_life_days: float, *, trending_days: int = 7, top: int = 1000
+                         ) -> tuple[dict[str, dict[str, float]], list[str]]:
+    ids = list(i_index)
+    by_locale: dict[str, dict[str, float]] = {}
+    if data.customers:
+        locales = np.array([getattr(data.customers.get(u), "locale", "") for u in data.users], dtype=object)
+        for locale in sorted(set(locales.tolist()) - {""}):
+            scores = _recent_popularity(data.subset(locales == locale), i_index, as_of_ts, half_life_days)
+            best = np.argsort(-scores, kind="stable")[:top]
+            by_locale[locale] = {ids[i]: round(float(scores[i]), 4) for i in best if scores[i] > 0}
+    recent = data.subset(data.timestamp >= as_of_ts - trending_days * 86400.0)
+    short = _recent_popularity(recent, i_index, as_of_ts, half_life_days)
+    long = _recent_popularity(data, i_index, as_of_ts, half_life_days)
+    lift = (short + 1.0) / (long + 5.0) * (short > 0)
+    trending = [ids[i] for i in np.argsort(-lift, kind="stable")[:100] if short[i] > 0]
+    return by_locale, trending
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default=defaults.source, help="store dir or interactions CSV")
+    parser.add_argument("--out", dest="out_dir", default=defaults.out_dir)
+    parser.add_argument("--catalog-dir", default=defaults.catalog_dir, help='"" to skip the Engine copy')
+    parser.add_argument("--model", default=defaults.model, help="auto or one of " + ", ".join(defaults.models))
+    parser.add_argument("--models", default=",".join(defaults.models), help="comma-separated candidates")
+    parser.add_argument("--half-life-days", type=float, default=defaults.half_life_days)
+    parser.add_argument("--validation-days", type=int, default=defaults.validation_days)
+    parser.add_argument("--top-neighbours", type=int, default=defaults.top_neighbours)
+    args = parser.parse_args()
+    cfg = TrainConfig(source=args.source, out_dir=args.out_dir, catalog_dir=args.catalog_dir, model=args.model,
+                      models=tuple(args.models.split(",")), half_life_days=args.half_life_days,
+                      validation_days=args.validation_days, top_neighbours=args.top_neighbours)
+    result = main(cfg)
+    print(json.dumps({"model": result["model"], "validation": result["metrics"]["validation"],
+                      "parity_max_relative_diff": result["parity_max_relative_diff"],
+                      "out": cfg.out_dir}, indent=2))

@@ -1,0 +1,27 @@
+"""Small factories for test values: a default that reads well, and keyword overrides."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timezone
+
+from nudge.types import Customer, Profile
+
+
+def customer(customer_id: str = "c1", **overrides) -> Customer:
+    base = Customer(
+        customer_id=customer_id, first_name="Ada", email=f"{customer_id}@example.com", locale="en_GB",
+        timezone="Europe/London", birthday=date(1990, 1, 1), consent=True, loyalty_tier="none",
+    )
+    return replace(base, **overrides)
+
+
+def profile(customer_id: str = "c1", *, customer_overrides: dict | None = None, **overrides) -> Profile:
+    p = Profile(customer=customer(customer_id, **(customer_overrides or {})), purchased=["p1"], viewed=["p2"])
+    for key, value in overrides.items():
+        setattr(p, key, value)
+    return p
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)

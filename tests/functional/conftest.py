@@ -1,0 +1,58 @@
+"""A whole stack in moto: bucket, table, queues as template.yaml defines them, profiles loaded,
+artifacts published, handler services pointed at it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def stack(aws, tiny_profiles, tiny_artifacts, monkeypatch):
+    from nudge.storage import ProfileStore, upload_dir
+    from nudge_local.stack import create_stack
+
+    created = create_stack()
+    ProfileStore(created.table).put_profiles(tiny_profiles.values())
+    upload_dir(tiny_artifacts, f"s3://{created.bucket}/artifacts/")
+    env = {
+        "NUDGE_OUTPUT_BUCKET": created.bucket,
+        "NUDGE_PROFILE_TABLE": created.table,
+        "NUDGE_JOBS_QUEUE_URL": created.queue_url,
+        "NUDGE_ARTIFACTS_URI": f"s3://{created.bucket}/artifacts/",
+        "NUDGE_MODEL_DIR": str(ROOT / "layers" / "model" / "copywriter"),
+        "NUDGE_STORE_NAME": "Hearth & Thread",
+        "NUDGE_STORE_ADDRESS": "12 Example Street, Bristol BS1 4XX, United Kingdom",
+        "NUDGE_STORE_URL": "https://shop.example.com",
+        "NUDGE_SENDER": "Hearth & Thread <news@shop.example.com>",
+        "NUDGE_PSEUDONYM_KEY": "test-pseudonym-key",
+        "NUDGE_LINK_KEY": "test-link-key",
+        "NUDGE_HOLDOUT_SHARE": "0",
+        "NUDGE_FREQUENCY_CAP_DAYS": "7",
+        "POWERTOOLS_SERVICE_NAME": "nudge",
+        "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
+        "POWERTOOLS_DEV": "false",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return created
+
+
+@pytest.fixture
+def generate_app(stack):
+    """The generate handler module with a fresh per-container service (a cold start)."""
+    module = importlib.import_module("generate.app")
+    module._service = None
+    yield module
+    module._service = None
+
+
+@pytest.fixture
+def plan_app(stack):
+    module = importlib.import_module("plan.app")
+    module._service = None
+    yield module
+    module._service = None
