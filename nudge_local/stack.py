@@ -53,6 +53,9 @@ def moto_server(port: int | None = None) -> Iterator[str]:
     """Start a moto server on 127.0.0.1 and point boto3 at it (AWS_ENDPOINT_URL) while open."""
     from moto.server import ThreadedMotoServer
 
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log per call on the console
     port = port or _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -39,8 +39,8 @@ class DemoConfig:
     send_date: date | None = None  # default: the store's as_of date
     holdout_share: float = 0.1
     frequency_cap_days: int = 7
-    pseudonym_key: str = "local-demo-pseudonym-key"  # demo only; in AWS the keys come from Secrets Manager
-    link_key: str = "local-demo-link-key"
+    pseudonym_key: str = "local-demo-pseudonym-key-not-secret-0123"  # demo only; in AWS the keys come from Secrets Manager
+    link_key: str = "local-demo-link-key-not-secret-0123456789"
     fresh: bool = False  # regenerate the store and retrain the recommender
 
 
@@ -66,7 +66,8 @@ def ensure_artifacts(config: DemoConfig, say: _Console) -> None:
         from scripts.train_recommender import TrainConfig, main as train
 
         say(f"training the recommender on {config.store_dir} → {config.artifacts_dir} ...")
-        train(TrainConfig(store_dir=config.store_dir, out_dir=config.artifacts_dir))
+        train(TrainConfig(source=str(config.store_dir), out_dir=str(config.artifacts_dir / "recommender"),
+                          catalog_dir=str(config.artifacts_dir / "catalog")))
 
 
 def run(config: DemoConfig) -> dict:

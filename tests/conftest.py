@@ -53,5 +53,5 @@ def tiny_artifacts(tmp_path_factory):
     from scripts.train_recommender import TrainConfig, main as train
 
     out = tmp_path_factory.mktemp("artifacts")
-    train(TrainConfig(store_dir=TINY_STORE, out_dir=out))
+    train(TrainConfig(source=str(TINY_STORE), out_dir=str(out / "recommender"), catalog_dir=str(out / "catalog")))
     return out

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nudge.errors import ValidationError
+from nudge.errors import ConfigError, ValidationError
 from nudge.holidays import (
     birthday_in_year,
     birthday_within,
@@ -22,6 +22,7 @@ from nudge.holidays import (
     supported_locales,
     upcoming,
 )
+from nudge.holidays.rules import load_calendar, parse_calendar
 
 UTC = timezone.utc
 
@@ -127,6 +128,41 @@ def test_every_locale_computes_every_year(year):
         days = holidays_in_year(year, locale)
         assert days and all(h.day.year == year for h in days)
         assert easter_sunday(year).weekday() == 6  # a Sunday
+
+
+def calendar_with(*holidays: dict) -> dict:
+    return {"schema_version": 1, "locales": ["en_GB", "en_US"], "holidays": list(holidays)}
+
+
+def entry(**overrides) -> dict:
+    base = {"key": "x", "giftable": True, "rule": {"type": "fixed", "month": 1, "day": 2}, "names": {"en_GB": "X"}}
+    return {**base, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"schema_version": 2, "locales": [], "holidays": []}, "schema_version"),
+        (calendar_with(entry(rule={"type": "lunar"})), "rule must be"),
+        (calendar_with(entry(rule={"type": "fixed", "month": 2, "day": 30})), "malformed"),
+        (calendar_with(entry(rule={"type": "nth_weekday", "month": 5, "weekday": "sun", "n": 2})), "weekday"),
+        (calendar_with(entry(names={"xx_XX": "X"})), "names"),
+        (calendar_with(entry(), entry()), "defined twice"),
+    ],
+)
+def test_malformed_calendar_is_refused_at_load(document, message):
+    # GIVEN a calendar document with one mistake WHEN parsed THEN ConfigError names the mistake
+    with pytest.raises(ConfigError, match=message):
+        parse_calendar(document)
+
+
+def test_shipped_calendar_is_valid_and_covers_the_seed_holidays():
+    # GIVEN the calendar shipped in the layer WHEN loaded THEN it parses, and each locale has the basics
+    _, entries = load_calendar()
+    keys = {(e.key, locale) for e in entries for locale in e.names}
+    for locale in ("en_GB", "en_US", "de_DE", "fr_FR"):
+        assert {("christmas_day", locale), ("valentines_day", locale), ("mothers_day", locale)} <= keys
+    assert ("boxing_day", "en_GB") in keys and ("thanksgiving", "en_US") in keys
 
 
 # --- local dates and birthdays ----------------------------------------------------------------

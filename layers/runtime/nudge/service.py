@@ -6,6 +6,7 @@ point them at moto.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from nudge.pipeline import Email, Engine, compose_batch
 from nudge.planner import ENQUEUED, EXCLUSIONS, PlanOptions, plan_campaign
 from nudge.storage import EmailStore, JobQueue, ProfileStore, download_prefix, load_secret_keys
 from nudge.types import StoreInfo
+
+log = logging.getLogger("nudge.service")  # a child of the Powertools service logger ("nudge")
 
 
 def _keys(settings: Settings) -> dict[str, str]:
@@ -45,6 +48,8 @@ class PreparedBatch:
             raise BadJobError(f"record {message_id} was not prepared")
         if isinstance(outcome, Exception):
             self.counts["failed"] += 1
+            # Messages name pseudonymous ids and schema fields only, never personal data.
+            log.warning("record failed", extra={"message_id": message_id, "error": type(outcome).__name__, "detail": str(outcome)[:500]})
             raise outcome
         if outcome.skipped:
             self.counts[f"skipped_{outcome.skipped}"] += 1
@@ -105,11 +110,14 @@ class GenerateService:
             return False
         try:
             for key, body, content_type in email.objects():
-                self.emails.put(key, body, content_type=content_type)
+                self.emails.put_once(key, body, content_type=content_type)
+            self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now)
         except Exception:
-            self.profiles.release_send(job.customer_id, job.campaign_id)
+            try:
+                self.profiles.release_send(job.customer_id, job.campaign_id)
+            except Exception:  # noqa: BLE001 - the lease expires anyway; the original error matters
+                pass
             raise
-        self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now)
         return True
 
 

@@ -173,18 +173,34 @@ class ProfileStore:
         )
 
     def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
-        """Complete the SEND# claim and stamp the profile (for the frequency cap)."""
-        self.dynamodb.put_item(
-            TableName=self.table,
-            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
+        """Complete the SEND# claim and stamp the profile (for the frequency cap), atomically."""
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {
+                    "TableName": self.table,
+                    "Item": self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
+                }},
+                {"Update": {
+                    "TableName": self.table,
+                    "Key": self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+                    "UpdateExpression": "SET last_marketing_sent_at = :now",
+                    "ConditionExpression": "attribute_exists(pk)",  # never re-create an erased customer
+                    "ExpressionAttributeValues": {":now": {"S": now.isoformat()}},
+                }},
+            ]
         )
-        self.dynamodb.update_item(
-            TableName=self.table,
-            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
-            UpdateExpression="SET last_marketing_sent_at = :now",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":now": {"S": now.isoformat()}},
-        )
+
+    def delete_customer(self, customer_id: str) -> int:
+        """Delete every item of one customer (profile, sends, holdouts): erasure on request."""
+        deleted = 0
+        for page in self.dynamodb.get_paginator("query").paginate(
+            TableName=self.table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CUST#{customer_id}"}}, ProjectionExpression="pk, sk",
+        ):
+            requests = [{"DeleteRequest": {"Key": item}} for item in page.get("Items", [])]
+            for start in range(0, len(requests), 25):
+                deleted += self._write_batch(requests[start : start + 25])
+        return deleted
 
     def set_suppressed(self, customer_id: str, reason: str) -> None:
         self.dynamodb.update_item(
@@ -205,10 +221,40 @@ class EmailStore:
     def __post_init__(self) -> None:
         self.s3 = self.s3 or client("s3")
 
-    def put(self, key: str, body: bytes, *, content_type: str) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
-        )
+    def put_once(self, key: str, body: bytes, *, content_type: str) -> bool:
+        """Create the object unless it exists (S3 conditional write, If-None-Match: *).
+
+        True when written now, False when an earlier attempt already wrote it: a retried job
+        never adds a second version of an email.
+        """
+        from botocore.exceptions import ClientError
+
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                ServerSideEncryption="AES256", IfNoneMatch="*",
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every version of every object under a prefix (erasure on request)."""
+        deleted = 0
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for start in range(0, len(doomed), 1000):
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": doomed[start : start + 1000], "Quiet": True})
+                deleted += len(doomed[start : start + 1000])
+        return deleted
+
+    def campaign_prefixes(self, root: str = "emails/") -> list[str]:
+        prefixes: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/"):
+            prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        return prefixes
 
 
 @dataclass

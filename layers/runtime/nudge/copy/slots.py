@@ -31,6 +31,8 @@ SLOT_DEFAULTS: dict[str, str] = {
 
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
 _TAG_RE = re.compile(r"<[^>]*>?")
+_SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_NAME_WORD_RE = re.compile(r"^[^\W\d_]+(?:[.'’-][^\W\d_]*)*$")
 # Categories dropped from values: controls, format chars (zero-width joiners, bidi overrides),
 # line/paragraph separators, private use, surrogates, unassigned, and pictographic symbols (emoji).
 _DROP_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn", "So", "Sk"})
@@ -41,10 +43,11 @@ def clean_value(value: str, *, max_chars: int = 48) -> str:
     """A data value made safe to stand in plain-text copy: no markup, no controls, bounded.
 
     >>> clean_value("  Big\\n\\tLamp  <script>x</script> ")
-    'Big Lamp x'
+    'Big Lamp'
     """
     text = unicodedata.normalize("NFKC", str(value))
     text = html.unescape(html.unescape(text))  # "&amp;lt;b&amp;gt;" is markup too, twice encoded
+    text = _SCRIPT_RE.sub(" ", text)  # a script's body is code, not a name
     text = _TAG_RE.sub(" ", text)
     text = "".join(
         " " if ch.isspace() else ch
@@ -61,6 +64,17 @@ def clean_value(value: str, *, max_chars: int = 48) -> str:
     return text
 
 
+def clean_name(value: str, *, max_chars: int = 30) -> str:
+    """A first name: only words made of letters (and . ' -); anything else is dropped.
+
+    >>> clean_name("Ada\\nBcc: eve@example.com 42")
+    'Ada'
+    """
+    kept = [w.rstrip(",;") for w in clean_value(value, max_chars=200).split()]
+    kept = [w for w in kept if w and _NAME_WORD_RE.match(w)]
+    return clean_value(" ".join(kept[:3]), max_chars=max_chars)
+
+
 def slot_values(
     *, first_name: str = "", product: str = "", category: str = "", store_name: str = ""
 ) -> dict[str, str]:
@@ -68,7 +82,10 @@ def slot_values(
     raw = {"first_name": first_name, "product": product, "category": category, "store_name": store_name}
     out: dict[str, str] = {}
     for name in SLOTS:
-        cleaned = clean_value(raw[name], max_chars=SLOT_MAX_CHARS[name])
+        if name == "first_name":
+            cleaned = clean_name(raw[name], max_chars=SLOT_MAX_CHARS[name])
+        else:
+            cleaned = clean_value(raw[name], max_chars=SLOT_MAX_CHARS[name])
         out[name] = cleaned or SLOT_DEFAULTS[name]
     return out
 

@@ -96,7 +96,7 @@ class SeedCopy:
     @classmethod
     @cache
     def load(cls) -> SeedCopy:
-        text = resources.files(__package__).joinpath("seed_copy.json").read_text(encoding="utf-8")
+        text = resources.files("nudge.copy").joinpath("seed_copy.json").read_text(encoding="utf-8")
         return cls(json.loads(text))
 
     def variants(self, campaign_type: str, tone: str, field_name: str) -> list[str]:

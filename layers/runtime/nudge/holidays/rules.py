@@ -116,23 +116,32 @@ def _check_rule(key: str, rule: Any) -> None:
         raise ConfigError(f"holiday {key!r}: rule {rule!r} is malformed: {exc}") from exc
 
 
+def parse_calendar(raw: dict[str, Any]) -> tuple[tuple[str, ...], tuple[_Entry, ...]]:
+    """Check a calendar document (the shape of calendar.json) and return (locales, entries)."""
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(f"calendar.json schema_version must be {SCHEMA_VERSION}, got {raw.get('schema_version')!r}")
+    locales = tuple(raw.get("locales", ()))
+    entries = []
+    seen: set[tuple[str, str]] = set()  # (key, locale): one rule per holiday per locale
+    for item in raw.get("holidays", ()):
+        key = item.get("key", "?")
+        _check_rule(key, item.get("rule"))
+        names = item.get("names")
+        if not isinstance(names, dict) or not names or set(names) - set(locales):
+            raise ConfigError(f"holiday {key!r}: names must map supported locales {locales} to names, got {names!r}")
+        clashes = {(key, locale) for locale in names} & seen
+        if clashes:
+            raise ConfigError(f"holiday {key!r} is defined twice for {sorted(loc for _, loc in clashes)}")
+        seen |= {(key, locale) for locale in names}
+        entries.append(_Entry(key=key, rule=item["rule"], names=dict(names), giftable=bool(item.get("giftable", False))))
+    return locales, tuple(entries)
+
+
 @cache
 def load_calendar() -> tuple[tuple[str, ...], tuple[_Entry, ...]]:
     """The shipped calendar as (supported locales, entries); read and checked once per container."""
     text = resources.files(__package__).joinpath("calendar.json").read_text(encoding="utf-8")
-    raw = json.loads(text)
-    if raw.get("schema_version") != SCHEMA_VERSION:
-        raise ConfigError(f"calendar.json schema_version must be {SCHEMA_VERSION}, got {raw.get('schema_version')!r}")
-    locales = tuple(raw["locales"])
-    entries = []
-    for item in raw["holidays"]:
-        key = item.get("key", "?")
-        _check_rule(key, item.get("rule"))
-        unknown = set(item.get("names", {})) - set(locales)
-        if not item.get("names") or unknown:
-            raise ConfigError(f"holiday {key!r}: names must map supported locales {locales}, got {item.get('names')!r}")
-        entries.append(_Entry(key=key, rule=item["rule"], names=dict(item["names"]), giftable=bool(item["giftable"])))
-    return locales, tuple(entries)
+    return parse_calendar(json.loads(text))
 
 
 def normalize_locale(locale: str) -> str:

@@ -149,15 +149,13 @@ def render_email(
         raise RenderError(f"store base_url must be an absolute http(s) URL, got {store.base_url!r}")
     base_url = base_url.rstrip("/")
     sender = mime.parse_mailbox(store.sender, what="store sender")
-    recipient = mime.mailbox(
-        display_name=customer.first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email"
-    )
     domain = sender.domain
 
     locale = _locale(customer.locale)
     theme = theme_for(campaign.campaign_type)
     store_name = clean_line(store.name, max_chars=MAX_STORE_NAME) or domain
     first_name = clean_line(customer.first_name, max_chars=MAX_FIRST_NAME)
+    recipient = mime.mailbox(display_name=first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email")
     subject = clean_line(copy.subject, max_chars=MAX_SUBJECT) or clean_line(
         f"{campaign.title} at {store_name}", max_chars=MAX_SUBJECT
     )

@@ -97,9 +97,11 @@ def verify(token: str, *, link_key: bytes, kind: str | None = None) -> LinkClaim
     if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
         raise InvalidTokenError("token must be '<payload>.<signature>'")
     payload, signature = token.split(".")
-    if not payload.isascii():
-        raise InvalidTokenError("token payload is not base64url")
-    if not hmac.compare_digest(_b64decode(signature), _mac(payload, link_key)):
+    if not payload.isascii() or not signature.isascii():
+        raise InvalidTokenError("token is not base64url")
+    # Compare the canonical text, not decoded bytes: base64 decoding ignores the last
+    # character's spare bits, which would let several strings pass for one signature.
+    if not hmac.compare_digest(signature, _b64encode(_mac(payload, link_key))):
         raise InvalidTokenError("token signature does not match (altered, or another key)")
     try:
         body = json.loads(_b64decode(payload))

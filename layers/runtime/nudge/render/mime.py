@@ -12,27 +12,40 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 
 from nudge.errors import RenderError
 from nudge.render.sanitize import clean_line, safe_domain
 
 MAX_DISPLAY_NAME_CHARS = 64
+MAX_HEADER_INPUT_CHARS = 400  # a sender longer than this is not a sender
 SMTP_POLICY = policy.SMTP.clone(refold_source="none")  # CRLF; raw (pre-folded) headers kept as set
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+_NAME_ADDR = re.compile(r"^(?P<name>[^<>]*)<(?P<addr>[^<>\s]+)>$")  # 'Name <addr>' and nothing after
 _TOKENISH = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def parse_mailbox(value: str, *, what: str) -> Address:
     """An Address from 'Name <local@domain>' or 'local@domain', display name cleaned.
 
-    The address itself is never "fixed": a malformed one (CR/LF, spaces, two addresses, a
-    non-ASCII local part) raises RenderError naming `what`.
+    Line breaks and controls in the value become spaces first, so a display name with CR/LF
+    cannot start a header. What remains must be one mailbox: text after the closing '>' (an
+    injected 'Bcc: ...' tail), a second address or a malformed address raise RenderError
+    naming `what`; the address itself is never "fixed".
+
+    >>> parse_mailbox('"Shop, Ltd" <news@shop.example>', what="sender").display_name
+    'Shop, Ltd'
     """
-    if not value or any(char in value for char in "\r\n\x00"):
-        raise RenderError(f"{what} must be one mailbox without line breaks, got {value!r}")
-    name, addr = parseaddr(value)
-    return mailbox(display_name=name, addr_spec=addr, what=what)
+    cleaned = clean_line(value, max_chars=MAX_HEADER_INPUT_CHARS)
+    match = _NAME_ADDR.match(cleaned)
+    if match:
+        name = match.group("name").strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return mailbox(display_name=name, addr_spec=match.group("addr"), what=what)
+    if "<" in cleaned or ">" in cleaned or "," in cleaned or " " in cleaned:
+        raise RenderError(f"{what} must be one mailbox 'Name <local@domain>', got {value!r}")
+    return mailbox(display_name="", addr_spec=cleaned, what=what)
 
 
 def mailbox(*, display_name: str, addr_spec: str, what: str) -> Address:

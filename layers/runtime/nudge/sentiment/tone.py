@@ -26,7 +26,7 @@ from nudge.sentiment.scorer import rating_score, score_review, text_score
 CARING_TONE = "caring"
 HARD_SELL_TONES = ("urgent",)  # tones that push scarcity or sale wording
 UNHAPPY_MAX_RATING = 2  # 1 or 2 stars is an unhappy review, whatever the words say
-UNHAPPY_TEXT_SCORE = -0.3  # text at or below this is negative (no rating, or 3 stars)
+UNHAPPY_TEXT_SCORE = -0.05  # VADER's own "negative" cut-off; no rating, or 3 stars
 STRONGLY_NEGATIVE_TEXT_SCORE = -0.6  # text at or below this is unhappy even with 4-5 stars
 
 
@@ -82,5 +82,6 @@ def choose_tone(campaign_tone: str, *, recent_review_text: str, recent_review_ra
         raise ConfigError(f"campaign_tone must be one of {TONES}, got {campaign_tone!r}")
     mood = assess_review(recent_review_text, recent_review_rating)
     if mood.unhappy:
-        return CARING_TONE, f"caring instead of {campaign_tone}, no hard sell: {mood.reason}"
+        instead = "" if campaign_tone == CARING_TONE else f" instead of {campaign_tone}"
+        return CARING_TONE, f"caring{instead}, no hard sell: {mood.reason}"
     return campaign_tone, f"campaign tone {campaign_tone}; {mood.reason}"

@@ -163,16 +163,19 @@ class _Table:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, stripped cells); the header is row 1. Short or long rows are rejected here."""
         report, name, width = self.report, self.name, self.width
+        read = 0
+        report.read(name, 0)  # the file shows in the counts even when empty
         try:
             for row_number, cells in enumerate(self._reader, start=2):
                 if not cells:  # a blank line is not a row
                     continue
-                report.read(name)
+                read += 1
                 if len(cells) != width:
                     report.reject(name, row_number, "*", "bad_value", f"expected {width} fields, got {len(cells)}")
                     continue
                 yield row_number, [c.strip() for c in cells]
         finally:
+            report.read(name, read)
             self._handle.close()
 
 

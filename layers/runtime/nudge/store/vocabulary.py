@@ -346,13 +346,14 @@ ADJECTIVES = (
     "generous", "heirloom-quality", "playful", "natural",
 )
 
+# {a}/{A}: the article for the adjective that follows ("a"/"an").
 DESCRIPTION_TEMPLATES = (
-    "A {adj} {noun} in {material}, finished in {modifier}. {detail}",
-    "From our {collection} collection: a {adj} {material} {noun} in {modifier}. {detail}",
+    "{A} {adj} {noun} in {material}, finished in {modifier}. {detail}",
+    "From our {collection} collection: {a} {adj} {material} {noun} in {modifier}. {detail}",
     "{Adj} {material} {noun} in {modifier}. {detail}",
-    "Our {collection} {noun}, made from {material} in a {adj} {modifier} finish. {detail}",
-    "A {adj} {noun} to mix and match with the rest of the {collection} range. {detail}",
-    "{detail} A {adj} {material} {noun} in {modifier} from the {collection} range.",
+    "Our {collection} {noun}, made from {material} with {a} {adj} {modifier} finish. {detail}",
+    "{A} {adj} {noun} to mix and match with the rest of the {collection} range. {detail}",
+    "{detail} {A} {adj} {material} {noun} in {modifier} from the {collection} range.",
 )
 
 # Reviews: an opener, a body sentence and sometimes a closer, by sentiment. {noun} is the
@@ -362,7 +363,7 @@ REVIEW_OPENERS = {
         "Absolutely love this {noun}.", "Really pleased with my {noun}.", "Lovely {noun}, exactly as pictured.",
         "This {noun} is gorgeous.", "Best {noun} I have bought in years.", "Such a beautiful {noun}.",
         "Bought this {noun} as a present and kept it for myself.", "Could not be happier with this {noun}.",
-        "What a find this {noun} is.", "Top marks for this {noun}.", "Second {noun} from this shop and just as good.",
+        "What a find this {noun} is.", "Top marks for this {noun}.", "My second {noun} from this shop and just as good.",
         "Stunning {noun}.",
     ),
     "mixed": (

@@ -1,0 +1,346 @@
+"""Evaluate every recommender model side by side on every dataset and protocol.
+
+Inputs → outputs:
+  ../shared/data/movielens-100k/u.data (+ u.item)   (or --download-movielens from GroupLens)
+  build/store/                                      (scripts/make_store.py; history → held-out future)
+  ../shared/data/online-retail-uci-first20k/online_retail.csv
+    → build/reports/recommender.json   {dataset/protocol: {model: {ndcg@10, precision@10, recall@10,
+                                        map, coverage, fit_seconds}, "chosen": name}}
+    → build/reports/recommender.md     the same as tables
+    → build/reports/recommender.png    nDCG@10 per model and dataset
+
+Every model family is tuned on a validation split carved out of the *training* part only (the same
+procedure as scripts/train_recommender.py); "chosen" is the family with the best validation nDCG@10,
+i.e. what the training script would export. Test data are never used to choose.
+
+    python scripts/eval_recs.py            # all datasets found; missing ones are skipped with a reason
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+for _path in (ROOT / "layers" / "runtime", ROOT / "scripts"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from nudge.types import Product  # noqa: E402
+from train_recommender import (  # noqa: E402
+    GRIDS,
+    Interactions,
+    build_matrix,
+    catalog_for,
+    evaluate,
+    fit_tuned,
+    last_fraction_split,
+    load_store_interactions,
+    relevant_sets,
+    tune,
+)
+
+log = logging.getLogger("eval_recs")
+MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+
+
+@dataclass
+class EvalConfig:
+    movielens_dir: str = "../shared/data/movielens-100k"  # u.data, u.item
+    download_movielens: bool = False  # fetch ml-100k from GroupLens into movielens_dir when absent
+    store_dir: str = "build/store"  # scripts/make_store.py output (history + held-out future)
+    online_retail_csv: str = "../shared/data/online-retail-uci-first20k/online_retail.csv"
+    out_dir: str = "build/reports"
+    models: tuple[str, ...] = ("popularity", "itemknn", "rp3beta", "ease", "als", "hybrid")
+    k: int = 10
+    top_neighbours: int = 200  # as exported: neighbour models are evaluated in their truncated form
+    half_life_days: float = 120.0  # recency decay for the store and retail protocols
+    seed: int = 42
+    quick: bool = False  # smaller grids (smoke runs)
+
+
+# --------------------------------------------------------------------------- splits and loaders
+def python_stratified_split(users: np.ndarray, items: np.ndarray, *, ratio: float = 0.75, seed: int = 42
+                            ) -> np.ndarray:
+    """Microsoft Recommenders' python_stratified_split(filter_by="item"): True for training rows.
+
+    Same arithmetic: np.random.seed(seed); one uniform per row in file order; sort by (item, random);
+    the first round(ratio · count) rows of each item train (numpy round, half to even).
+    """
+    rng = np.random.RandomState(seed)
+    random = rng.rand(len(items))
+    order = np.lexsort((random, items))
+    sorted_items = items[order]
+    starts = np.flatnonzero(np.r_[True, sorted_items[1:] != sorted_items[:-1]])
+    counts = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, counts) + 1
+    train_sorted = rank <= np.round(ratio * np.repeat(counts, counts))
+    train = np.zeros(len(items), dtype=bool)
+    train[order] = train_sorted
+    return train
+
+
+def load_movielens(directory: str | Path, *, download: bool = False) -> tuple[Interactions, dict[str, Product]]:
+    """ML-100k ratings as implicit interactions (weight = rating) plus movies as products (title, genres)."""
+    directory = Path(directory)
+    if not (directory / "u.data").is_file():
+        if not download:
+            raise FileNotFoundError(f"{directory}/u.data not found (pass --download-movielens to fetch it)")
+        directory.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(MOVIELENS_URL, timeout=60) as response:  # noqa: S310 (fixed https URL)
+            archive = zipfile.ZipFile(io.BytesIO(response.read()))
+        for name in ("u.data", "u.item", "u.genre"):
+            (directory / name).write_bytes(archive.read(f"ml-100k/{name}"))
+    raw = np.loadtxt(directory / "u.data", dtype=np.int64)
+    genres = [line.split("|")[0] for line in (directory / "u.genre").read_text(encoding="latin-1").splitlines()
+              if line.strip()] if (directory / "u.genre").is_file() else [f"g{i}" for i in range(19)]
+    products: dict[str, Product] = {}
+    if (directory / "u.item").is_file():
+        for line in (directory / "u.item").read_text(encoding="latin-1").splitlines():
+            parts = line.split("|")
+            if len(parts) < 24:
+                continue
+            flags = [genres[i] for i, flag in enumerate(parts[5:24]) if flag == "1"]
+            products[parts[0]] = Product(parts[0], parts[1], " ".join(flags), flags[0] if flags else "unknown",
+                                         Decimal("0"), "USD", 1, "x", date(1998, 1, 1))
+    data = Interactions(users=raw[:, 0].astype(str).astype(object), items=raw[:, 1].astype(str).astype(object),
+                        weight=raw[:, 2].astype(np.float32), timestamp=raw[:, 3].astype(np.float64),
+                        source=str(directory))
+    return data, products
+
+
+def load_online_retail(path: str | Path) -> tuple[Interactions, dict[str, Product]]:
+    """UCI Online Retail rows → purchases (cancellations and non-positive quantities dropped)."""
+    try:  # the store package's loader, when present, owns the parsing rules
+        from nudge.store.online_retail import load_online_retail as store_loader  # type: ignore
+
+        store = store_loader(path)
+        products = dict(store.products)
+        events = list(store.events) + list(getattr(store, "heldout_events", []))
+        return Interactions(
+            users=np.array([e.customer_id for e in events], dtype=object),
+            items=np.array([e.product_id for e in events], dtype=object),
+            weight=np.ones(len(events), dtype=np.float32),
+            timestamp=np.array([e.timestamp.timestamp() for e in events]), source=str(path)), products
+    except ImportError:
+        pass
+    users, items, times, products = [], [], [], {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["InvoiceNo"].startswith("C") or int(float(row["Quantity"])) <= 0 or not row["CustomerID"]:
+                continue
+            ts = datetime.fromisoformat(row["InvoiceDate"]).replace(tzinfo=timezone.utc).timestamp()
+            users.append(row["CustomerID"])
+            items.append(row["StockCode"])
+            times.append(ts)
+            if row["StockCode"] not in products:
+                name = row["Description"].replace("_", " ").title()
+                products[row["StockCode"]] = Product(row["StockCode"], name, name, name.split()[-1] if name else "x",
+                                                     Decimal(row["UnitPrice"]), "GBP", 1, "x", date(2010, 12, 1))
+    data = Interactions(np.array(users, dtype=object), np.array(items, dtype=object),
+                        np.ones(len(users), dtype=np.float32), np.array(times), source=str(path))
+    return data, products
+
+
+# --------------------------------------------------------------------------- one protocol
+@dataclass
+class Protocol:
+    name: str
+    train: Interactions
+    test: Interactions
+    products: dict[str, Product]
+    binary: bool  # MovieLens protocols: every rating is a binary interaction
+    validation: str  # "stratified" (by item) or "last_fraction" (per user) or "last_days"
+    note: str
+
+
+def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
+    """Tune on a validation split of p.train, refit on all of p.train, score on p.test."""
+    users = sorted(set(p.train.users.tolist()))
+    items = sorted(set(p.train.items.tolist()) | set(p.products))
+    u_index = {u: i for i, u in enumerate(users)}
+    i_index = {v: i for i, v in enumerate(items)}
+    content = catalog_for(items, p.products).content
+    as_of_ts = float(p.train.timestamp.max())
+
+    def matrix(data: Interactions, *, binary: bool | None = None) -> sp.csr_matrix:
+        b = p.binary if binary is None else binary
+        return build_matrix(data, u_index, i_index, binary=b, as_of_ts=as_of_ts,
+                            half_life_days=None if b else config.half_life_days)
+
+    # validation split carved out of training only
+    if p.validation == "stratified":
+        keep = python_stratified_split(p.train.users, p.train.items, ratio=0.75, seed=config.seed + 1)
+    else:
+        keep = ~last_fraction_split(p.train, 0.2)
+    X_fit = matrix(p.train.subset(keep))
+    val = matrix(p.train.subset(~keep), binary=True)
+    val = val - val.multiply(X_fit > 0)
+    val.eliminate_zeros()
+    grids = GRIDS if not config.quick else {n: g[:2] for n, g in GRIDS.items()}
+    tuned = tune(config.models, X_fit, relevant_sets(val), content=content, k=config.k,
+                 top_neighbours=config.top_neighbours, seed=config.seed, grids=grids)
+    chosen = max(tuned, key=lambda n: tuned[n]["ndcg"])
+
+    X = matrix(p.train)
+    test = matrix(p.test, binary=True)
+    test = test - test.multiply(X > 0)  # seen items are removed from recommendations, so from truth too
+    test.eliminate_zeros()
+    relevant = relevant_sets(test)
+    result: dict[str, Any] = {"note": p.note, "users_scored": 0, "n_items": len(items),
+                              "train_rows": len(p.train), "test_rows": len(p.test), "validation": {}}
+    for name in tqdm(config.models, desc=p.name, leave=False):
+        if name not in tuned:
+            continue
+        started = time.perf_counter()
+        model = fit_tuned(name, tuned[name], X, content=content, top_neighbours=config.top_neighbours,
+                          seed=config.seed)
+        fit_seconds = time.perf_counter() - started
+        metrics = evaluate(model, X, relevant, k=config.k)
+        result["users_scored"] = metrics.pop("users")
+        result[name] = {key: round(float(v), 4) for key, v in metrics.items()}
+        result[name]["fit_seconds"] = round(fit_seconds, 3)
+        result["validation"][name] = {"ndcg@10": round(tuned[name]["ndcg"], 4), "hp": tuned[name]["hp"],
+                                      **({"base": tuned[name]["base"], "base_hp": tuned[name]["base_hp"]}
+                                         if name == "hybrid" else {})}
+    result["chosen"] = chosen
+    return result
+
+
+def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
+    found: list[Protocol] = []
+    skipped: dict[str, str] = {}
+    try:
+        ml, movies = load_movielens(config.movielens_dir, download=config.download_movielens)
+        train = python_stratified_split(ml.users, ml.items, ratio=0.75, seed=config.seed)
+        found.append(Protocol("movielens100k_microsoft", ml.subset(train), ml.subset(~train), movies, True,
+                              "stratified", "Microsoft Recommenders: stratified by item 75/25 seed 42, binary"))
+        held = last_fraction_split(ml, 0.2)
+        found.append(Protocol("movielens100k_temporal", ml.subset(~held), ml.subset(held), movies, True,
+                              "last_fraction", "each user's last 20% of ratings by time, binary"))
+    except FileNotFoundError as exc:
+        skipped["movielens100k"] = str(exc)
+    store = Path(config.store_dir)
+    if (store / "store.json").is_file():
+        history = load_store_interactions(store)
+        future = load_store_interactions(store, heldout=True)
+        if len(future):
+            found.append(Protocol("store_heldout", history, future, history.products, False, "last_fraction",
+                                  f"{store}: history before as_of → held-out future events (any type)"))
+        else:
+            skipped["store_heldout"] = f"{store} has no held-out events"
+    else:
+        skipped["store_heldout"] = f"{store}/store.json not found (run scripts/make_store.py)"
+    retail = Path(config.online_retail_csv)
+    if retail.is_file():
+        data, products = load_online_retail(retail)
+        cut = np.quantile(data.timestamp, 0.8)
+        found.append(Protocol("online_retail_temporal", data.subset(data.timestamp < cut),
+                              data.subset(data.timestamp >= cut), products, False, "last_fraction",
+                              "UCI Online Retail first 20k rows: purchases before/after the 80% time quantile"))
+    else:
+        skipped["online_retail_temporal"] = f"{retail} not found"
+    return found, skipped
+
+
+# --------------------------------------------------------------------------- reports
+METRICS = ("ndcg@10", "precision@10", "recall@10", "map", "coverage", "fit_seconds")
+
+
+def write_reports(results: dict[str, Any], out_dir: Path, models: Sequence[str]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "recommender.json").write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+    lines = ["# Recommender evaluation", "", f"Generated {results['created']} by scripts/eval_recs.py. "
+             "Metrics: Microsoft Recommenders definitions, k = 10; chosen = best validation nDCG@10 "
+             "(validation carved out of training data).", ""]
+    for dataset, res in results["datasets"].items():
+        lines += [f"## {dataset}", "", res["note"] + f" — users scored {res['users_scored']}, items {res['n_items']}, "
+                  f"chosen **{res['chosen']}**", "", "| model | " + " | ".join(METRICS) + " |",
+                  "|---|" + "---|" * len(METRICS)]
+        for name in models:
+            if name in res:
+                mark = " (chosen)" if name == res["chosen"] else ""
+                lines.append(f"| {name}{mark} | " + " | ".join(f"{res[name][m]:.4f}" for m in METRICS) + " |")
+        lines.append("")
+    if results.get("skipped"):
+        lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in results["skipped"].items()] + [""]
+    (out_dir / "recommender.md").write_text("\n".join(lines), encoding="utf-8")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # the plot is a convenience; JSON and markdown carry the numbers
+        log.warning("matplotlib missing: no plot")
+        return
+    datasets = list(results["datasets"])
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(models))
+    for j, name in enumerate(models):
+        values = [results["datasets"][d].get(name, {}).get("ndcg@10", 0.0) for d in datasets]
+        ax.bar(np.arange(len(datasets)) + j * width, values, width, label=name)
+    ax.set_xticks(np.arange(len(datasets)) + width * (len(models) - 1) / 2)
+    ax.set_xticklabels(datasets, fontsize=8)
+    ax.set_ylabel("nDCG@10")
+    ax.set_title("nudge recommender: nDCG@10 per model and protocol")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / "recommender.png", dpi=120)
+    plt.close(fig)
+
+
+def main(config: EvalConfig) -> dict[str, Any]:
+    found, skipped = protocols(config)
+    results: dict[str, Any] = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "k": config.k, "datasets": {}, "skipped": skipped}
+    for protocol in found:
+        started = time.perf_counter()
+        results["datasets"][protocol.name] = run_protocol(protocol, config)
+        results["datasets"][protocol.name]["eval_seconds"] = round(time.perf_counter() - started, 1)
+        log.info("%s: chosen %s, nDCG@10 %s", protocol.name, results["datasets"][protocol.name]["chosen"],
+                 {m: results["datasets"][protocol.name][m]["ndcg@10"] for m in config.models
+                  if m in results["datasets"][protocol.name]})
+    write_reports(results, Path(config.out_dir), config.models)
+    return results
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    d = EvalConfig()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--movielens-dir", default=d.movielens_dir)
+    parser.add_argument("--download-movielens", action="store_true")
+    parser.add_argument("--store-dir", default=d.store_dir)
+    parser.add_argument("--online-retail-csv", default=d.online_retail_csv)
+    parser.add_argument("--out", dest="out_dir", default=d.out_dir)
+    parser.add_argument("--models", default=",".join(d.models))
+    parser.add_argument("--quick", action="store_true", help="two grid points per model (smoke run)")
+    a = parser.parse_args()
+    cfg = EvalConfig(movielens_dir=a.movielens_dir, download_movielens=a.download_movielens, store_dir=a.store_dir,
+                     online_retail_csv=a.online_retail_csv, out_dir=a.out_dir, models=tuple(a.models.split(",")),
+                     quick=a.quick)
+    res = main(cfg)
+    for name, r in res["datasets"].items():
+        print(f"{name:28s} chosen={r['chosen']:10s} " + " ".join(
+            f"{m}={r[m]['ndcg@10']:.4f}" for m in cfg.models if m in r))

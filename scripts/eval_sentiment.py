@@ -1,0 +1,318 @@
+"""Evaluate the review-sentiment scorers side by side.
+
+Inputs → outputs:
+  tests/fixtures/reviews_heldout.csv  (id, text, rating 1-5, label negative|neutral|positive, style)
+  optionally the review events of a store folder (--store-dir) and of a generated store
+  (nudge.store.generate, when that module exists), labelled from their stars
+    → build/reports/sentiment.json   every number below, machine-readable
+    → build/reports/sentiment.md     the same as tables
+
+Text-only and text+rating results are kept apart: stars are the strongest signal when a review has
+them, and the text-only table is what matters for reviews without stars (and for sarcasm the stars
+contradict). The tone table measures the decision the pipeline actually takes: how many unhappy
+reviews get "caring" (recall) and how many happy ones lose their campaign tone by mistake.
+
+    python scripts/eval_sentiment.py --out-dir build/reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import inspect
+import json
+import math
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "layers" / "runtime") not in sys.path:  # run as a plain script: the core lives in the layer
+    sys.path.insert(0, str(ROOT / "layers" / "runtime"))
+
+from nudge.errors import ValidationError  # noqa: E402
+from nudge.sentiment import LABELS, assess_review, label_for, rating_score, score_review, text_score  # noqa: E402
+from nudge.sentiment.scorer import RATING_WEIGHT  # noqa: E402
+
+
+@dataclass
+class EvalConfig:
+    heldout_csv: str = "tests/fixtures/reviews_heldout.csv"  # hand-written, hand-labelled reviews
+    out_dir: str = "build/reports"  # writes sentiment.json and sentiment.md here
+    store_dir: str = ""  # a store folder (docs/STORE_FORMAT.md) whose review events are scored too; "" = none
+    generated_store: bool = True  # also score a store from nudge.store.generate when that module exists
+    generated_customers: int = 300  # size of that generated store (small: this runs in tests)
+    seed: int = 7  # for the generated store
+
+
+@dataclass(frozen=True)
+class Review:
+    text: str
+    rating: int | None
+    label: str  # negative | neutral | positive
+    style: str = ""
+
+
+Predictor = Callable[[Review], str]
+
+# The chosen scorer first in each table; alternatives after it.
+TEXT_ONLY: dict[str, Predictor] = {
+    "vader + domain lexicon, cut 0.2 (chosen)": lambda r: label_for(text_score(r.text)),
+    "vader + domain lexicon, cut 0.05": lambda r: label_for(text_score(r.text), threshold=0.05),
+    "vader stock, cut 0.2": lambda r: label_for(text_score(r.text, domain=False)),
+    "vader stock, cut 0.05 (VADER's default)": lambda r: label_for(text_score(r.text, domain=False), threshold=0.05),
+    "always positive (baseline)": lambda r: "positive",
+}
+TEXT_AND_RATING: dict[str, Predictor] = {
+    f"stars x{RATING_WEIGHT} + vader/domain (chosen)": lambda r: label_for(score_review(r.text, r.rating)),
+    f"stars x{RATING_WEIGHT} + vader stock": lambda r: label_for(
+        RATING_WEIGHT * rating_score(r.rating) + (1 - RATING_WEIGHT) * text_score(r.text, domain=False)
+    ),
+    "stars only (1-2 neg, 3 neu, 4-5 pos)": lambda r: label_for(rating_score(r.rating)),
+}
+
+
+def read_heldout(path: str | Path) -> list[Review]:
+    """The labelled CSV as Reviews; a malformed row raises ValidationError naming the row."""
+    reviews = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row_number, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                rating = int(row["rating"])
+                if not 1 <= rating <= 5 or row["label"] not in LABELS or not row["text"].strip():
+                    raise ValueError("rating must be 1-5, label one of LABELS, text non-empty")
+            except (KeyError, ValueError) as exc:
+                raise ValidationError(f"{path}:{row_number}: expected text, rating 1-5, label in {LABELS}; {exc}") from exc
+            reviews.append(Review(row["text"], rating, row["label"], row.get("style", "")))
+    return reviews
+
+
+def label_from_stars(rating: int) -> str:
+    return "negative" if rating <= 2 else "neutral" if rating == 3 else "positive"
+
+
+def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% confidence interval of a proportion (Wilson score): honest error bars for n ~ 300."""
+    if total == 0:
+        return (0.0, 0.0)
+    p = correct / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (round(centre - half, 4), round(centre + half, 4))
+
+
+def classification_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    """Accuracy (with 95% interval), macro-F1, per-class F1 and the confusion matrix (gold -> predicted)."""
+    correct = sum(g == p for g, p in zip(gold, predicted))
+    per_class = {}
+    for label in LABELS:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        per_class[label] = round(2 * precision * recall / (precision + recall) if precision + recall else 0.0, 4)
+    present = [label for label in LABELS if label in gold]  # macro over the classes the set has
+    confusion = Counter(zip(gold, predicted))
+    return {
+        "n": len(gold),
+        "accuracy": round(correct / len(gold), 4) if gold else 0.0,
+        "accuracy_95ci": wilson_interval(correct, len(gold)),
+        "macro_f1": round(sum(per_class[label] for label in present) / len(present), 4) if present else 0.0,
+        "f1": per_class,
+        "confusion": {g: {p: confusion[(g, p)] for p in LABELS} for g in LABELS},
+    }
+
+
+def evaluate_scorers(reviews: Sequence[Review], scorers: dict[str, Predictor], *, by_style: bool) -> dict[str, Any]:
+    gold = [r.label for r in reviews]
+    results = {}
+    for name, predict in scorers.items():
+        started = time.perf_counter()
+        predicted = [predict(r) for r in reviews]
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        metrics = classification_metrics(gold, predicted)
+        metrics["ms_per_review"] = round(elapsed_ms / max(1, len(reviews)), 3)
+        if by_style:
+            styles: dict[str, list[bool]] = {}
+            for review, label in zip(reviews, predicted):
+                styles.setdefault(review.style or "-", []).append(review.label == label)
+            metrics["accuracy_by_style"] = {s: [sum(v), len(v)] for s, v in sorted(styles.items())}
+        results[name] = metrics
+    return results
+
+
+def weight_sweep(reviews: Sequence[Review], weights: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9)) -> dict[str, float]:
+    """Accuracy of the blended label for several star weights (sensitivity, not a tuning loop)."""
+    texts = [text_score(r.text) for r in reviews]
+    out = {}
+    for weight in weights:
+        predicted = [label_for(weight * rating_score(r.rating) + (1 - weight) * t) for r, t in zip(reviews, texts)]
+        out[f"{weight:.1f}"] = round(sum(p == r.label for p, r in zip(predicted, reviews)) / len(reviews), 4)
+    return out
+
+
+def evaluate_tone(reviews: Sequence[Review]) -> dict[str, Any]:
+    """The pipeline's decision: share of each gold label that gets "caring" (unhappy = True)."""
+    out = {}
+    for mode, use_rating in (("text only", False), ("text + rating", True)):
+        caring: dict[str, list[int]] = {label: [0, 0] for label in LABELS}
+        for review in reviews:
+            unhappy = assess_review(review.text, review.rating if use_rating else None).unhappy
+            caring[review.label][0] += int(unhappy)
+            caring[review.label][1] += 1
+        out[mode] = {
+            "unhappy_recall": round(caring["negative"][0] / max(1, caring["negative"][1]), 4),
+            "caring_rate_neutral": round(caring["neutral"][0] / max(1, caring["neutral"][1]), 4),
+            "caring_rate_positive": round(caring["positive"][0] / max(1, caring["positive"][1]), 4),
+            "counts": caring,
+        }
+    return out
+
+
+def store_reviews(store_dir: str | Path) -> list[Review]:
+    """Review events of a store folder, labelled from their stars (the store has no other label)."""
+    from nudge.store import load_store
+
+    store = load_store(store_dir)
+    return [
+        Review(e.text, e.rating, label_from_stars(e.rating), "store")
+        for e in store.events
+        if e.event_type == "review" and e.rating is not None and e.text.strip()
+    ]
+
+
+def generated_reviews(config: EvalConfig) -> tuple[list[Review], str]:
+    """Reviews from nudge.store.generate when that module exists; ([], why) when it cannot be used."""
+    try:
+        module = importlib.import_module("nudge.store.generate")
+    except ImportError as exc:
+        return [], f"skipped: nudge.store.generate is not available ({exc})"
+    make = getattr(module, "generate_store", None) or getattr(module, "generate", None)
+    if make is None:
+        return [], "skipped: nudge.store.generate has no generate_store() or generate()"
+    params = inspect.signature(make).parameters
+    kwargs: dict[str, Any] = {}
+    for name in ("n_customers", "customers", "num_customers"):
+        if name in params:
+            kwargs[name] = config.generated_customers
+            break
+    if "seed" in params:
+        kwargs["seed"] = config.seed
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            if "out_dir" in params or "path" in params:  # a generator that writes a store folder
+                kwargs["out_dir" if "out_dir" in params else "path"] = tmp
+                make(**kwargs)
+                return store_reviews(tmp), "generated store folder"
+            store = make(**kwargs)
+        except TypeError as exc:
+            return [], f"skipped: could not call {make.__name__}({kwargs}): {exc}"
+        if hasattr(store, "events"):
+            reviews = [
+                Review(e.text, e.rating, label_from_stars(e.rating), "generated")
+                for e in store.events
+                if e.event_type == "review" and e.rating is not None and e.text.strip()
+            ]
+            return reviews, f"{make.__name__}({kwargs})"
+        from nudge.store import write_store
+
+        write_store(store, tmp)
+        return store_reviews(tmp), f"{make.__name__}({kwargs}) written and reloaded"
+
+
+def _table(title: str, results: dict[str, Any]) -> list[str]:
+    lines = [f"### {title}", "", "| scorer | n | accuracy | 95% CI | macro-F1 | F1 neg | F1 neu | F1 pos | ms/review |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, m in results.items():
+        low, high = m["accuracy_95ci"]
+        f1 = m["f1"]
+        lines.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {low:.3f}-{high:.3f} | {m['macro_f1']:.3f} | "
+                     f"{f1['negative']:.3f} | {f1['neutral']:.3f} | {f1['positive']:.3f} | {m['ms_per_review']} |")
+    return lines + [""]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = ["# Review sentiment: evaluation", "",
+             f"Held-out set: `{report['heldout_csv']}`, {report['heldout_n']} hand-written reviews, labels "
+             f"{report['heldout_labels']}. Written and labelled by one person (also the lexicon's author): "
+             "treat the numbers as indicative, with the 95% intervals shown.", ""]
+    held = report["heldout"]
+    lines += _table("Held-out, text only", held["text_only"])
+    lines += _table("Held-out, text + rating", held["text_and_rating"])
+    lines += ["### Tone decision (assess_review -> caring), held-out", "",
+              "| input | unhappy reviews -> caring | neutral -> caring | positive -> caring |", "|---|---|---|---|"]
+    for mode, t in held["tone"].items():
+        lines.append(f"| {mode} | {t['unhappy_recall']:.3f} | {t['caring_rate_neutral']:.3f} | {t['caring_rate_positive']:.3f} |")
+    sweep = held["rating_weight_sweep"]
+    lines += ["", f"### Star weight in the blend (accuracy; shipped: {RATING_WEIGHT})", "",
+              "| " + " | ".join(sweep) + " |", "|" + "---|" * len(sweep), "| " + " | ".join(f"{a:.3f}" for a in sweep.values()) + " |"]
+    lines += ["", "### Chosen text-only scorer by style (correct / n)", ""]
+    chosen = next(iter(held["text_only"].values()))
+    lines += ["| style | correct | n |", "|---|---|---|"]
+    lines += [f"| {style} | {c} | {n} |" for style, (c, n) in chosen["accuracy_by_style"].items()]
+    lines.append("")
+    for key, title in (("store", "Store folder reviews"), ("generated", "Generated store reviews")):
+        part = report.get(key)
+        if not part:
+            continue
+        lines += [f"## {title} (labels from stars: 1-2 negative, 3 neutral, 4-5 positive)", "", f"Source: {part['source']}", ""]
+        if part.get("text_only"):
+            lines += _table(f"{title}, text only", part["text_only"])
+            lines += _table(f"{title}, text + rating", part["text_and_rating"])
+    return "\n".join(lines) + "\n"
+
+
+def main(config: EvalConfig) -> dict[str, Any]:
+    """Score every scorer on every available set; write sentiment.json and sentiment.md; return the report."""
+    reviews = read_heldout(config.heldout_csv)
+    report: dict[str, Any] = {
+        "config": asdict(config),
+        "heldout_csv": config.heldout_csv,
+        "heldout_n": len(reviews),
+        "heldout_labels": dict(Counter(r.label for r in reviews)),
+        "heldout": {
+            "text_only": evaluate_scorers(reviews, TEXT_ONLY, by_style=True),
+            "text_and_rating": evaluate_scorers(reviews, TEXT_AND_RATING, by_style=True),
+            "tone": evaluate_tone(reviews),
+            "rating_weight_sweep": weight_sweep(reviews),
+        },
+    }
+    sources: list[tuple[str, list[Review], str]] = []
+    if config.store_dir:
+        sources.append(("store", store_reviews(config.store_dir), config.store_dir))
+    if config.generated_store:
+        generated, how = generated_reviews(config)
+        sources.append(("generated", generated, how))
+    for key, extra, source in sources:
+        report[key] = {"source": source, "n": len(extra)}
+        if extra:
+            report[key]["text_only"] = evaluate_scorers(extra, TEXT_ONLY, by_style=False)
+            report[key]["text_and_rating"] = evaluate_scorers(extra, TEXT_AND_RATING, by_style=False)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sentiment.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "sentiment.md").write_text(render_markdown(report), encoding="utf-8")
+    return report
+
+
+if __name__ == "__main__":
+    defaults = EvalConfig()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heldout-csv", default=defaults.heldout_csv)
+    parser.add_argument("--out-dir", default=defaults.out_dir)
+    parser.add_argument("--store-dir", default=defaults.store_dir, help="also score this store folder's reviews")
+    parser.add_argument("--no-generated-store", action="store_true", help="skip nudge.store.generate")
+    parser.add_argument("--generated-customers", type=int, default=defaults.generated_customers)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    args = parser.parse_args()
+    result = main(EvalConfig(heldout_csv=args.heldout_csv, out_dir=args.out_dir, store_dir=args.store_dir,
+                             generated_store=not args.no_generated_store,
+                             generated_customers=args.generated_customers, seed=args.seed))
+    print(render_markdown(result))

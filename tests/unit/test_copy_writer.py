@@ -1,0 +1,147 @@
+"""Copywriter: GIVEN briefs WHEN written THEN model copy when clean, reviewed copy otherwise,
+with the reasons recorded, the same input always giving the same email."""
+
+import json
+
+import pytest
+
+from nudge.copy.generator import Sample, read_meta
+from nudge.copy.writer import Copywriter, CopyBrief, GenerationSettings, SeedCopy, stable_seed, tone_for
+from nudge.errors import ArtifactMismatchError
+
+
+def brief(**overrides):
+    base = dict(
+        campaign_type="loyalty", tone="grateful", first_name="Ada", product_names=("Blue Mug",),
+        categories=("Mugs",), store_name="Kiln", seed_key="spring-loyalty:c-1",
+    )
+    base.update(overrides)
+    return CopyBrief(**base)
+
+
+class ScriptedModel:
+    """Stands in for OnnxLanguageModel: returns fixed completions, records what it was asked."""
+
+    model_version = "test-v1"
+    meta = {"generation": {"candidates": 2}}
+
+    def __init__(self, completions):
+        self.completions = completions  # per candidate index: (text, mean_logprob)
+        self.calls = []
+
+    def generate(self, prompts, *, seeds, **kwargs):
+        self.calls.append((prompts, seeds, kwargs))
+        return [[Sample(text, (), logprob, True) for text, logprob in self.completions[: len(s)]] for s in seeds]
+
+
+CLEAN = " Thank you, {first_name}\nPreheader: A few picks we chose for you.\nIntro: We loved choosing these for you, {first_name}, starting with {product} from {store_name}.\n"
+CLEAN_2 = " A note for {first_name}\nPreheader: Something we picked with care.\nIntro: Dear {first_name}, we found {product} and thought of you and your love of {category}.\n"
+DIRTY = " Save 20% now, {first_name}\nPreheader: Visit www.kiln.com today.\nIntro: Hurry {first_name}, click here for free gifts.\n"
+
+
+def writer_with(completions, candidates=2):
+    return Copywriter(seed_copy=SeedCopy.load(), model=ScriptedModel(completions), settings=GenerationSettings(candidates=candidates))
+
+
+def test_without_a_model_every_email_gets_reviewed_copy():
+    copies = Copywriter.load(None).write_batch([brief(), brief(seed_key="other")])
+    assert [c.source for c in copies] == ["fallback", "fallback"]
+    assert all(c.rejected_reasons == () and c.model_version == "reviewed" for c in copies)
+    assert copies[0].intro.count("Ada") >= 1 or "Ada" in copies[0].subject + copies[0].preheader
+
+
+def test_a_missing_model_folder_means_reviewed_copy(tmp_path):
+    writer = Copywriter.load(tmp_path / "nowhere")
+    assert writer.model is None and writer.write_batch([brief()])[0].source == "fallback"
+
+
+def test_same_brief_gives_the_same_reviewed_copy():
+    assert Copywriter.load(None).write_batch([brief()]) == Copywriter.load(None).write_batch([brief()])
+
+
+def test_clean_model_copy_is_used_and_filled():
+    copy = writer_with([(CLEAN, -1.0), (DIRTY, -0.1)]).write_batch([brief()])[0]
+    assert copy.source == "model" and copy.model_version == "test-v1"
+    assert copy.subject == "Thank you, Ada" and "Blue Mug" in copy.intro and "Kiln" in copy.intro
+
+
+def test_the_best_clean_candidate_wins():
+    copy = writer_with([(CLEAN, -2.0), (CLEAN_2, -0.5)]).write_batch([brief()])[0]
+    assert copy.subject == "A note for Ada"
+
+
+def test_dirty_model_copy_falls_back_with_reasons():
+    writer = writer_with([(DIRTY, -0.1), ("no format at all", -0.1)])
+    copy = writer.write_batch([brief()])[0]
+    assert copy.source == "fallback"
+    assert "subject:digit" in copy.rejected_reasons and "format" in copy.rejected_reasons
+    assert "%" not in copy.subject and "www" not in copy.preheader
+    assert writer.counters["rejected"] == 1 and writer.counters["fallback"] == 1
+
+
+def test_seeds_depend_on_seed_key_model_version_and_candidate():
+    model = ScriptedModel([(CLEAN, -1.0)] * 3)
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=3))
+    writer.write_batch([brief(seed_key="a"), brief(seed_key="b")])
+    (_, seeds, _) = model.calls[0]
+    assert seeds[0] == [stable_seed("a", "test-v1", str(i)) for i in range(3)]
+    assert len({s for row in seeds for s in row}) == 6
+
+
+def test_prompt_carries_no_personal_data_or_product_names():
+    model = ScriptedModel([(CLEAN, -1.0)] * 2)
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2))
+    writer.write_batch([brief(first_name="Zelda", product_names=("Secret Mug 9000",), store_name="Kiln")])
+    prompt = model.calls[0][0][0]
+    assert "Zelda" not in prompt and "Secret" not in prompt and "9000" not in prompt and "Kiln" not in prompt
+    assert prompt.endswith("Subject:") and "campaign: loyalty" in prompt
+
+
+def test_negative_sentiment_gets_caring_tone():
+    assert tone_for("clearance", "negative") == "caring"
+    assert tone_for("clearance") == "urgent"
+
+
+def test_stable_seed_is_stable():
+    assert stable_seed("a", "b") == stable_seed("a", "b") != stable_seed("a", "c")
+    assert stable_seed("spring:c-1", "v1", "0") == 5344706223396796237  # pinned: a change re-rolls every email
+
+
+def write_artifact(folder, **meta_overrides):
+    (folder / "model.onnx").write_bytes(b"not really onnx")
+    (folder / "tokenizer.json").write_text("{}")
+    from nudge.copy.generator import sha256_file
+
+    meta = {
+        "artifact": "nudge-copywriter", "schema_version": 1, "prompt_format": 1, "model_version": "t",
+        "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+                  for name in ("model.onnx", "tokenizer.json")},
+    }
+    meta.update(meta_overrides)
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return meta
+
+
+def test_meta_json_that_matches_is_accepted(tmp_path):
+    write_artifact(tmp_path)
+    assert read_meta(tmp_path)["model_version"] == "t"
+
+
+@pytest.mark.parametrize("override", [{"schema_version": 2}, {"artifact": "recommender"}, {"prompt_format": 0}])
+def test_meta_json_that_does_not_match_is_refused(tmp_path, override):
+    write_artifact(tmp_path, **override)
+    with pytest.raises(ArtifactMismatchError, match="expected"):
+        Copywriter.load(tmp_path)
+
+
+def test_a_tampered_model_file_is_refused(tmp_path):
+    write_artifact(tmp_path)
+    (tmp_path / "model.onnx").write_bytes(b"not really onnx!")
+    with pytest.raises(ArtifactMismatchError, match="bytes"):
+        read_meta(tmp_path)
+
+
+def test_a_model_folder_without_meta_is_refused(tmp_path):
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    with pytest.raises(ArtifactMismatchError, match="meta.json"):
+        Copywriter.load(tmp_path)

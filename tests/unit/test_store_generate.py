@@ -1,0 +1,249 @@
+"""nudge.store.generate: deterministic, loads cleanly, realistic shares, and real taste structure."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from nudge.store import load_store
+from nudge.store import vocabulary as vocab
+from nudge.store.generate import AS_OF, HELDOUT_DAYS, SyntheticStore, generate, generate_store
+from nudge.types import LOYALTY_TIERS
+
+SMALL = dict(n_products=400, n_customers=600, n_events=30_000)
+
+
+@pytest.fixture(scope="module")
+def small() -> SyntheticStore:
+    return generate(seed=7, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def small_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_store(tmp_path_factory.mktemp("gen") / "store", seed=7, **SMALL)
+
+
+# --- determinism and the format contract -----------------------------------------------------
+
+
+def test_same_seed_writes_the_same_bytes(small_dir: Path, tmp_path: Path) -> None:
+    # GIVEN a store written with seed 7
+    # WHEN the same config is written again elsewhere
+    again = generate_store(tmp_path / "again", seed=7, **SMALL)
+    # THEN every file is byte-identical
+    names = sorted(p.name for p in small_dir.iterdir())
+    assert names == ["catalog.csv", "customers.csv", "events.csv", "heldout_events.csv", "store.json"]
+    for name in names:
+        assert (small_dir / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_another_seed_gives_another_store(small_dir: Path, tmp_path: Path) -> None:
+    other = generate_store(tmp_path / "other", seed=8, **SMALL)
+    assert (small_dir / "events.csv").read_bytes() != (other / "events.csv").read_bytes()
+
+
+def test_generated_store_loads_with_zero_rejections_and_exact_counts(small_dir: Path) -> None:
+    # GIVEN a generated store WHEN loaded strictly THEN nothing is rejected and sizes are exact
+    store = load_store(small_dir, strict=True)
+    assert (len(store.products), len(store.customers), len(store.events)) == (400, 600, 30_000)
+    assert store.as_of == AS_OF
+    assert len(store.categories) >= 24  # every category present even at this size
+    assert store.events[-1].timestamp < store.cutoff <= store.heldout_events[0].timestamp
+    assert store.heldout_events[-1].timestamp < store.cutoff + timedelta(days=HELDOUT_DAYS)
+    assert store.events[0].timestamp >= store.cutoff - timedelta(days=366)
+
+
+def test_truth_file_is_written_only_when_asked(tmp_path: Path) -> None:
+    root = generate_store(tmp_path / "s", seed=1, n_products=60, n_customers=30, n_events=500, write_truth=True)
+    assert (root / "generator_truth.json").is_file()
+    assert load_store(root, strict=True).report.ok
+
+
+# --- catalog -----------------------------------------------------------------------------------
+
+
+def test_catalog_shares_are_realistic(small: SyntheticStore) -> None:
+    products = small.products
+    n = len(products)
+    assert len({p.name for p in products}) == n  # unique names
+    assert all(p.product_id.startswith("p") and p.currency == "GBP" for p in products)
+    clearance = [p for p in products if p.clearance]
+    assert 0.06 <= len(clearance) / n <= 0.10
+    assert all(p.clearance_price is not None and 0 < p.clearance_price < p.price and p.stock > 0 for p in clearance)
+    assert 0.005 <= sum(p.image_url == "" for p in products) / n <= 0.07
+    assert all(p.image_url in ("", f"https://cdn.example.com/img/{p.product_id}.jpg") for p in products)
+    assert 0.02 <= sum(p.stock == 0 for p in products) / n <= 0.12
+    new = [p for p in products if (AS_OF - p.arrival_date).days <= 30]
+    assert 0.03 <= len(new) / n <= 0.07
+    assert min(p.arrival_date for p in products) >= AS_OF - timedelta(days=731)
+    assert all(p.price == p.price.quantize(p.price.__class__("0.01")) for p in products)
+
+
+def test_prices_follow_each_category_range(small: SyntheticStore) -> None:
+    for p in small.products:
+        low, high = vocab.CATEGORIES[p.category].price
+        assert low - 1 <= float(p.price) <= high + 1, (p.product_id, p.category, p.price)
+
+
+def test_cold_items_have_no_history_but_may_appear_later(small: SyntheticStore) -> None:
+    seen = {e.product_id for e in small.events}
+    assert small.truth.cold_products
+    assert seen.isdisjoint(small.truth.cold_products)
+    arrival = {p.product_id: p.arrival_date for p in small.products}
+    assert all(arrival[e.product_id] <= e.timestamp.date() for e in small.events)  # nothing bought before it arrived
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def test_customers_are_plausible(small: SyntheticStore) -> None:
+    customers = small.customers
+    assert len({c.email for c in customers}) == len(customers)
+    assert all(c.email.isascii() and c.email.split("@")[1] in ("example.com", "example.org") for c in customers)
+    assert all(dict(vocab.TIMEZONES[c.locale]).get(c.timezone) for c in customers)  # zone matches locale
+    assert len({c.locale for c in customers}) >= 5
+    assert 0.78 <= sum(c.consent for c in customers) / len(customers) <= 0.92
+    birthdays_today = [c for c in customers if c.birthday and (c.birthday.month, c.birthday.day) == (AS_OF.month, AS_OF.day)]
+    assert birthdays_today
+    tiers = Counter(c.loyalty_tier for c in customers)
+    counts = [tiers[t] for t in LOYALTY_TIERS]  # none, bronze, silver, gold, platinum
+    assert counts == sorted(counts, reverse=True) and counts[-1] > 0  # skewed to low tiers
+
+
+def test_top_tiers_spend_more(small: SyntheticStore) -> None:
+    price = {p.product_id: p.price for p in small.products}
+    spend: dict[str, float] = defaultdict(float)
+    for e in small.events:
+        if e.event_type == "purchase":
+            spend[e.customer_id] += float(price[e.product_id]) * e.quantity
+    by_tier = defaultdict(list)
+    for c in small.customers:
+        by_tier[c.loyalty_tier].append(spend[c.customer_id])
+    assert min(by_tier["platinum"]) >= max(by_tier["gold"]) >= max(by_tier["silver"])
+
+
+# --- events: funnel, carts, lapsed, reviews ----------------------------------------------------
+
+
+def test_funnel_narrows_and_purchases_follow_a_cart(small: SyntheticStore) -> None:
+    types = Counter(e.event_type for e in small.events)
+    assert types["view"] > 2 * types["add_to_cart"] > 2 * types["purchase"] > 0 < types["review"]
+    for events in (small.events, small.heldout_events):
+        carted: set[tuple[str, str]] = set()
+        for e in events:
+            if e.event_type == "add_to_cart":
+                carted.add((e.customer_id, e.product_id))
+            elif e.event_type == "purchase":
+                assert (e.customer_id, e.product_id) in carted, e
+
+
+def test_abandoned_carts_in_the_last_48_hours_are_not_bought(small: SyntheticStore) -> None:
+    cutoff = small.events[-1].timestamp.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    window = cutoff - timedelta(hours=48)
+    assert small.truth.abandoned_cart_customers
+    for cid in small.truth.abandoned_cart_customers:
+        carts = {e.product_id: e.timestamp for e in small.events if e.customer_id == cid and e.event_type == "add_to_cart" and e.timestamp >= window}
+        assert carts
+        later_buys = {e.product_id for e in small.events if e.customer_id == cid and e.event_type == "purchase" and e.timestamp >= window}
+        assert set(carts) - later_buys, cid
+
+
+def test_lapsed_customers_have_not_ordered_for_90_days(small: SyntheticStore) -> None:
+    assert small.truth.lapsed_customers
+    lapsed = set(small.truth.lapsed_customers)
+    recent = {e.customer_id for e in small.events if e.event_type == "purchase" and (AS_OF - e.timestamp.date()).days < 90}
+    assert lapsed.isdisjoint(recent)
+
+
+def test_reviews_are_varied_and_mention_the_category(small: SyntheticStore) -> None:
+    category = {p.product_id: p.category for p in small.products}
+    reviews = [e for e in small.events if e.event_type == "review"]
+    assert {e.rating for e in reviews} >= {1, 2, 3, 4, 5} - {1}  # 1 star is rare at this size
+    texts = [e.text for e in reviews if e.text]
+    assert len(set(texts)) / len(texts) > 0.6
+    for e in reviews:
+        if e.text:
+            assert vocab.CATEGORIES[category[e.product_id]].review_noun in e.text
+            assert not any(ch.isdigit() for ch in e.text)
+
+
+def test_every_review_opener_names_the_product() -> None:
+    assert all("{noun}" in opener for openers in vocab.REVIEW_OPENERS.values() for opener in openers)
+
+
+# --- taste structure: something a recommender can learn ----------------------------------------
+
+
+def test_purchases_concentrate_in_each_customers_taste_segments(small: SyntheticStore) -> None:
+    # GIVEN each customer's latent segments (the categories they lean to)
+    share_of_catalog = Counter(p.category for p in small.products)
+    category = {p.product_id: p.category for p in small.products}
+    bought: dict[str, list[str]] = defaultdict(list)
+    for e in small.events:
+        if e.event_type == "purchase":
+            bought[e.customer_id].append(category[e.product_id])
+    inside, chance = [], []
+    for cid, cats in bought.items():
+        mine = {c for seg in small.truth.customer_segments[cid] for c in small.truth.segment_categories[seg]}
+        inside.append(sum(c in mine for c in cats) / len(cats))
+        chance.append(sum(share_of_catalog[c] for c in mine) / len(small.products))
+    # THEN purchases land in those categories far above what chance would give
+    assert statistics.mean(inside) > 0.75
+    assert statistics.mean(inside) > 2.5 * statistics.mean(chance)
+
+
+def test_items_bought_together_share_a_collection(small: SyntheticStore) -> None:
+    collection = small.truth.product_collection
+    orders: dict[tuple, list[str]] = defaultdict(list)
+    for e in small.events:
+        if e.event_type == "purchase":
+            orders[(e.customer_id, e.timestamp)].append(e.product_id)
+    pairs = [(a, b) for items in orders.values() for i, a in enumerate(items) for b in items[i + 1 :]]
+    same = sum(collection[a] == collection[b] for a, b in pairs) / len(pairs)
+    n_collections = len(set(collection.values()))
+    assert same > 10 / n_collections  # far above a random pair (about 1 / n_collections)
+
+
+def test_ratings_follow_hidden_quality(small: SyntheticStore) -> None:
+    pairs = [(small.truth.product_quality[e.product_id], e.rating) for e in small.events if e.event_type == "review"]
+    assert statistics.correlation([q for q, _ in pairs], [float(r) for _, r in pairs]) > 0.4
+
+
+def test_heldout_future_follows_the_same_tastes(small: SyntheticStore) -> None:
+    category = {p.product_id: p.category for p in small.products}
+    hits = total = 0
+    for e in small.heldout_events:
+        if e.event_type == "purchase":
+            mine = {c for seg in small.truth.customer_segments[e.customer_id] for c in small.truth.segment_categories[seg]}
+            hits += category[e.product_id] in mine
+            total += 1
+    assert total > 0 and hits / total > 0.6
+
+
+def test_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="expected n_products >= 1"):
+        generate(n_products=0, n_customers=1, n_events=1)
+
+
+# --- the real default size, once ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_default_store_meets_the_brief(tmp_path: Path) -> None:
+    # GIVEN the default sizes WHEN generated and loaded
+    started = time.perf_counter()
+    root = generate_store(tmp_path / "store")
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    store = load_store(root, strict=True)
+    loaded = time.perf_counter() - started
+    # THEN the counts hold and both steps stay well inside their budgets (60 s, a few s)
+    assert len(store.products) >= 2000 and len(store.categories) >= 20
+    assert (len(store.customers), len(store.events)) == (5000, 200_000)
+    assert len(store.heldout_events) > 5000
+    assert generated < 60 and loaded < 10, (generated, loaded)

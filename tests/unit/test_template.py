@@ -1,0 +1,374 @@
+"""The SAM template: GIVEN template.yaml WHEN read as data THEN it keeps the promises that cfn-lint
+does not check (retry arithmetic, partial batch failures, encryption, TLS-only access, least
+privilege, layer layout, and the environment contract with nudge.config).
+
+The last test runs `sam validate --lint` from .venv-tools (skipped with a reason when that
+virtualenv is missing, and failed instead in CI, where the Makefile creates it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from nudge.config import VARIABLES
+from scripts.check_package import load_template
+from tests.conftest import ROOT
+
+TEMPLATE_PATH = ROOT / "template.yaml"
+SAM = ROOT / ".venv-tools" / "bin" / "sam"
+SECURE_TRANSPORT_FALSE = ("false", False)
+
+# Allow statements that may use "*" (as an action, a service-wide "svc:*", or a resource), each
+# with the reason AWS leaves no narrower choice. Keyed by (logical id, statement Sid).
+WILDCARD_EXCEPTIONS = {
+    # In a key policy Resource "*" means "this key"; the root statement delegates to IAM, without
+    # which nobody could ever administer the key again.
+    ("NudgeKey", "AccountAdministersKeyThroughIam"),
+    # Same key policy, for the service that publishes alarms to the encrypted SNS topic.
+    ("NudgeKey", "CloudWatchPublishesToEncryptedAlarmTopic"),
+}
+# SAM policy templates expand to statements scoped to the resource they are given.
+ALLOWED_POLICY_TEMPLATES = {"SQSSendMessagePolicy"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE_PATH)
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return template["Resources"][logical_id]["Properties"]
+
+
+def function_setting(template: dict[str, Any], logical_id: str, name: str) -> Any:
+    """A function property as deployed: the function's own value, else the Globals value."""
+    own = props(template, logical_id)
+    if name in own:
+        return own[name]
+    return template.get("Globals", {}).get("Function", {}).get(name)
+
+
+def function_environment(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """Globals variables merged under the function's own (SAM merges the two maps)."""
+    shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    own = props(template, logical_id).get("Environment", {}).get("Variables", {})
+    return {**shared, **own}
+
+
+def sqs_events(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, function in of_type(template, "AWS::Serverless::Function").items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                yield logical_id, event["Properties"]
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def is_tls_only_statement(statement: dict[str, Any]) -> bool:
+    secure = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+    return statement.get("Effect") == "Deny" and statement.get("Principal") in ("*", {"AWS": "*"}) and secure in SECURE_TRANSPORT_FALSE
+
+
+def policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (logical id, statement) in the template: functions' inline policies, IAM resources,
+    key, bucket, queue and topic policies."""
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = []
+        if resource["Type"] == "AWS::Serverless::Function":
+            for policy in as_list(properties.get("Policies", [])):
+                if isinstance(policy, dict) and "Statement" in policy:
+                    documents.append(policy)
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
+                                  "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+            documents.append(properties["PolicyDocument"])
+        elif resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        elif resource["Type"] == "AWS::KMS::Key":
+            documents.append(properties["KeyPolicy"])
+        for document in documents:
+            for statement in as_list(document["Statement"]):
+                yield logical_id, statement
+
+
+# ------------------------------------------------------------------------------------------------
+# Queues and the event source
+# ------------------------------------------------------------------------------------------------
+def test_jobs_queue_visibility_timeout_covers_six_generate_timeouts_plus_the_batching_window(template):
+    # GIVEN the generate function's timeout (its own or from Globals) and its SQS batching window
+    timeout = function_setting(template, "GenerateFunction", "Timeout")
+    [(_, event)] = [(f, e) for f, e in sqs_events(template) if f == "GenerateFunction"]
+    window = event.get("MaximumBatchingWindowInSeconds", 0)
+    # WHEN the jobs queue's visibility timeout is read
+    visibility = props(template, "JobsQueue")["VisibilityTimeout"]
+    # THEN a slow batch is never redelivered while it still runs (AWS: >= 6x timeout + window)
+    assert isinstance(timeout, int) and isinstance(visibility, int), "both must be literals to be checked"
+    assert visibility >= 6 * timeout + window, f"VisibilityTimeout {visibility} < 6 x {timeout} + {window}"
+
+
+def test_generate_reads_jobs_in_batches_of_ten_and_reports_item_failures(template):
+    # GIVEN the SQS event sources WHEN the generate function's is read
+    events = [e for f, e in sqs_events(template) if f == "GenerateFunction"]
+    # THEN there is exactly one, on the jobs queue, with partial batch responses spelled right
+    assert len(events) == 1
+    event = events[0]
+    assert event["Queue"] == arn_of("JobsQueue")
+    assert event["BatchSize"] == 10
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # and its concurrency is capped by the event source, not by reserving account concurrency
+    assert event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "MaxConcurrency"}
+
+
+def test_failed_jobs_move_to_the_dlq_after_three_receives_and_stay_fourteen_days(template):
+    # GIVEN the jobs queue and its dead-letter queue
+    jobs, dlq = props(template, "JobsQueue"), props(template, "JobsDLQ")
+    # THEN a job is tried three times, then parked for the SQS maximum of 14 days
+    assert jobs["RedrivePolicy"] == {"deadLetterTargetArn": arn_of("JobsDLQ"), "maxReceiveCount": 3}
+    assert dlq["MessageRetentionPeriod"] == 1_209_600
+    # and longer than on the jobs queue: a standard queue keeps a message's first enqueue time,
+    # so a DLQ with a shorter retention would drop redriven jobs at once
+    assert dlq["MessageRetentionPeriod"] > jobs.get("MessageRetentionPeriod", 345_600)
+
+
+def test_every_queue_is_encrypted_and_refuses_plain_http(template):
+    queues = of_type(template, "AWS::SQS::Queue")
+    queue_policies = of_type(template, "AWS::SQS::QueuePolicy").values()
+    assert set(queues) >= {"JobsQueue", "JobsDLQ"}
+    for logical_id, queue in queues.items():
+        # GIVEN a queue THEN it is encrypted at rest (SQS-managed or KMS)
+        properties = queue["Properties"]
+        assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, logical_id
+        # AND a queue policy on it denies every request not made over TLS
+        guarded = [
+            statement
+            for policy in queue_policies
+            if {"Ref": logical_id} in policy["Properties"]["Queues"]
+            for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+            if is_tls_only_statement(statement) and arn_of(logical_id) in as_list(statement["Resource"])
+        ]
+        assert guarded, f"{logical_id} has no TLS-only queue policy"
+
+
+# ------------------------------------------------------------------------------------------------
+# Storage
+# ------------------------------------------------------------------------------------------------
+def test_every_bucket_is_encrypted_private_versioned_and_refuses_plain_http(template):
+    buckets = of_type(template, "AWS::S3::Bucket")
+    bucket_policies = of_type(template, "AWS::S3::BucketPolicy").values()
+    assert "OutputBucket" in buckets
+    for logical_id, bucket in buckets.items():
+        properties = bucket["Properties"]
+        # GIVEN a bucket THEN it is encrypted by default
+        rules = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rules[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms", "aws:kms:dsse"), logical_id
+        # AND no ACL or bucket policy can make it public
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        }, logical_id
+        assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}], logical_id
+        # AND overwritten objects can be recovered, for a while
+        assert properties["VersioningConfiguration"]["Status"] == "Enabled", logical_id
+        lifecycle = properties["LifecycleConfiguration"]["Rules"]
+        assert any(r["Status"] == "Enabled" and "NoncurrentVersionExpiration" in r for r in lifecycle), logical_id
+        # AND its policy denies plain HTTP on the bucket and on every object
+        guarded = [
+            statement
+            for policy in bucket_policies
+            if policy["Properties"]["Bucket"] == {"Ref": logical_id}
+            for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+            if is_tls_only_statement(statement)
+        ]
+        assert guarded, f"{logical_id} has no TLS-only bucket policy"
+        resources = as_list(guarded[0]["Resource"])
+        assert arn_of(logical_id) in resources
+        assert {"Fn::Sub": f"${{{logical_id}.Arn}}/*"} in resources
+
+
+def test_profile_table_is_encrypted_recoverable_on_demand_and_keyed_pk_sk(template):
+    # GIVEN the profile table (and any other)
+    tables = of_type(template, "AWS::DynamoDB::Table")
+    assert "ProfileTable" in tables
+    for logical_id, table in tables.items():
+        properties = table["Properties"]
+        # THEN it is encrypted, point-in-time recoverable, on-demand and protected by a parameter
+        assert properties["SSESpecification"]["SSEEnabled"] is True, logical_id
+        assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
+        assert properties["BillingMode"] == "PAY_PER_REQUEST", logical_id
+        assert properties["DeletionProtectionEnabled"] == {"Ref": "TableDeletionProtection"}, logical_id
+    profile = props(template, "ProfileTable")
+    # AND the keys and TTL attribute are the ones nudge.profiles and the planner write
+    assert profile["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert {"AttributeName": "pk", "AttributeType": "S"} in profile["AttributeDefinitions"]
+    assert {"AttributeName": "sk", "AttributeType": "S"} in profile["AttributeDefinitions"]
+    assert profile["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_customer_data_and_its_keys_survive_a_deleted_stack(template):
+    # GIVEN the resources whose loss loses customer data or the meaning of pseudonymous ids
+    for logical_id in ("OutputBucket", "ProfileTable", "KeysSecret", "NudgeKey"):
+        resource = template["Resources"][logical_id]
+        # THEN deleting or replacing the stack keeps them
+        assert resource.get("DeletionPolicy") == "Retain", logical_id
+        assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
+
+
+def test_keys_secret_is_generated_kms_encrypted_and_holds_both_keys(template):
+    # GIVEN the secret the functions read (NUDGE_SECRET_ARN)
+    secret = props(template, "KeysSecret")
+    assert function_environment(template, "GenerateFunction")["NUDGE_SECRET_ARN"] == {"Ref": "KeysSecret"}
+    # THEN it is encrypted with the stack's customer-managed key and generated, never typed in
+    assert secret["KmsKeyId"] == {"Ref": "NudgeKey"}
+    generated = secret["GenerateSecretString"]
+    # AND it holds the two JSON keys nudge.config documents: pseudonym_key and link_key
+    template_text = json.dumps(generated["SecretStringTemplate"])
+    assert generated["GenerateStringKey"] == "link_key"
+    assert '\\"pseudonym_key\\"' in template_text and "PseudonymKeySeed" in template_text
+    assert "pseudonym_key and link_key" in VARIABLES["secret_arn"][3]
+    assert props(template, "NudgeKey")["EnableKeyRotation"] is True
+
+
+# ------------------------------------------------------------------------------------------------
+# Least privilege
+# ------------------------------------------------------------------------------------------------
+def test_no_allow_statement_uses_a_wildcard_action_or_resource_except_the_listed_ones(template):
+    found = set()
+    for logical_id, statement in policy_statements(template):
+        if statement.get("Effect") != "Allow":
+            continue  # a Deny with "*" only takes rights away
+        actions = as_list(statement.get("Action", []))
+        wildcard_action = any(a == "*" or (isinstance(a, str) and a.endswith(":*")) for a in actions)
+        wildcard_resource = "*" in as_list(statement.get("Resource", []))
+        if wildcard_action or wildcard_resource:
+            found.add((logical_id, statement.get("Sid")))
+    # THEN the only wildcards are the listed exceptions (a stale exception fails too)
+    assert found == WILDCARD_EXCEPTIONS
+
+
+def test_functions_use_only_scoped_policy_templates(template):
+    for logical_id in of_type(template, "AWS::Serverless::Function"):
+        for policy in as_list(props(template, logical_id).get("Policies", [])):
+            # GIVEN a policy that is not an inline document THEN it is a known, resource-scoped template
+            assert isinstance(policy, dict), f"{logical_id}: managed policy {policy!r} is not allowed"
+            if "Statement" not in policy:
+                assert set(policy) <= ALLOWED_POLICY_TEMPLATES, f"{logical_id}: {set(policy)}"
+
+
+def test_generate_writes_only_emails_and_reads_only_artifacts(template):
+    # GIVEN the generate function's S3 statements
+    s3 = [s for f, s in policy_statements(template) if f == "GenerateFunction" and any(
+        a.startswith("s3:") for a in as_list(s["Action"]))]
+    by_action = {a: s for s in s3 for a in as_list(s["Action"])}
+    # THEN it may put objects under emails/ only and get objects under artifacts/ only
+    assert set(by_action) == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+    assert by_action["s3:PutObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/emails/*"}
+    assert by_action["s3:GetObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/artifacts/*"}
+    assert by_action["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": ["artifacts/*"]}}
+
+
+def test_each_function_reads_the_keys_secret_only(template):
+    for logical_id in ("GenerateFunction", "PlanFunction"):
+        statements = [s for f, s in policy_statements(template) if f == logical_id]
+        secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        assert [s["Resource"] for s in secret_reads] == [{"Ref": "KeysSecret"}], logical_id
+        decrypts = [s for s in statements if "kms:Decrypt" in as_list(s["Action"])]
+        assert [s["Resource"] for s in decrypts] == [arn_of("NudgeKey")], logical_id
+        assert "kms:ViaService" in decrypts[0]["Condition"]["StringEquals"], logical_id
+
+
+# ------------------------------------------------------------------------------------------------
+# Layers, runtime, and the environment contract
+# ------------------------------------------------------------------------------------------------
+def test_layers_hold_no_python_folder_and_match_the_runtime_and_architecture(template):
+    runtime = function_setting(template, "GenerateFunction", "Runtime")
+    architectures = function_setting(template, "GenerateFunction", "Architectures")
+    for logical_id, layer in of_type(template, "AWS::Serverless::LayerVersion").items():
+        properties, metadata = layer["Properties"], layer.get("Metadata", {})
+        # GIVEN a layer's source folder THEN it has no python/ folder (SAM's build adds one)
+        source = ROOT / properties["ContentUri"]
+        assert source.is_dir(), f"{logical_id}: {source} is missing"
+        assert not (source / "python").exists(), f"{logical_id}: {source}/python would become python/python"
+        # AND it runs on the functions' runtime and architecture
+        assert runtime in properties["CompatibleRuntimes"], logical_id
+        assert set(architectures) <= set(properties["CompatibleArchitectures"]), logical_id
+        if "BuildMethod" in metadata:
+            assert metadata["BuildMethod"] == runtime, logical_id
+            assert [metadata.get("BuildArchitecture", "x86_64")] == architectures, f"{logical_id}: wheels for the wrong CPU"
+
+
+def test_model_layer_is_mounted_where_the_generate_function_looks(template):
+    # GIVEN the model layer: no build step, so its folder is zipped as it is and extracted under /opt
+    model = template["Resources"]["ModelLayer"]
+    assert "BuildMethod" not in model.get("Metadata", {})
+    assert props(template, "ModelLayer")["ContentUri"].rstrip("/") == "layers/model"
+    # THEN layers/model/copywriter/ is /opt/copywriter, which is NUDGE_MODEL_DIR
+    assert function_environment(template, "GenerateFunction")["NUDGE_MODEL_DIR"] == "/opt/copywriter"
+    assert {"Ref": "ModelLayer"} in props(template, "GenerateFunction")["Layers"]
+    assert (ROOT / "layers" / "model" / "README.md").exists()
+
+
+def test_function_environments_follow_nudge_config(template):
+    known = {var for var, *_ in VARIABLES.values()}
+    for logical_id, short_name in (("GenerateFunction", "generate"), ("PlanFunction", "plan")):
+        environment = function_environment(template, logical_id)
+        # GIVEN the variables a function gets THEN each NUDGE_* one is a setting nudge.config knows
+        unknown = {var for var in environment if var.startswith("NUDGE_")} - known
+        assert not unknown, f"{logical_id}: {unknown} (typo, or missing from nudge.config.VARIABLES)"
+        # AND every setting that function requires (no default) is set
+        required = {var for var, used_by, default, _ in VARIABLES.values() if default is None and short_name in used_by}
+        assert required <= set(environment), f"{logical_id} misses {required - set(environment)}"
+        # AND the keys come from the secret, never from plain environment variables
+        assert "NUDGE_PSEUDONYM_KEY" not in environment and "NUDGE_LINK_KEY" not in environment
+        assert environment["POWERTOOLS_SERVICE_NAME"] == "nudge"
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Nudge"
+        assert environment["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_generate_memory_parameter_stays_in_the_measured_range(template):
+    parameter = template["Parameters"]["GenerateMemorySize"]
+    assert props(template, "GenerateFunction")["MemorySize"] == {"Ref": "GenerateMemorySize"}
+    assert 1024 <= parameter["MinValue"] <= parameter["Default"] <= parameter["MaxValue"] <= 2048
+
+
+# ------------------------------------------------------------------------------------------------
+# The linters, through the tools virtualenv
+# ------------------------------------------------------------------------------------------------
+def test_sam_validate_lint_passes(tmp_path):
+    if not SAM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SAM} is missing in CI; `make tools` (requirements/tools.txt) creates it")
+        pytest.skip(f"{SAM} not found: create .venv-tools from requirements/tools.txt to run sam validate --lint")
+    # GIVEN a SAM CLI that neither sends telemetry nor checks PyPI for a newer version (its weekly
+    # check is marked as just done, and any stray request goes to a closed loopback port)
+    (tmp_path / "metadata.json").write_text(json.dumps({"telemetryEnabled": False, "lastVersionCheck": time.time()}))
+    env = {
+        **os.environ, "SAM_CLI_TELEMETRY": "0", "__SAM_CLI_APP_DIR": str(tmp_path), "AWS_DEFAULT_REGION": "us-east-1",
+        "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+    }
+    # WHEN it validates the template with cfn-lint
+    result = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE_PATH)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    # THEN it passes with nothing to say
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
