@@ -53,7 +53,7 @@ class CorpusConfig:
     teacher_samples: int = 0  # teacher prompts to run in this invocation (0: only assemble the corpus)
     teacher_minutes: float = 0.0  # stop the teacher after this many minutes (0: no limit)
     teacher_batch: int = 8  # prompts per generate() call
-    teacher_shots: int = 2  # reviewed examples shown per prompt, rotating
+    teacher_shots: int = 3  # reviewed examples shown per prompt (as earlier chat turns), rotating
     teacher_max_new_tokens: int = 96
     teacher_temperature: float = 0.9
     teacher_top_p: float = 0.95
@@ -206,24 +206,32 @@ def load_teacher(spec: str, cache_dir: Path):
 
 
 def teacher_messages(campaign: str, tone: str, shots: list[dict]) -> list[dict]:
+    """A few-shot chat: each reviewed example is a past assistant turn, so the format is the model's own."""
     title = get_campaign(campaign).title.lower()
-    examples = "\n\n".join(f"Subject: {s['subject']}\nPreheader: {s['preheader']}\nIntro: {s['intro']}" for s in shots)
-    instruction = (
-        f"You write short marketing emails for an online shop. Campaign: {title}. Tone: {tone}.\n"
-        "Keep the placeholders {first_name}, {product}, {category} and {store_name} exactly as written. "
-        "Never write numbers, prices, discounts, dates, links or promises.\n\n"
-        f"Examples:\n\n{examples}\n\n"
-        "Write one new email in the same format and tone, in different words."
+    ask = (
+        f"Write a short marketing email for an online shop. Campaign: {title}. Tone: {tone}. "
+        "Answer with Subject, Preheader and Intro lines. Keep the placeholders {first_name}, {product}, "
+        "{category} and {store_name} exactly as written. Never write numbers, prices, discounts, dates, "
+        "links or promises."
     )
-    return [{"role": "user", "content": instruction}]
+    messages = []
+    for shot in shots:
+        messages.append({"role": "user", "content": ask})
+        messages.append({"role": "assistant",
+                         "content": f"Subject: {shot['subject']}\nPreheader: {shot['preheader']}\nIntro: {shot['intro']}"})
+    messages.append({"role": "user", "content": ask + " Use different words from your earlier emails."})
+    return messages
 
 
 def parse_teacher(text: str) -> dict[str, str] | None:
-    match = re.match(r"\s*(.+?)\s*\n\s*Preheader:\s*(.+?)\s*\n\s*Intro:\s*(.+?)\s*(\n\n|$)", text, re.DOTALL)
-    if not match:
+    """Subject (pre-filled), Preheader and Intro lines; blank lines between them are tolerated."""
+    lines = [line.strip() for line in text.strip().split("\n") if line.strip()]
+    if len(lines) < 3 or not lines[1].startswith("Preheader:") or not lines[2].startswith("Intro:"):
         return None
-    subject, preheader, intro = (" ".join(g.split()) for g in match.groups()[:3])
-    return {"subject": subject, "preheader": preheader, "intro": intro}
+    subject = lines[0]
+    preheader = lines[1][len("Preheader:"):].strip()
+    intro = lines[2][len("Intro:"):].strip()
+    return {"subject": " ".join(subject.split()), "preheader": " ".join(preheader.split()), "intro": " ".join(intro.split())}
 
 
 def run_teacher(config: CorpusConfig, seed_copy: SeedCopy, raw_path: Path) -> None:
@@ -255,7 +263,7 @@ def run_teacher(config: CorpusConfig, seed_copy: SeedCopy, raw_path: Path) -> No
                 out = model.generate(
                     **batch, do_sample=True, temperature=config.teacher_temperature, top_p=config.teacher_top_p,
                     max_new_tokens=config.teacher_max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                    stop_strings=["\n\n"], tokenizer=tokenizer,
+                    stop_strings=["\n\n\n", "Subject:"], tokenizer=tokenizer,
                 )
             new_tokens = out[:, batch["input_ids"].shape[1]:]
             seconds = time.monotonic() - t0

@@ -16,6 +16,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -202,6 +203,8 @@ class Chromium:
             line = process.stderr.readline()
             match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
             if match:
+                # keep reading stderr so a chatty Chromium never blocks on a full pipe
+                threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
                 return cls(process, int(match.group(1)))
             if not line and process.poll() is not None:
                 break

@@ -22,7 +22,14 @@ from nudge.sentiment import (
     score_review,
     text_score,
 )
-from scripts.eval_sentiment import EvalConfig, classification_metrics, main, read_heldout
+from scripts.eval_sentiment import (
+    EvalConfig,
+    Review,
+    classification_metrics,
+    cross_validated_bag_of_words,
+    main,
+    read_heldout,
+)
 
 HELDOUT = Path(__file__).resolve().parents[1] / "fixtures" / "reviews_heldout.csv"
 
@@ -170,11 +177,34 @@ def test_metrics_known_answer():
 
 def test_eval_script_writes_json_and_markdown(tmp_path):
     # GIVEN the eval script's config pointed at a temp folder WHEN main runs THEN both reports exist
-    report = main(EvalConfig(heldout_csv=str(HELDOUT), out_dir=str(tmp_path), generated_store=False))
+    config = EvalConfig(heldout_csv=str(HELDOUT), out_dir=str(tmp_path), generated_store=False, trained_baseline=False)
+    report = main(config)
     saved = json.loads((tmp_path / "sentiment.json").read_text(encoding="utf-8"))
     assert saved["heldout_n"] == report["heldout_n"] >= 300
     assert set(saved["heldout"]) >= {"text_only", "text_and_rating", "tone"}
     assert "text only" in (tmp_path / "sentiment.md").read_text(encoding="utf-8")
+
+
+def test_eval_scores_generated_store_reviews_when_the_generator_exists(tmp_path):
+    # GIVEN the store generator (another module; skipped when absent) and a tiny store size
+    pytest.importorskip("nudge.store.generate")
+    config = EvalConfig(heldout_csv=str(HELDOUT), out_dir=str(tmp_path), trained_baseline=False,
+                        generated_products=60, generated_customers=80, generated_events=3000)
+    # WHEN the evaluation runs THEN generated reviews are scored, and with stars they are all right
+    report = main(config)
+    generated = report["generated"]
+    assert generated["n"] > 0, generated["source"]
+    chosen = next(iter(generated["text_and_rating"].values()))
+    assert chosen["accuracy"] == 1.0  # the generator's mood is the stars' bucket
+
+
+def test_trained_baseline_learns_an_obvious_vocabulary():
+    # GIVEN reviews whose label is carried by one word each
+    words = {"negative": "awful", "neutral": "okay", "positive": "superb"}
+    reviews = [Review(f"{words[label]} item number {i}", None, label) for i in range(10) for label in words]
+    # WHEN cross-validated THEN every held-out fold is labelled right
+    predicted = cross_validated_bag_of_words(reviews, folds=5, ridge=1.0, seed=0)
+    assert predicted == [r.label for r in reviews]
 
 
 def test_malformed_heldout_row_names_the_row(tmp_path):

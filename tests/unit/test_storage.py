@@ -75,9 +75,10 @@ def test_claim_send_is_once_per_campaign_and_customer(aws, tiny_profiles):
     store = ProfileStore(create_stack().table)
     store.put_profiles(tiny_profiles.values())
     now = datetime(2026, 11, 20, tzinfo=timezone.utc)
-    assert store.claim_send("c001", "camp", now=now) is True
-    assert store.claim_send("c001", "camp", now=now) is False  # in progress elsewhere
-    assert store.claim_send("c001", "camp", now=now + timedelta(hours=1)) is True  # lease expired: retry may go
+    assert store.claim_send("c001", "camp", now=now, token="a") == "claimed"
+    assert store.claim_send("c001", "camp", now=now, token="a") == "claimed"  # our own lost response
+    assert store.claim_send("c001", "camp", now=now, token="b") == "busy"  # in progress elsewhere
+    assert store.claim_send("c001", "camp", now=now + timedelta(hours=1), token="b") == "claimed"  # lease expired
     store.mark_sent("c001", "camp", now=now)
-    assert store.claim_send("c001", "camp", now=now + timedelta(days=2)) is False  # done: never again
+    assert store.claim_send("c001", "camp", now=now + timedelta(days=2), token="c") == "done"  # never again
     assert store.get_profile("c001").last_marketing_sent_at == now

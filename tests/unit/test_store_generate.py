@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nudge.store import load_store
+from nudge.store.format import cutoff
 from nudge.store import vocabulary as vocab
 from nudge.store.generate import AS_OF, HELDOUT_DAYS, SyntheticStore, generate, generate_store
 from nudge.types import LOYALTY_TIERS
@@ -143,8 +144,7 @@ def test_funnel_narrows_and_purchases_follow_a_cart(small: SyntheticStore) -> No
 
 
 def test_abandoned_carts_in_the_last_48_hours_are_not_bought(small: SyntheticStore) -> None:
-    cutoff = small.events[-1].timestamp.replace(hour=0, minute=0, second=0) + timedelta(days=1)
-    window = cutoff - timedelta(hours=48)
+    window = cutoff(AS_OF) - timedelta(hours=48)
     assert small.truth.abandoned_cart_customers
     for cid in small.truth.abandoned_cart_customers:
         carts = {e.product_id: e.timestamp for e in small.events if e.customer_id == cid and e.event_type == "add_to_cart" and e.timestamp >= window}

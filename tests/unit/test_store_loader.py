@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from nudge.errors import ValidationError
 from nudge.store import StoreData, load_store, write_store
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "store_tiny"
+FORMAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "STORE_FORMAT.md"
 
 
 @pytest.fixture
@@ -271,3 +273,15 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     assert again.events == original.events
     assert again.heldout_events == original.heldout_events
     assert again.info == original.info and again.as_of == original.as_of
+
+
+def test_the_format_docs_example_loads_cleanly(tmp_path: Path) -> None:
+    # GIVEN the example files of docs/STORE_FORMAT.md
+    example = FORMAT_DOC.read_text(encoding="utf-8").split("## A small example")[1]
+    blocks = re.findall(r"`(\w+\.\w+)`\n```(?:json)?\n(.*?)```", example, re.S)
+    assert [name for name, _ in blocks] == ["store.json", "catalog.csv", "customers.csv", "events.csv"]
+    for name, body in blocks:
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    # WHEN loaded strictly THEN nothing is rejected
+    store = load_store(tmp_path, strict=True)
+    assert (len(store.products), len(store.customers), len(store.events)) == (3, 2, 4)

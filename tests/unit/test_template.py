@@ -285,6 +285,26 @@ def test_generate_writes_only_emails_and_reads_only_artifacts(template):
     assert by_action["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": ["artifacts/*"]}}
 
 
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        # one customer per record: batch reads, a conditional claim/release, a transactional finish
+        ("GenerateFunction", {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+                              "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
+        # the audience: a scan of the profiles; holdouts recorded in batches
+        ("PlanFunction", {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
+                          "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}),
+    ],
+)
+def test_each_function_gets_exactly_its_table_actions_on_the_profile_table_only(template, function, expected):
+    # GIVEN a function's DynamoDB statements (nudge.storage.ProfileStore is the only caller)
+    statements = [s for f, s in policy_statements(template) if f == function
+                  and any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    # THEN they name exactly the actions its service calls, on the profile table and nothing else
+    assert {a for s in statements for a in as_list(s["Action"])} == expected
+    assert all(s["Resource"] == arn_of("ProfileTable") for s in statements)
+
+
 def test_each_function_reads_the_keys_secret_only(template):
     for logical_id in ("GenerateFunction", "PlanFunction"):
         statements = [s for f, s in policy_statements(template) if f == logical_id]
@@ -313,6 +333,76 @@ def test_layers_hold_no_python_folder_and_match_the_runtime_and_architecture(tem
         if "BuildMethod" in metadata:
             assert metadata["BuildMethod"] == runtime, logical_id
             assert [metadata.get("BuildArchitecture", "x86_64")] == architectures, f"{logical_id}: wheels for the wrong CPU"
+
+
+def _requirement_closure(requirements_file: Path) -> set[str]:
+    """Normalized names of the distributions a requirements file installs, dependencies included
+    (read from the installed metadata of this virtualenv, extras honoured)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pending = []
+    for line in requirements_file.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            pending.append(Requirement(line))
+    seen: set[str] = set()
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue  # not installed here: it still counts as listed
+        for raw in requires:
+            dependency = Requirement(raw)
+            extras = requirement.extras or {""}
+            if dependency.marker is None or any(dependency.marker.evaluate({"extra": e}) for e in extras):
+                pending.append(dependency)
+    return seen
+
+
+def test_runtime_layer_requirements_cover_every_import_of_the_core():
+    import ast
+    import sys
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    # GIVEN every module the core imports, at the top or lazily inside a function (the local
+    # runner under nudge/local/ never runs in Lambda; boto3 and botocore come with the runtime)
+    layer = ROOT / "layers" / "runtime"
+    provided_by_lambda = {"boto3", "botocore"}
+    imported: dict[str, str] = {}
+    for path in sorted((layer / "nudge").rglob("*.py")):
+        if "local" in path.relative_to(layer / "nudge").parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in provided_by_lambda and top != "nudge":
+                    imported.setdefault(top, str(path.relative_to(ROOT)))
+    # WHEN they are matched to the distributions layers/runtime/requirements.txt installs
+    installed = _requirement_closure(layer / "requirements.txt")
+    owners = metadata.packages_distributions()
+    missing = {
+        module: where for module, where in imported.items()
+        if not {canonicalize_name(d) for d in owners.get(module, [module])} & installed
+    }
+    # THEN none is missing: `sam build` installs only that file, so a missing one is an
+    # ImportError in Lambda that no local test sees (the dev virtualenv has everything)
+    assert not missing, f"imported by the core but not in layers/runtime/requirements.txt: {missing}"
 
 
 def test_model_layer_is_mounted_where_the_generate_function_looks(template):

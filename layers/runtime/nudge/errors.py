@@ -35,3 +35,7 @@ class GuardrailViolation(NudgeError, ValueError):
 
 class RenderError(NudgeError, ValueError):
     """An email could not be rendered from the given facts."""
+
+
+class ClaimBusyError(NudgeError, RuntimeError):
+    """Another attempt holds the (campaign, customer) claim; the record fails and is retried later."""

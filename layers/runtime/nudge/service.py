@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -16,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from nudge.campaigns import get_campaign
 from nudge.config import Settings
-from nudge.errors import BadJobError, ConfigError
+from nudge.errors import BadJobError, ClaimBusyError, ConfigError
 from nudge.jobs import Job, parse_job
 from nudge.pipeline import Email, Engine, compose_batch
 from nudge.planner import ENQUEUED, EXCLUSIONS, PlanOptions, plan_campaign
@@ -106,8 +107,11 @@ class GenerateService:
     def write(self, email: Email) -> bool:
         """Write the email once per (campaign, customer): False when it was already written."""
         job, now = email.job, datetime.now(timezone.utc)
-        if not self.profiles.claim_send(job.customer_id, job.campaign_id, now=now):
+        claim = self.profiles.claim_send(job.customer_id, job.campaign_id, now=now, token=uuid.uuid4().hex)
+        if claim == "done":
             return False
+        if claim == "busy":
+            raise ClaimBusyError(f"{email.pseudonymous_id} in {job.campaign_id} is being written by another attempt; retry later")
         try:
             for key, body, content_type in email.objects():
                 self.emails.put_once(key, body, content_type=content_type)
@@ -179,3 +183,19 @@ class PlanService:
             "send_failures": len(self.queue.failed) - failed_before,
             "excluded": {reason: counts.get(reason, 0) for reason in (*EXCLUSIONS, "over_limit")},
         }
+
+
+def erase_customer(customer_id: str, *, settings: Settings) -> dict[str, Any]:
+    """Delete a customer's profile items and every version of every email written for them."""
+    from nudge.identity import pseudonymize
+
+    settings.require("profile_table", "output_bucket")
+    key = _keys(settings).get("pseudonym_key")
+    if not key:
+        raise ConfigError("pseudonym_key is required to find the customer's emails (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
+    pseudo = pseudonymize(customer_id, key=key.encode())
+    emails = EmailStore(settings.output_bucket)
+    versions = sum(emails.delete_prefix(f"{prefix}{pseudo}/") for prefix in emails.campaign_prefixes())
+    items = ProfileStore(settings.profile_table).delete_customer(customer_id)
+    log.info("customer erased", extra={"customer": pseudo, "items": items, "object_versions": versions})
+    return {"customer": pseudo, "profile_items_deleted": items, "email_object_versions_deleted": versions}

@@ -135,32 +135,39 @@ class ProfileStore:
             self._write_batch(requests[start : start + 25])
         return len(requests)
 
-    def claim_send(self, customer_id: str, campaign_id: str, *, now: datetime, lease_seconds: int = 900) -> bool:
+    def claim_send(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
         """Idempotency per (campaign, customer): claim the SEND# item before writing.
 
-        True when this worker may write: no claim yet, or an in-progress claim whose lease
-        expired (a crashed attempt never blocks a retry forever). False when the email is already
-        done (a redelivered message) or another worker holds a live lease.
+        Returns "claimed" when this attempt may write (no claim yet, or an in-progress claim whose
+        lease expired: a crashed attempt never blocks a retry forever), "done" when the email was
+        already written (a redelivered message), "busy" when another attempt holds a live lease.
+        The token makes a retried request whose first try was applied but whose response was lost
+        recognise its own claim. The lease is shorter than the queue's visibility timeout, so the
+        redelivery of a busy job finds the lease expired.
         """
         from botocore.exceptions import ClientError
 
-        expires = int(now.timestamp()) + lease_seconds
+        key = {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item=self._to_ddb({
-                    "pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "in_progress",
-                    "claimed_at": now.isoformat(), "lease_expires": expires,
-                }),
+                Item=self._to_ddb({**key, "status": "in_progress", "token": token,
+                                   "claimed_at": now.isoformat(), "lease_expires": int(now.timestamp()) + lease_seconds}),
                 ConditionExpression="attribute_not_exists(pk) OR (#s = :in_progress AND lease_expires < :now)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":in_progress": {"S": "in_progress"}, ":now": {"N": str(int(now.timestamp()))}},
             )
-            return True
+            return "claimed"
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+        current = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True).get("Item")
+        current = self._from_ddb(current) if current else {}
+        if current.get("status") == "done":
+            return "done"
+        if current.get("token") == token:
+            return "claimed"  # our own first try was applied; its response was lost
+        return "busy"
 
     def release_send(self, customer_id: str, campaign_id: str) -> None:
         """Drop an in-progress claim after a failed attempt, so the retry need not wait for the lease."""

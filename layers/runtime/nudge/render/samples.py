@@ -112,22 +112,21 @@ def email_args(campaign_type: str = "new_arrivals", **overrides: Any) -> dict[st
     return args
 
 
-def write_samples(out_dir: Path, *, args_by_campaign: dict[str, dict[str, Any]] | None = None) -> Path:
-    """Render one email per campaign into `out_dir` (html, txt, json, eml) and the gallery.
+def write_samples(out_dir: Path, *, emails: list[dict[str, Any]] | None = None) -> Path:
+    """Render emails into `out_dir/emails/` (html, txt, json, eml) and the gallery into `out_dir`.
 
-    Returns the gallery's index.html. `args_by_campaign` overrides the sample arguments.
+    `emails` is a list of `render_email` keyword arguments; by default one sample per campaign.
+    Returns the gallery's index.html.
     """
     from nudge.render import render_email
     from nudge.render.gallery import manifest_entry, write_gallery
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "emails").mkdir(parents=True, exist_ok=True)
     entries = []
-    for campaign_type in load_campaigns():
-        args = (args_by_campaign or {}).get(campaign_type) or email_args(campaign_type)
+    for args in emails if emails is not None else [email_args(name) for name in load_campaigns()]:
         email = render_email(**args)
         stem = f"{args['campaign_id']}_{args['pseudonymous_id']}"
         paths = {ext: f"emails/{stem}.{ext}" for ext in ("html", "txt", "json", "eml")}
-        (out_dir / "emails").mkdir(exist_ok=True)
         (out_dir / paths["html"]).write_text(email.html, encoding="utf-8")
         (out_dir / paths["txt"]).write_text(email.text, encoding="utf-8")
         (out_dir / paths["eml"]).write_bytes(email.eml)

@@ -71,10 +71,13 @@ TIER_SHARES = (("platinum", 0.04), ("gold", 0.08), ("silver", 0.15), ("bronze", 
 
 # Session mix for the first item a customer looks at.
 ANCHOR_MIX = (("taste", 0.60), ("favourite", 0.15), ("complement", 0.10), ("popular", 0.15))
+MONTH_WEIGHTS = (0.8, 0.75, 0.85, 0.85, 0.9, 0.85, 0.85, 0.85, 0.9, 1.0, 1.35, 1.5)  # Jan..Dec: a gift shop's year
+# Local hour of day (the customer's zone, standard time): evenings busiest.
 HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.2, 2.6, 2.8, 3, 3.2, 3, 2.8, 2.8, 3, 3.4, 4, 4.6, 4.8, 4.2, 3, 1.8)
 PRICE_BUCKETS = (0.2, 0.5, 0.8)  # budget, mid, premium: centres on the 0..1 price level
 PRICE_BUCKET_SHARES = (0.35, 0.45, 0.20)
 
+_HOURS = tuple(range(24))
 _ANCHOR_RULES, _ANCHOR_WEIGHTS = zip(*ANCHOR_MIX, strict=True)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -113,6 +116,7 @@ class _Shopper:
     choice_cum: list[float]
     favourites: list[int]  # collection indices
     bucket: int
+    utc_offset: int  # hours, the customer's zone in standard time (local hour - offset = UTC hour)
     activity: float
     start: datetime
     end: datetime
@@ -388,13 +392,13 @@ class _Generator:
                     signup_date=signup,
                 )
             )
-            shoppers.append(self._shopper(customer_id, signup))
+            shoppers.append(self._shopper(customer_id, signup, customers[-1].timezone))
         self._force_birthdays(customers)
         self.customers = customers
         self.shoppers = shoppers
         return customers
 
-    def _shopper(self, customer_id: str, signup: date) -> _Shopper:
+    def _shopper(self, customer_id: str, signup: date, timezone: str) -> _Shopper:
         rng = self.rng
         k = rng.choices((1, 2, 3), weights=(0.45, 0.35, 0.20))[0]
         segments = rng.sample(range(len(self.segment_names)), k=k)
@@ -423,6 +427,7 @@ class _Generator:
             choice_cum=list(accumulate(weights)),
             favourites=favourites,
             bucket=rng.choices((0, 1, 2), weights=PRICE_BUCKET_SHARES)[0],
+            utc_offset=vocab.UTC_OFFSETS[timezone],
             activity=activity,
             start=window_start,
             end=end,
@@ -568,12 +573,17 @@ class _Generator:
                     rows.append((when, cid, self.items[index].product_id, "review", 1, rating, text))
         return rows
 
-    def _when(self, start: datetime, end: datetime) -> datetime:
-        """A moment in [start, end) with a shop-like hour of day (UTC)."""
+    def _when(self, start: datetime, end: datetime, utc_offset: int) -> datetime:
+        """A moment in [start, end): busier months (MONTH_WEIGHTS) and busier local hours."""
         rng = self.rng
         days = max(1, (end - start).days)
-        day = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=rng.randrange(days))
-        moment = day + timedelta(hours=rng.choices(range(24), weights=HOUR_WEIGHTS)[0], seconds=rng.randrange(3600))
+        top = max(MONTH_WEIGHTS)
+        for _ in range(8):  # rejection sampling of the day by month weight
+            day = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=rng.randrange(days))
+            if rng.random() * top < MONTH_WEIGHTS[day.month - 1]:
+                break
+        local_hour = rng.choices(_HOURS, weights=HOUR_WEIGHTS)[0]
+        moment = day + timedelta(hours=local_hour - utc_offset, seconds=rng.randrange(3600))
         if moment < start:
             moment = start + timedelta(seconds=rng.randrange(3600))
         if moment >= end:
@@ -598,7 +608,7 @@ class _Generator:
             if not count:
                 continue
             start, end = (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
-            for when in sorted(self._when(start, end) for _ in range(count)):
+            for when in sorted(self._when(start, end, shopper.utc_offset) for _ in range(count)):
                 rows = self._session(shopper, when, end if heldout else self.cutoff, heldout)
                 if rows:
                     sessions.append(rows)
@@ -608,7 +618,7 @@ class _Generator:
         while total < n_events:  # rare: top up with extra sessions
             shopper = shoppers[bisect(cum, rng.random() * cum[-1])]
             start, end = (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
-            rows = self._session(shopper, self._when(start, end), end if heldout else self.cutoff, heldout)
+            rows = self._session(shopper, self._when(start, end, shopper.utc_offset), end if heldout else self.cutoff, heldout)
             sessions.append(rows)
             total += len(rows)
         keep = [True] * len(sessions)

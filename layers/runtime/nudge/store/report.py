@@ -23,6 +23,7 @@ REJECTION_CODES = (
     "unknown_customer",  # an event names a customer the customer file does not hold (or rejected)
     "out_of_window",  # an event on the wrong side of the as_of cut-off
     "cancellation",  # UCI Online Retail: a C-prefixed invoice; reported, never a purchase
+    "not_a_product",  # UCI Online Retail: a fee or adjustment line (POST, M, D, BANK CHARGES)
 )
 
 

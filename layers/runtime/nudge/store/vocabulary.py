@@ -487,3 +487,10 @@ TIMEZONES = {
     "it_IT": (("Europe/Rome", 1.0),),
     "nl_NL": (("Europe/Amsterdam", 1.0),),
 }
+
+# Standard-time UTC offsets (hours) of the zones above, for local shopping hours.
+UTC_OFFSETS = {
+    "Europe/London": 0, "Atlantic/Canary": 0, "Europe/Berlin": 1, "Europe/Paris": 1, "Europe/Madrid": 1,
+    "Europe/Rome": 1, "Europe/Amsterdam": 1, "America/New_York": -5, "America/Chicago": -6,
+    "America/Denver": -7, "America/Los_Angeles": -8,
+}

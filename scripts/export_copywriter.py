@@ -1,0 +1,261 @@
+"""Export the trained copywriter to ONNX with a KV cache, verify it, quantize it, and ship it.
+
+Inputs : build/copywriter/student/final/ (scripts/train_copywriter.py: model, tokenizer.json,
+         train_meta.json), build/copywriter/corpus/report.json (scripts/build_copy_corpus.py)
+Outputs: layers/model/copywriter/  model.onnx (int8 dynamic, or fp32 when faster; see meta.json),
+         tokenizer.json, meta.json, MODEL_CARD.md. Work files in build/copywriter/export/.
+
+Steps, each verifying itself before anything is written to the output folder:
+  1. untie the LM head (so the graph does not depend on whether accelerate is installed) and
+     export with optimum, task `text-generation-with-past` (one model.onnx with past_key_values.*)
+  2. parity: ONNX fp32 vs PyTorch logits on fixed left-padded prompts and one cached decode step;
+     max abs diff over `fp32_tolerance` raises ExportParityError
+  3. int8 dynamic quantization (onnxruntime.quantization); checked too (`int8_tolerance` on logits
+     and next-token agreement), then timed against fp32 on one thread at batch 10: the faster ships
+  4. meta.json (teacher, corpus hash, training config and curve, parity numbers, sizes, timings)
+
+Run: .venv-train/bin/python scripts/export_copywriter.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a checkout; the runtime is not installed
+
+import numpy as np  # noqa: E402
+
+from nudge.copy.generator import ARTIFACT_NAME, PROMPT_FORMAT, SCHEMA_VERSION, sha256_file  # noqa: E402
+from nudge.copy.prompt import build_prompt  # noqa: E402
+from nudge.errors import ExportParityError  # noqa: E402
+
+MAX_SHIPPED_BYTES = 40 * 1024 * 1024
+
+
+@dataclass
+class ExportConfig:
+    student_dir: str = "build/copywriter/student/final"
+    corpus_report: str = "build/copywriter/corpus/report.json"
+    work_dir: str = "build/copywriter/export"
+    out_dir: str = "layers/model/copywriter"
+    opset: int = 17
+    fp32_tolerance: float = 1e-3  # max abs logit diff, ONNX fp32 vs PyTorch
+    int8_tolerance: float = 1.5  # max abs logit diff allowed for the int8 model (dynamic quantization is lossy)
+    int8_min_top1_agreement: float = 0.9  # share of positions where int8 and PyTorch pick the same next token
+    quantize: str = "auto"  # "auto": ship the faster of int8 and fp32; "int8"; "fp32"
+    # generation defaults written to meta.json (the runtime reads them)
+    candidates: int = 3
+    max_new_tokens: int = 96
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.92
+
+
+PARITY_BRIEFS = (
+    dict(campaign_type="loyalty", tone="grateful", categories=("mugs",)),
+    dict(campaign_type="clearance", tone="urgent", sentiment="negative", categories=("garden", "lighting"),
+         history_categories=("kitchen",)),
+    dict(campaign_type="win_back", tone="caring"),
+)
+
+
+def untie_and_save(student_dir: Path, dest: Path):
+    """A copy of the student whose LM head has its own weight (no shared initializer in the graph)."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    model = GPT2LMHeadModel.from_pretrained(student_dir)
+    model.config.tie_word_embeddings = False
+    model.lm_head.weight = torch.nn.Parameter(model.transformer.wte.weight.detach().clone())
+    model.eval()
+    if dest.exists():
+        shutil.rmtree(dest)
+    model.save_pretrained(dest)
+    return model
+
+
+def export_onnx(model_dir: Path, onnx_dir: Path, opset: int) -> Path:
+    from optimum.exporters.onnx import main_export
+
+    if onnx_dir.exists():
+        shutil.rmtree(onnx_dir)
+    main_export(str(model_dir), output=str(onnx_dir), task="text-generation-with-past", opset=opset,
+                do_validation=False, library_name="transformers")
+    return onnx_dir / "model.onnx"
+
+
+def parity_inputs(tokenizer, eos_id: int) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [tokenizer.encode(build_prompt(**b), add_special_tokens=False).ids for b in PARITY_BRIEFS]
+    longest = max(map(len, encoded))
+    ids = np.full((len(encoded), longest), eos_id, dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, e in enumerate(encoded):
+        ids[row, longest - len(e):] = e
+        mask[row, longest - len(e):] = 1
+    return ids, mask
+
+
+def onnx_logits(session, ids, mask, n_layer, n_head, head_dim) -> tuple[np.ndarray, np.ndarray]:
+    """Prefill logits and the logits of one cached decode step (token = argmax of the prefill)."""
+    names = {i.name for i in session.get_inputs()}
+    positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+    empty = np.zeros((ids.shape[0], n_head, 0, head_dim), dtype=np.float32)
+    feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
+    feeds.update({f"past_key_values.{i}.{k}": empty for i in range(n_layer) for k in ("key", "value")})
+    out_names = [o.name for o in session.get_outputs()]
+    outs = dict(zip(out_names, session.run(None, {k: v for k, v in feeds.items() if k in names})))
+    prefill = outs["logits"]
+    token = prefill[:, -1].argmax(-1)[:, None].astype(np.int64)
+    feeds = {"input_ids": token, "attention_mask": np.concatenate([mask, np.ones_like(token)], axis=1),
+             "position_ids": positions[:, -1:] + 1}
+    feeds.update({f"past_key_values.{i}.{k}": outs[f"present.{i}.{k}"] for i in range(n_layer) for k in ("key", "value")})
+    step = dict(zip(out_names, session.run(None, {k: v for k, v in feeds.items() if k in names})))["logits"]
+    return prefill, step
+
+
+def torch_logits(model, ids, mask) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+
+    with torch.no_grad():
+        ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+        positions = torch.clamp(mask_t.cumsum(1) - 1, min=0)
+        out = model(input_ids=ids_t, attention_mask=mask_t, position_ids=positions, use_cache=True)
+        token = out.logits[:, -1].argmax(-1, keepdim=True)
+        step = model(input_ids=token, attention_mask=torch.cat([mask_t, torch.ones_like(token)], 1),
+                     position_ids=positions[:, -1:] + 1, past_key_values=out.past_key_values, use_cache=True)
+    return out.logits.numpy(), step.logits.numpy()
+
+
+def compare(reference, candidate, mask) -> dict:
+    """Max abs diff and top-1 agreement over real (unpadded) positions of prefill, and the decode step."""
+    (ref_prefill, ref_step), (cand_prefill, cand_step) = reference, candidate
+    real = mask.astype(bool)
+    diffs = [np.abs(ref_prefill[real] - cand_prefill[real]).max(), np.abs(ref_step - cand_step).max()]
+    agree = np.concatenate([(ref_prefill[real].argmax(-1) == cand_prefill[real].argmax(-1)),
+                            (ref_step[:, -1].argmax(-1) == cand_step[:, -1].argmax(-1))])
+    return {"max_abs_logit_diff": float(max(diffs)), "top1_agreement": float(agree.mean())}
+
+
+def session_for(path: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def time_decode(path: Path, n_layer, n_head, head_dim, *, batch=10, past=40, steps=30) -> float:
+    """Milliseconds per cached decode step at `batch` rows on one thread (median of `steps`)."""
+    session = session_for(path)
+    names = {i.name for i in session.get_inputs()}
+    rng = np.random.default_rng(0)
+    feeds = {"input_ids": np.ones((batch, 1), dtype=np.int64), "attention_mask": np.ones((batch, past + 1), dtype=np.int64),
+             "position_ids": np.full((batch, 1), past, dtype=np.int64)}
+    feeds.update({f"past_key_values.{i}.{k}": rng.standard_normal((batch, n_head, past, head_dim)).astype(np.float32)
+                  for i in range(n_layer) for k in ("key", "value")})
+    feeds = {k: v for k, v in feeds.items() if k in names}
+    times = []
+    for _ in range(steps + 3):
+        t0 = time.perf_counter()
+        session.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times[3:]))
+
+
+def main(config: ExportConfig) -> dict:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from tokenizers import Tokenizer
+
+    started = time.monotonic()
+    student_dir, work = ROOT / config.student_dir, ROOT / config.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    train_meta = json.loads((student_dir / "train_meta.json").read_text())
+    tokenizer = Tokenizer.from_file(str(student_dir / "tokenizer.json"))
+    eos_id = int(train_meta["eos_token_id"])
+
+    model = untie_and_save(student_dir, work / "untied")
+    arch = model.config
+    n_layer, n_head, head_dim = arch.n_layer, arch.n_head, arch.n_embd // arch.n_head
+    fp32_path = export_onnx(work / "untied", work / "onnx", config.opset)
+
+    ids, mask = parity_inputs(tokenizer, eos_id)
+    reference = torch_logits(model, ids, mask)
+    fp32 = compare(reference, onnx_logits(session_for(fp32_path), ids, mask, n_layer, n_head, head_dim), mask)
+    if fp32["max_abs_logit_diff"] > config.fp32_tolerance:
+        raise ExportParityError(
+            f"ONNX fp32 vs PyTorch: expected max abs logit diff <= {config.fp32_tolerance}, got {fp32['max_abs_logit_diff']:.2e}")
+
+    int8_path = work / "model.int8.onnx"
+    quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=False)
+    int8 = compare(reference, onnx_logits(session_for(int8_path), ids, mask, n_layer, n_head, head_dim), mask)
+    if int8["max_abs_logit_diff"] > config.int8_tolerance or int8["top1_agreement"] < config.int8_min_top1_agreement:
+        raise ExportParityError(
+            f"ONNX int8 vs PyTorch: expected max abs logit diff <= {config.int8_tolerance} and top-1 agreement >= "
+            f"{config.int8_min_top1_agreement}, got {int8['max_abs_logit_diff']:.3f} and {int8['top1_agreement']:.3f}")
+
+    timing = {name: time_decode(path, n_layer, n_head, head_dim) for name, path in (("fp32", fp32_path), ("int8", int8_path))}
+    chosen = config.quantize if config.quantize != "auto" else min(timing, key=timing.get)
+    chosen_path = int8_path if chosen == "int8" else fp32_path
+
+    out = ROOT / config.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("model.onnx", "model.onnx_data", "tokenizer.json", "meta.json"):
+        (out / stale).unlink(missing_ok=True)
+    shutil.copyfile(chosen_path, out / "model.onnx")
+    shutil.copyfile(student_dir / "tokenizer.json", out / "tokenizer.json")
+    files = {name: {"bytes": (out / name).stat().st_size, "sha256": sha256_file(out / name)}
+             for name in ("model.onnx", "tokenizer.json")}
+    corpus_report = json.loads((ROOT / config.corpus_report).read_text()) if (ROOT / config.corpus_report).is_file() else {}
+    import onnxruntime
+    import optimum.version
+    import torch
+    import transformers
+
+    meta = {
+        "artifact": ARTIFACT_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "prompt_format": PROMPT_FORMAT,
+        "model_version": f"copywriter-{files['model.onnx']['sha256'][:12]}",
+        "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "files": files,
+        "architecture": {"type": "GPT2LMHeadModel", "n_layer": n_layer, "n_head": n_head, "n_embd": arch.n_embd,
+                         "n_positions": arch.n_positions, "vocab_size": arch.vocab_size,
+                         "parameters": int(sum(p.numel() for p in model.parameters()))},
+        "tokenizer": {"kind": train_meta["config"]["tokenizer"], "eos_token_id": eos_id, "pad_token_id": eos_id,
+                      "vocab_size": tokenizer.get_vocab_size()},
+        "generation": {"candidates": config.candidates, "max_new_tokens": config.max_new_tokens,
+                       "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p},
+        "teacher": corpus_report.get("teacher", {}),
+        "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "expansion_acceptance")}
+                  | {"trained_on_sha256": train_meta["corpus_sha256"]},
+        "training": {k: train_meta[k] for k in ("config", "history", "final_eval_loss", "parameters", "train_rows", "eval_rows")},
+        "export": {"task": "text-generation-with-past", "opset": config.opset, "quantization": chosen,
+                   "lm_head": "untied before export", "fp32_parity": fp32, "int8_parity": int8,
+                   "decode_step_ms_batch10_1thread": timing,
+                   "fp32_bytes": fp32_path.stat().st_size, "int8_bytes": int8_path.stat().st_size,
+                   "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                                "optimum": optimum.version.__version__, "onnxruntime": onnxruntime.__version__},
+                   "seconds": round(time.monotonic() - started, 1)},
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    shipped = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    if shipped > MAX_SHIPPED_BYTES:
+        raise SystemExit(f"{out} holds {shipped} bytes; expected at most {MAX_SHIPPED_BYTES} (40 MB)")
+    return meta
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for name, default in asdict(ExportConfig()).items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
+    result = main(ExportConfig(**vars(parser.parse_args())))
+    print(json.dumps({"model_version": result["model_version"], "files": result["files"], "export": result["export"]}, indent=2))

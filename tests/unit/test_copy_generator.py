@@ -1,0 +1,140 @@
+"""ONNX generator: GIVEN a stand-in session with a known next-token table WHEN generating THEN
+left padding, position ids, the KV cache, seeding, stop conditions and token masking behave."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from nudge.copy.generator import OnnxLanguageModel
+from nudge.errors import ArtifactMismatchError
+
+VOCAB = ["<|endoftext|>", "Hi", "there", "Ċ", "7", "x", "y", "z"]
+ID = {t: i for i, t in enumerate(VOCAB)}
+N_LAYER, N_HEAD, HEAD_DIM = 2, 2, 4
+
+
+def tokenizer() -> Tokenizer:
+    tok = Tokenizer(models.WordLevel({t: i for i, t in enumerate(VOCAB)}, unk_token="x"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens(["<|endoftext|>"])
+    return tok
+
+
+class TableSession:
+    """Next token = TABLE[last token] (logit 5, runner-up 4); checks the feeds a GPT-2 export expects."""
+
+    def __init__(self, table, runner_up=None):
+        self.table, self.runner_up = table, runner_up or {}
+        self.calls = []
+
+    def get_inputs(self):
+        names = ["input_ids", "attention_mask", "position_ids"] + [
+            f"past_key_values.{i}.{k}" for i in range(N_LAYER) for k in ("key", "value")]
+        return [type("Input", (), {"name": n}) for n in names]
+
+    def get_outputs(self):
+        names = ["logits"] + [f"present.{i}.{k}" for i in range(N_LAYER) for k in ("key", "value")]
+        return [type("Output", (), {"name": n}) for n in names]
+
+    def run(self, _names, feeds):
+        ids, mask, positions = feeds["input_ids"], feeds["attention_mask"], feeds["position_ids"]
+        past = feeds["past_key_values.0.key"]
+        batch, new = ids.shape
+        assert mask.shape == (batch, past.shape[2] + new), "mask must cover past + new tokens"
+        expected = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)[:, -new:]
+        assert (positions[mask[:, -new:] == 1] == expected[mask[:, -new:] == 1]).all(), "positions count real tokens only"
+        self.calls.append(ids.copy())
+        logits = np.zeros((batch, new, len(VOCAB)), dtype=np.float32)
+        for b in range(batch):
+            for t in range(new):
+                logits[b, t, self.table[int(ids[b, t])]] = 5.0
+                if int(ids[b, t]) in self.runner_up:
+                    logits[b, t, self.runner_up[int(ids[b, t])]] = 4.0
+        grown = np.concatenate([past, np.repeat(ids[:, None, :, None], HEAD_DIM, 3).repeat(N_HEAD, 1).astype(np.float32)], axis=2)
+        return [logits] + [grown] * (2 * N_LAYER)
+
+
+META = {"architecture": {"n_layer": N_LAYER, "n_head": N_HEAD, "n_embd": N_HEAD * HEAD_DIM, "n_positions": 64,
+                         "vocab_size": len(VOCAB)},
+        "tokenizer": {"eos_token_id": 0}, "model_version": "table-v1"}
+CHAIN = {ID["Hi"]: ID["there"], ID["there"]: ID["Ċ"], ID["Ċ"]: ID["Hi"], ID["x"]: ID["y"], ID["y"]: 0, 0: 0,
+         ID["7"]: 0, ID["z"]: ID["7"]}
+
+
+def model(table=CHAIN, runner_up=None) -> OnnxLanguageModel:
+    return OnnxLanguageModel(TableSession(table, runner_up), tokenizer(), META)
+
+
+def test_greedy_generation_follows_the_table_and_stops_after_the_third_newline():
+    [[sample]] = model().generate(["Hi"], seeds=[[1]], temperature=0)
+    assert sample.text.split() == ["there", "Ċ", "Hi", "there", "Ċ", "Hi", "there", "Ċ"]
+    assert sample.finished and sample.mean_logprob < 0
+
+
+def test_generation_stops_on_the_end_token():
+    [[sample]] = model().generate(["x"], seeds=[[1]], temperature=0)
+    assert sample.text == "y" and sample.finished
+
+
+def test_max_new_tokens_bounds_an_unfinished_sample():
+    [[sample]] = model().generate(["Hi"], seeds=[[1]], temperature=0, max_new_tokens=2)
+    assert len(sample.token_ids) == 2 and not sample.finished
+
+
+def test_left_padded_batch_matches_single_prompts():
+    lm = model()
+    batch = lm.generate(["x", "Hi there Ċ Hi"], seeds=[[1], [1]], temperature=0)
+    alone = [lm.generate([p], seeds=[[1]], temperature=0)[0] for p in ("x", "Hi there Ċ Hi")]
+    assert [s[0].text for s in batch] == [s[0].text for s in alone]
+
+
+def test_prompt_runs_once_and_its_cache_is_repeated_per_candidate():
+    lm = model()
+    out = lm.generate(["Hi", "x"], seeds=[[1, 2, 3], [4]], temperature=0)
+    assert [len(o) for o in out] == [3, 1]
+    assert lm.session.calls[0].shape[0] == 2  # prefill: one row per prompt
+    assert lm.session.calls[1].shape[0] == 4  # decode: one row per candidate
+
+
+def test_digit_tokens_are_never_sampled():
+    # "z" prefers "7" (masked), "x" is the runner-up
+    [[sample]] = model(runner_up={ID["z"]: ID["x"]}).generate(["z"], seeds=[[1]], temperature=0)
+    assert "7" not in sample.text and sample.text.startswith("x")
+
+
+def test_same_seed_same_text_and_seeds_diverge_with_temperature():
+    flat = {i: i for i in range(len(VOCAB))}  # every logit ties but one: sampling decides
+    lm = model(table=flat, runner_up={i: (i + 1) % len(VOCAB) for i in range(len(VOCAB))})
+    first = lm.generate(["Hi"], seeds=[[11, 12, 13, 14]], temperature=5.0, top_p=1.0, max_new_tokens=12)[0]
+    again = lm.generate(["Hi"], seeds=[[11, 12, 13, 14]], temperature=5.0, top_p=1.0, max_new_tokens=12)[0]
+    assert [s.text for s in first] == [s.text for s in again]
+    assert len({s.text for s in first}) > 1
+
+
+def test_a_session_without_the_cache_inputs_is_refused():
+    class NoCache(TableSession):
+        def get_inputs(self):
+            return [type("Input", (), {"name": "input_ids"})]
+
+    with pytest.raises(ArtifactMismatchError, match="past_key_values"):
+        OnnxLanguageModel(NoCache(CHAIN), tokenizer(), META)
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "layers" / "model" / "copywriter"
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.onnx").is_file(), reason="no shipped copywriter model yet")
+def test_shipped_model_loads_and_writes_clean_or_fallback_copy():
+    # Contract test at the seam: what export_copywriter.py ships, the runtime loads and uses.
+    from nudge.copy.writer import Copywriter, CopyBrief
+
+    writer = Copywriter.load(SHIPPED)
+    briefs = [CopyBrief(campaign_type=c, tone=t, first_name="Ada", product_names=("Blue Mug 2",), categories=("Mugs",),
+                        store_name="Kiln", seed_key=f"k{i}")
+              for i, (c, t) in enumerate([("loyalty", "grateful"), ("clearance", "urgent"), ("win_back", "caring")])]
+    copies = writer.write_batch(briefs)
+    assert [c.source in {"model", "fallback"} for c in copies] == [True] * 3
+    assert all("{" not in c.intro and "<" not in c.intro for c in copies)
+    assert writer.write_batch(briefs) == copies  # same input, same email
