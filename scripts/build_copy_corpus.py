@@ -296,9 +296,12 @@ def main(config: CorpusConfig) -> dict:
     expansions, expansion_tries = expand(seed_copy, config, rng)
     raw = [json.loads(line) for line in open(raw_path, encoding="utf-8")] if raw_path.is_file() else []
     known = {(e["campaign_type"], e["intro"]) for e in seeds + expansions}
-    teacher = []
+    teacher, copied = [], 0
     for row in raw:
-        if row["violations"] or (row["campaign_type"], row["fields"]["intro"]) in known:
+        if row["violations"]:
+            continue
+        if (row["campaign_type"], row["fields"]["intro"]) in known:
+            copied += 1  # clean, but an example repeated (or a duplicate): no new text
             continue
         known.add((row["campaign_type"], row["fields"]["intro"]))
         teacher.append({"campaign_type": row["campaign_type"], "tone": row["tone"], **row["fields"], "source": "teacher"})
@@ -325,6 +328,7 @@ def main(config: CorpusConfig) -> dict:
             "licence": "Apache-2.0 (SmolLM2-135M-Instruct)" if config.teacher == "smollm2" else "see the model card",
             "samples": len(raw),
             "accepted_new": len(teacher),
+            "clean_but_copied": copied,
             "raw_violation_rate": round(sum(bool(r["violations"]) for r in raw) / len(raw), 4) if raw else None,
             "format_failure_rate": round(sum(r["violations"] == ["format"] for r in raw) / len(raw), 4) if raw else None,
             "violations_by_rule": dict(sorted(violations.items(), key=lambda kv: -kv[1])),

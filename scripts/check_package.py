@@ -4,12 +4,12 @@ Inputs:  template.yaml, functions/*/, layers/*/ (the model layer as it is on dis
 Outputs: build/sam/ (the `sam build` output, also what `sam deploy` ships),
          build/reports/package_size.json, and a table on stdout:
 
-    function            code MB   layers MB   total MB   limit MB   headroom MB
-    GenerateFunction       0.01      191.40     191.41      250.0         58.59
+    function               code MB  layers MB  total MB  limit MB  headroom MB
+    GenerateFunction          0.00     179.86    179.87     250.0        70.13
 
 Lambda counts a function's code plus every layer it uses, unzipped, against 262,144,000 bytes
 (250 MiB; "MB" below means MiB, as in the Lambda quotas page). Exit status: 0 when every
-function fits, 1 when one does not (or a layer cannot be measured), 2 when the build fails.
+function fits, 1 when one does not, 2 when the build fails or a folder cannot be measured.
 
     .venv/bin/python scripts/check_package.py               # build (cached) and measure
     .venv/bin/python scripts/check_package.py --skip-build  # measure the existing build/sam

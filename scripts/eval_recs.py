@@ -78,6 +78,7 @@ class EvalConfig:
     half_life_days: float = 120.0  # recency decay for the store and retail protocols
     seed: int = 42
     quick: bool = False  # smaller grids (smoke runs)
+    validation_folds: int = 3  # stratified protocol: validation splits averaged when tuning (seeds 43, 44, ...)
 
 
 # --------------------------------------------------------------------------- splits and loaders
@@ -170,9 +171,10 @@ class Protocol:
     train: Interactions
     test: Interactions
     products: dict[str, Product]
-    binary: bool  # MovieLens protocols: every rating is a binary interaction
+    binary: bool  # training matrix of 1/0 instead of log1p strengths (truth is always binary)
     validation: str  # "stratified" (by item) or "last_fraction" (per user) or "last_days"
     note: str
+    half_life_days: float | None = None  # recency decay of training strengths (None: none)
 
 
 def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
@@ -187,20 +189,24 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     def matrix(data: Interactions, *, binary: bool | None = None) -> sp.csr_matrix:
         b = p.binary if binary is None else binary
         return build_matrix(data, u_index, i_index, binary=b, as_of_ts=as_of_ts,
-                            half_life_days=None if b else config.half_life_days)
+                            half_life_days=p.half_life_days)
 
-    # validation split carved out of training only
+    # validation folds carved out of training only
+    folds = []
     if p.validation == "stratified":
-        keep = python_stratified_split(p.train.users, p.train.items, ratio=0.75, seed=config.seed + 1)
+        masks = [python_stratified_split(p.train.users, p.train.items, ratio=0.75, seed=config.seed + 1 + f)
+                 for f in range(config.validation_folds)]
     else:
-        keep = ~last_fraction_split(p.train, 0.2)
-    X_fit = matrix(p.train.subset(keep))
-    val = matrix(p.train.subset(~keep), binary=True)
-    val = val - val.multiply(X_fit > 0)
-    val.eliminate_zeros()
+        masks = [~last_fraction_split(p.train, 0.2)]
+    for keep in masks:
+        X_fit = matrix(p.train.subset(keep))
+        val = matrix(p.train.subset(~keep), binary=True)
+        val = val - val.multiply(X_fit > 0)
+        val.eliminate_zeros()
+        folds.append((X_fit, relevant_sets(val)))
     grids = GRIDS if not config.quick else {n: g[:2] for n, g in GRIDS.items()}
-    tuned = tune(config.models, X_fit, relevant_sets(val), content=content, k=config.k,
-                 top_neighbours=config.top_neighbours, seed=config.seed, grids=grids)
+    tuned = tune(config.models, folds, content=content, k=config.k,
+                 top_neighbours=config.top_neighbours, seed=config.seed, grids=grids, progress=False)
     chosen = max(tuned, key=lambda n: tuned[n]["ndcg"])
 
     X = matrix(p.train)
@@ -234,11 +240,13 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
     try:
         ml, movies = load_movielens(config.movielens_dir, download=config.download_movielens)
         train = python_stratified_split(ml.users, ml.items, ratio=0.75, seed=config.seed)
-        found.append(Protocol("movielens100k_microsoft", ml.subset(train), ml.subset(~train), movies, True,
-                              "stratified", "Microsoft Recommenders: stratified by item 75/25 seed 42, binary"))
+        found.append(Protocol("movielens100k_microsoft", ml.subset(train), ml.subset(~train), movies, False,
+                              "stratified", "Microsoft Recommenders: stratified by item 75/25 seed 42; every "
+                              "test rating relevant (binary gain); training strength log1p(rating)"))
         held = last_fraction_split(ml, 0.2)
-        found.append(Protocol("movielens100k_temporal", ml.subset(~held), ml.subset(held), movies, True,
-                              "last_fraction", "each user's last 20% of ratings by time, binary"))
+        found.append(Protocol("movielens100k_temporal", ml.subset(~held), ml.subset(held), movies, False,
+                              "last_fraction", "each user's last 20% of ratings by time; binary gain; "
+                              "training strength log1p(rating)"))
     except FileNotFoundError as exc:
         skipped["movielens100k"] = str(exc)
     store = Path(config.store_dir)
@@ -247,7 +255,8 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
         future = load_store_interactions(store, heldout=True)
         if len(future):
             found.append(Protocol("store_heldout", history, future, history.products, False, "last_fraction",
-                                  f"{store}: history before as_of → held-out future events (any type)"))
+                                  f"{store}: history before as_of → held-out future events (any type)",
+                                  half_life_days=config.half_life_days))
         else:
             skipped["store_heldout"] = f"{store} has no held-out events"
     else:
@@ -258,7 +267,8 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
         cut = np.quantile(data.timestamp, 0.8)
         found.append(Protocol("online_retail_temporal", data.subset(data.timestamp < cut),
                               data.subset(data.timestamp >= cut), products, False, "last_fraction",
-                              "UCI Online Retail first 20k rows: purchases before/after the 80% time quantile"))
+                              "UCI Online Retail first 20k rows: purchases before/after the 80% time quantile",
+                              half_life_days=config.half_life_days))
     else:
         skipped["online_retail_temporal"] = f"{retail} not found"
     return found, skipped

@@ -1,7 +1,8 @@
 """Evaluate the review-sentiment scorers side by side.
 
 Inputs → outputs:
-  tests/fixtures/reviews_heldout.csv  (id, text, rating 1-5, label negative|neutral|positive, style)
+  tests/fixtures/reviews_heldout.csv  (id, text, rating 1-5, label negative|neutral|positive, style,
+                                       lang en|de|fr: English is the headline set, de/fr are reported apart)
   optionally the review events of a store folder (--store-dir) and of a generated store
   (nudge.store.generate, when that module exists), labelled from their stars
     → build/reports/sentiment.json   every number below, machine-readable
@@ -62,14 +63,15 @@ class Review:
     rating: int | None
     label: str  # negative | neutral | positive
     style: str = ""
+    lang: str = "en"
 
 
 Predictor = Callable[[Review], str]
 
 # The chosen scorer first in each table; alternatives after it.
 TEXT_ONLY: dict[str, Predictor] = {
-    "vader + domain lexicon, cut 0.2 (chosen)": lambda r: label_for(text_score(r.text)),
-    "vader + domain lexicon, cut 0.05": lambda r: label_for(text_score(r.text), threshold=0.05),
+    "vader + domain + de/fr lexicons, cut 0.2 (chosen)": lambda r: label_for(text_score(r.text)),
+    "vader + domain + de/fr lexicons, cut 0.05": lambda r: label_for(text_score(r.text), threshold=0.05),
     "vader stock, cut 0.2": lambda r: label_for(text_score(r.text, domain=False)),
     "vader stock, cut 0.05 (VADER's default)": lambda r: label_for(text_score(r.text, domain=False), threshold=0.05),
     "always positive (baseline)": lambda r: "positive",
@@ -94,7 +96,7 @@ def read_heldout(path: str | Path) -> list[Review]:
                     raise ValueError("rating must be 1-5, label one of LABELS, text non-empty")
             except (KeyError, ValueError) as exc:
                 raise ValidationError(f"{path}:{row_number}: expected text, rating 1-5, label in {LABELS}; {exc}") from exc
-            reviews.append(Review(row["text"], rating, row["label"], row.get("style", "")))
+            reviews.append(Review(row["text"], rating, row["label"], row.get("style", ""), row.get("lang") or "en"))
     return reviews
 
 
@@ -270,7 +272,7 @@ def _tone_table(title: str, tone: dict[str, Any]) -> list[str]:
 
 def render_markdown(report: dict[str, Any]) -> str:
     lines = ["# Review sentiment: evaluation", "",
-             f"Held-out set: `{report['heldout_csv']}`, {report['heldout_n']} hand-written reviews, labels "
+             f"Held-out set: `{report['heldout_csv']}`, {report['heldout_n']} hand-written English reviews, labels "
              f"{report['heldout_labels']}. Written and labelled by one person (also the lexicon's author): "
              "treat the numbers as indicative, with the 95% intervals shown.", ""]
     held = report["heldout"]
@@ -285,6 +287,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["| style | correct | n |", "|---|---|---|"]
     lines += [f"| {style} | {c} | {n} |" for style, (c, n) in chosen["accuracy_by_style"].items()]
     lines.append("")
+    for lang, part in report["heldout_other_languages"].items():
+        lines += [f"## Held-out, language {lang} ({part['n']} reviews, labels {part['labels']})", ""]
+        lines += _table(f"{lang}, text only", part["text_only"])
+        lines += _table(f"{lang}, text + rating", part["text_and_rating"])
+        lines += _tone_table(f"{lang}, tone decision", part["tone"])
     for key, title in (("store", "Store folder reviews"), ("generated", "Generated store reviews")):
         part = report.get(key)
         if not part:
@@ -299,7 +306,8 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 def main(config: EvalConfig) -> dict[str, Any]:
     """Score every scorer on every available set; write sentiment.json and sentiment.md; return the report."""
-    reviews = read_heldout(config.heldout_csv)
+    everything = read_heldout(config.heldout_csv)
+    reviews = [r for r in everything if r.lang == "en"]
     text_only = evaluate_scorers(reviews, TEXT_ONLY, by_style=True)
     if config.trained_baseline:
         started = time.perf_counter()
@@ -313,6 +321,17 @@ def main(config: EvalConfig) -> dict[str, Any]:
         "heldout_csv": config.heldout_csv,
         "heldout_n": len(reviews),
         "heldout_labels": dict(Counter(r.label for r in reviews)),
+        "heldout_other_languages": {
+            lang: {
+                "n": len(subset),
+                "labels": dict(Counter(r.label for r in subset)),
+                "text_only": evaluate_scorers(subset, TEXT_ONLY, by_style=False),
+                "text_and_rating": evaluate_scorers(subset, TEXT_AND_RATING, by_style=False),
+                "tone": evaluate_tone(subset),
+            }
+            for lang in sorted({r.lang for r in everything} - {"en"})
+            for subset in [[r for r in everything if r.lang == lang]]
+        },
         "heldout": {
             "text_only": text_only,
             "text_and_rating": evaluate_scorers(reviews, TEXT_AND_RATING, by_style=True),

@@ -247,10 +247,54 @@ def main(config: ExportConfig) -> dict:
                    "seconds": round(time.monotonic() - started, 1)},
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (out / "MODEL_CARD.md").write_text(model_card(meta))
     shipped = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     if shipped > MAX_SHIPPED_BYTES:
         raise SystemExit(f"{out} holds {shipped} bytes; expected at most {MAX_SHIPPED_BYTES} (40 MB)")
     return meta
+
+
+def model_card(meta: dict) -> str:
+    """MODEL_CARD.md from meta.json: what the model is, what it learned from, how it was checked."""
+    arch, corpus, teacher, train, export = (meta[k] for k in ("architecture", "corpus", "teacher", "training", "export"))
+    size_mb = meta["files"]["model.onnx"]["bytes"] / 1e6
+    return f"""# nudge copywriter `{meta['model_version']}`
+
+A small GPT-2 ({arch['n_layer']} layers, {arch['n_embd']} dims, {arch['n_head']} heads, {arch['parameters']:,} parameters,
+vocabulary {arch['vocab_size']}) that writes the subject, preheader and intro of a marketing email
+**with slots** (`{{first_name}}`, `{{product}}`, `{{category}}`, `{{store_name}}`), never with facts.
+Shipped as ONNX ({export['quantization']}, {size_mb:.1f} MB) with a KV cache; run by
+`nudge.copy.Copywriter` with onnxruntime, tokenizers and numpy only.
+
+## Intended use
+Prose around facts in nudge emails. Every output goes through `nudge.copy.guardrails` (no digits,
+currency, percent, URLs, email addresses, unknown slots, banned phrases, markup; length and repetition
+bounds); a rejected output is replaced by reviewed copy (`seed_copy.json`), counted, and recorded in
+`Copy.rejected_reasons`. Do not use it without the guardrails.
+
+## Training data
+- corpus sha256 `{corpus.get('trained_on_sha256')}`: {corpus.get('examples')} examples, by source {corpus.get('by_source')}
+- `seed`: reviewed copy written by the nudge maintainers (6 campaigns x 6 tones x 3 variants per field)
+- `expansion`: reviewed lines recombined and reworded from a reviewed synonym table, accepted through the guardrails
+- `teacher`: paraphrases by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}), accepted through the
+  guardrails; teacher samples {teacher.get('samples')}, raw violation rate {teacher.get('raw_violation_rate')}
+- no customer data: prompts carry campaign, tone, review mood and category words only
+
+## Training
+Sequence-level distillation (next-token loss on the completion only), config:
+`{json.dumps({k: train['config'][k] for k in ('n_layer', 'n_embd', 'n_head', 'batch_size', 'max_steps', 'learning_rate', 'init_from', 'tokenizer')})}`;
+final held-out loss {train['final_eval_loss']} nats/token; curve in meta.json.
+
+## Export checks
+- ONNX fp32 vs PyTorch: max abs logit diff {export['fp32_parity']['max_abs_logit_diff']:.2e}, top-1 agreement {export['fp32_parity']['top1_agreement']:.3f}
+- ONNX int8 vs PyTorch: max abs logit diff {export['int8_parity']['max_abs_logit_diff']:.3f}, top-1 agreement {export['int8_parity']['top1_agreement']:.3f}
+- decode step at batch 10, one thread: {export['decode_step_ms_batch10_1thread']} ms -> shipped {export['quantization']}
+
+## Limitations
+English only. Small corpus, mostly reviewed seed copy and its rewordings: expect phrasing close to
+the seed set. Evaluation numbers live in build/reports/copywriter.json (scripts/eval_copywriter.py).
+Licence: the student and corpus are Apache-2.0 like nudge; the teacher SmolLM2-135M-Instruct is Apache-2.0.
+"""
 
 
 if __name__ == "__main__":

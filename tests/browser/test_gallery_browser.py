@@ -62,10 +62,14 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def hostile_email(base_url: str) -> dict:
     """Everything at once: a 1,000-character unbroken name, script tags, RTL, a missing image."""
     items = [
-        (samples.product("h-1", name="W" * 1000, image_url=f"{base_url}/img/h-1.png"),
-         samples.ranked("h-1", "X" * 1000)),
-        (samples.product("h-2", name='<script>alert("x")</script> "quoted" مريم', image_url=""),
-         samples.ranked("h-2", "<img src=x onerror=alert(1)>")),
+        (
+            samples.product("h-1", name="W" * 1000, image_url=f"{base_url}/img/h-1.png"),
+            samples.ranked("h-1", "X" * 1000),
+        ),
+        (
+            samples.product("h-2", name='<script>alert("x")</script> "quoted" مريم', image_url=""),
+            samples.ranked("h-2", "<img src=x onerror=alert(1)>"),
+        ),
     ]
     return samples.email_args(
         "clearance",
@@ -93,6 +97,10 @@ def site(tmp_path_factory):
         ]
         emails.append(args)
     emails.append(hostile_email(base_url))
+    rtl = samples.email_args("win_back", customer=samples.customer(locale="ar_EG", first_name="مريم"),
+                             campaign_id="rtl-2026-11-29")
+    rtl["items"] = emails[0]["items"]
+    emails.append(rtl)
     for index, product_id in enumerate(["p-1", "p-2", "p-3", "p-4", "h-1"]):
         (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, colours[index]))
     (root / "favicon.ico").write_bytes(png(16, 16, colours[0]))
@@ -122,7 +130,7 @@ def check_page(page, url: str, *, width: int, screenshot: Path, dark: bool = Fal
 def test_every_email_fits_a_phone_with_a_clean_console(site, page):
     base_url, root = site
     htmls = sorted(p.relative_to(root).as_posix() for p in (root / "emails").glob("*.html"))
-    assert len(htmls) == 7
+    assert len(htmls) == 8
     for html in htmls:
         stem = html.split("/")[-1].split("_u_")[0]
         for width in (PHONE, DESKTOP):
@@ -160,8 +168,10 @@ def test_gallery_fits_a_phone_and_filters_by_campaign(site, page):
 
 def test_the_checks_catch_what_they_look_for(page):
     # GIVEN a page that breaks every rule: too wide, an image without alt, a console error
-    bad = ('data:text/html,<html><body><div style="width:900px">wide</div><img src="x.png">'
-           '<script>console.error("boom")</script></body></html>')
+    bad = (
+        'data:text/html,<html><body><div style="width:900px">wide</div><img src="x.png">'
+        '<script>console.error("boom")</script></body></html>'
+    )
     page.set_viewport(width=PHONE, height=600)
     page.navigate(bad)
     result = page.evaluate(PAGE_CHECK)

@@ -111,3 +111,9 @@ def test_any_text_with_a_digit_is_rejected(text):
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_check_copy_never_raises_on_arbitrary_text(text):
     assert isinstance(codes(text), list)
+
+
+@pytest.mark.parametrize("text", ["Hi {first_name}, #cosy picks for you.", "Hi {first_name}, mugs and/or lamps for you.",
+                                  "Hi {first_name}, a picks* for you.", "Hi {first_name}, ~ picks for you."])
+def test_stray_symbols_that_no_other_rule_names_are_symbol_violations(text):
+    assert "symbol" in codes(text, field="preheader")

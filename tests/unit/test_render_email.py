@@ -19,8 +19,16 @@ from nudge.render import links, samples
 from nudge.render.lint import lint_html, parse_html
 
 EXPECTED_HEADERS = {
-    "from", "to", "subject", "date", "message-id", "list-unsubscribe", "list-unsubscribe-post",
-    "feedback-id", "mime-version", "content-type",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "feedback-id",
+    "mime-version",
+    "content-type",
 }
 
 
@@ -104,8 +112,20 @@ def test_html_has_lang_preheader_dark_mode_and_max_width():
 
 
 def test_right_to_left_locale_sets_dir_rtl():
+    # GIVEN an Arabic-locale customer
     rendered = render_email(**samples.email_args(customer=samples.customer(locale="ar_EG")))
-    assert parse_html(rendered.html).all("html")[0]["dir"] == "rtl"
+    facts = parse_html(rendered.html)
+    # THEN the document is right-to-left, the image gap moves to the image's left side,
+    # and each text block takes its direction from its own text (the chrome is English)
+    assert facts.all("html")[0]["dir"] == "rtl"
+    image_cells = [a for n, a in facts.tags if n == "td" and a.get("class") == "img-cell"]
+    assert image_cells and all("padding:0 0 12px 16px" in a["style"] for a in image_cells)
+    blocks = [
+        a
+        for n, a in facts.tags
+        if (n == "p" and a["class"] in ("greeting", "copy", "footer-p")) or (n == "td" and a.get("class") == "details")
+    ]
+    assert len(blocks) == 1 + 2 + 3 + 4 and all(a.get("dir") == "auto" for a in blocks)
 
 
 def test_unknown_locale_falls_back_to_english():
@@ -119,8 +139,11 @@ def test_product_cards_show_name_price_reason_and_image_with_size():
     facts = parse_html(rendered.html)
     # THEN each image has alt = product name and explicit width/height
     images = facts.all("img")
-    assert [img["alt"] for img in images] == ["Stoneware mug, sage", "Linen tea towel, set of two",
-                                             "Hand-thrown porcelain pouring jug with a long and careful name"]
+    assert [img["alt"] for img in images] == [
+        "Stoneware mug, sage",
+        "Linen tea towel, set of two",
+        "Hand-thrown porcelain pouring jug with a long and careful name",
+    ]
     assert all(img["width"] == "120" and img["height"] == "120" for img in images)
     # ... prices and reasons appear in both parts
     for part in (facts.visible_text, rendered.text):
@@ -199,7 +222,9 @@ def test_footer_has_address_reason_unsubscribe_and_preferences():
 
 
 def test_store_unsubscribe_settings_are_used_when_given():
-    store = samples.store(unsubscribe_url="https://u.example.org/out", unsubscribe_mailto="mailto:leave@shop.example.com")
+    store = samples.store(
+        unsubscribe_url="https://u.example.org/out", unsubscribe_mailto="mailto:leave@shop.example.com"
+    )
     msg = parse_eml(render_email(**samples.email_args(store=store)).eml)
     assert "<https://u.example.org/out?nt=" in msg["List-Unsubscribe"]
     assert "<mailto:leave@shop.example.com?subject=unsubscribe%20" in msg["List-Unsubscribe"]
@@ -208,8 +233,15 @@ def test_store_unsubscribe_settings_are_used_when_given():
 def test_text_part_has_the_same_content_as_the_html():
     rendered = render_email(**samples.email_args("loyalty"))
     visible = parse_html(rendered.html).visible_text
-    for fact in ("Hi Ada,", "We have been busy in the workshop.", "Oak serving board", "£32.50",
-                 "Popular with customers like you", "See your member picks", "Hearth & Home"):
+    for fact in (
+        "Hi Ada,",
+        "We have been busy in the workshop.",
+        "Oak serving board",
+        "£32.50",
+        "Popular with customers like you",
+        "See your member picks",
+        "Hearth & Home",
+    ):
         assert fact in visible and fact in rendered.text
     assert "Gold member" in visible
 
@@ -237,14 +269,17 @@ def test_naive_now_is_a_render_error():
 
 
 @pytest.mark.parametrize(
-    "sender", ["", "Shop", "Shop <a@b@c>", "a@b.example, c@d.example", "Shop <news@shop.example.com>\r\nBcc: x@evil.test"]
+    "sender",
+    ["", "Shop", "Shop <a@b@c>", "a@b.example, c@d.example", "Shop <news@shop.example.com>\r\nBcc: x@evil.test"],
 )
 def test_a_malformed_sender_is_a_render_error(sender):
     with pytest.raises(RenderError, match="store sender"):
         render_email(**samples.email_args(store=samples.store(sender=sender)))
 
 
-@pytest.mark.parametrize("address", ["ada@example.com\r\nBcc: x@evil.test", "ada example.com", "a@b", "a@b.com, c@d.com"])
+@pytest.mark.parametrize(
+    "address", ["ada@example.com\r\nBcc: x@evil.test", "ada example.com", "a@b", "a@b.com, c@d.com"]
+)
 def test_a_malformed_customer_email_is_a_render_error(address):
     with pytest.raises(RenderError, match="email"):
         render_email(**samples.email_args(customer=samples.customer(email=address)))
@@ -285,3 +320,41 @@ def test_rendered_email_is_frozen():
     with pytest.raises(AttributeError):
         rendered.subject = "changed"  # type: ignore[misc]
     assert replace(rendered, subject="x").subject == "x"
+
+
+def test_float_prices_are_read_as_decimals():
+    odd = samples.product("p-8", price=18.0, clearance=True, clearance_price=12.6)
+    rendered = render_email(**samples.email_args("clearance", items=[(odd, samples.ranked("p-8"))]))
+    assert "£12.60 (was £18.00)" in rendered.text and "&minus;30%" in rendered.html
+
+
+@pytest.mark.parametrize("price", [Decimal("NaN"), Decimal("-1"), "twelve", float("inf")])
+def test_a_price_that_is_not_a_finite_amount_is_a_render_error(price):
+    odd = samples.product("p-8", price=price)
+    with pytest.raises(RenderError, match="p-8"):
+        render_email(**samples.email_args(items=[(odd, samples.ranked("p-8"))]))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://shop.example.com/mug?c=1", "https://shop.example.com/mug?c=1&"),
+        ("/catalogue/mug", "https://shop.example.com/catalogue/mug?"),
+        ("//evil.test/x", "https://shop.example.com/products/p-8?"),
+        ("javascript:alert(1)", "https://shop.example.com/products/p-8?"),
+        ("", "https://shop.example.com/products/p-8?"),
+    ],
+)
+def test_product_links_use_the_product_url_when_safe(url, expected):
+    product = samples.product("p-8", url=url)
+    rendered = render_email(**samples.email_args(items=[(product, samples.ranked("p-8"))]))
+    assert any(a["href"].startswith(expected) for a in parse_html(rendered.html).all("a"))
+
+
+def test_a_plain_http_unsubscribe_url_is_a_render_error():
+    # GIVEN a store whose unsubscribe endpoint would be plain http (RFC 8058 requires https)
+    with pytest.raises(RenderError, match="https for one-click"):
+        render_email(**samples.email_args(store=samples.store(base_url="http://shop.example.com")))
+    # ... an explicit https endpoint is enough
+    store = samples.store(base_url="http://shop.example.com", unsubscribe_url="https://shop.example.com/u")
+    assert render_email(**samples.email_args(store=store)).eml

@@ -17,10 +17,17 @@ from nudge.render.lint import parse_html
 
 def entry(**overrides) -> dict:
     base = {
-        "campaign_type": "clearance", "campaign_id": "clearance-2026-11-29", "customer": "u_3f9a1c",
-        "subject": "Ada, reduced for you", "preheader": "While stock lasts", "copy_source": "model", "tone": "urgent",
+        "campaign_type": "clearance",
+        "campaign_id": "clearance-2026-11-29",
+        "customer": "u_3f9a1c",
+        "subject": "Ada, reduced for you",
+        "preheader": "While stock lasts",
+        "copy_source": "model",
+        "tone": "urgent",
         "products": [{"name": "Linen tea towel", "reason": "Similar to things you viewed"}],
-        "html_path": "emails/a.html", "json_path": "emails/a.json", "eml_path": "emails/a.eml",
+        "html_path": "emails/a.html",
+        "json_path": "emails/a.json",
+        "eml_path": "emails/a.eml",
     }
     return base | overrides
 
@@ -43,8 +50,16 @@ def test_write_samples_renders_every_campaign_and_the_gallery(tmp_path):
 def test_gallery_shows_subject_preheader_products_reasons_source_and_tone():
     html = render_gallery([entry()])
     text = parse_html(html).visible_text
-    for fact in ("Ada, reduced for you", "While stock lasts", "Linen tea towel", "Similar to things you viewed",
-                 "model", "urgent", "clearance-2026-11-29", "u_3f9a1c"):
+    for fact in (
+        "Ada, reduced for you",
+        "While stock lasts",
+        "Linen tea towel",
+        "Similar to things you viewed",
+        "model",
+        "urgent",
+        "clearance-2026-11-29",
+        "u_3f9a1c",
+    ):
         assert fact in text
 
 
@@ -66,8 +81,15 @@ def test_gallery_script_is_the_only_script_and_its_hash_is_in_the_csp():
 
 
 def test_gallery_escapes_hostile_fields():
-    html = render_gallery([entry(subject='<script>alert(1)</script>', campaign_type='x" onclick="alert(1)',
-                                 products=[{"name": "<img src=x onerror=alert(1)>", "reason": "\"'><b>"}])])
+    html = render_gallery(
+        [
+            entry(
+                subject="<script>alert(1)</script>",
+                campaign_type='x" onclick="alert(1)',
+                products=[{"name": "<img src=x onerror=alert(1)>", "reason": "\"'><b>"}],
+            )
+        ]
+    )
     assert html.count("<script>") == 1  # only the gallery's own
     assert "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
     assert not any(k.startswith("on") for _, attrs in parse_html(html).tags for k in attrs)
@@ -80,8 +102,17 @@ def test_gallery_shows_no_personal_data_put_in_an_entry_by_mistake():
     assert "ada@example.com" not in html and "Adalinde" not in html
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", "../secrets.eml", "javascript:alert(1)", "https://evil.test/x",
-                                  "emails/../../x.html", "C:\\x\\..\\..\\y"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",
+        "../secrets.eml",
+        "javascript:alert(1)",
+        "https://evil.test/x",
+        "emails/../../x.html",
+        "C:\\x\\..\\..\\y",
+    ],
+)
 def test_gallery_refuses_paths_outside_its_folder(path):
     with pytest.raises(RenderError, match="relative"):
         render_gallery([entry(html_path=path)])

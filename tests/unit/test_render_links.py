@@ -99,8 +99,12 @@ def test_tracked_url_keeps_the_query_and_fragment_and_replaces_old_utm():
     parts = urlsplit(url)
     assert parts.fragment == "reviews"
     assert parse_qsl(parts.query) == [
-        ("colour", "red"), ("utm_source", "nudge"), ("utm_medium", "email"), ("utm_campaign", "c1"),
-        ("utm_content", "p-1"), ("nt", "t.s"),
+        ("colour", "red"),
+        ("utm_source", "nudge"),
+        ("utm_medium", "email"),
+        ("utm_campaign", "c1"),
+        ("utm_content", "p-1"),
+        ("nt", "t.s"),
     ]
 
 
@@ -112,7 +116,9 @@ def test_tracked_url_keeps_the_query_and_fragment_and_replaces_old_utm():
 )
 def test_any_claim_round_trips(campaign_id, product_id, pseudonymous_id):
     # GIVEN any unicode ids; WHEN signed and verified; THEN the claim comes back unchanged
-    token = links.sign_click(campaign_id=campaign_id, product_id=product_id, pseudonymous_id=pseudonymous_id, link_key=KEY)
+    token = links.sign_click(
+        campaign_id=campaign_id, product_id=product_id, pseudonymous_id=pseudonymous_id, link_key=KEY
+    )
     claim = links.verify_click(token, link_key=KEY)
     assert (claim.campaign_id, claim.product_id, claim.pseudonymous_id) == (campaign_id, product_id, pseudonymous_id)
 

@@ -19,14 +19,27 @@ from nudge.render.templating import (
 )
 
 # Colours the stylesheets pair as text on background, light and dark (see inline.css, head.css).
-LIGHT_PAIRS = [("#18181b", "#ffffff"), ("#27272a", "#ffffff"), ("#52525b", "#ffffff"), ("#3f3f46", "#ffffff"),
-               ("#3f3f46", "#e4e4e7"), ("#b91c1c", "#ffffff"), ("#52525b", "#f4f4f5")]
-DARK_PAIRS = [("#f4f4f5", "#27272a"), ("#e4e4e7", "#27272a"), ("#d4d4d8", "#27272a"), ("#fca5a5", "#27272a"),
-              ("#f4f4f5", "#3f3f46"), ("#d4d4d8", "#18181b")]
+LIGHT_PAIRS = [
+    ("#18181b", "#ffffff"),
+    ("#27272a", "#ffffff"),
+    ("#52525b", "#ffffff"),
+    ("#3f3f46", "#ffffff"),
+    ("#3f3f46", "#e4e4e7"),
+    ("#b91c1c", "#ffffff"),
+    ("#52525b", "#f4f4f5"),
+]
+DARK_PAIRS = [
+    ("#f4f4f5", "#27272a"),
+    ("#e4e4e7", "#27272a"),
+    ("#d4d4d8", "#27272a"),
+    ("#fca5a5", "#27272a"),
+    ("#f4f4f5", "#3f3f46"),
+    ("#d4d4d8", "#18181b"),
+]
 
 
 def luminance(colour: str) -> float:
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -113,7 +126,18 @@ def test_safe_http_url_accepts_http_urls(url):
     assert safe_http_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["", "javascript:alert(1)", "https://", "ftp://x.example", "https://x.example/\"",
-                                 "https://x.example/é", "/relative", "https://x.example/a b"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "javascript:alert(1)",
+        "https://",
+        "ftp://x.example",
+        'https://x.example/"',
+        "https://x.example/é",
+        "/relative",
+        "https://x.example/a b",
+    ],
+)
 def test_safe_http_url_refuses_everything_else(url):
     assert safe_http_url(url) is None

@@ -67,6 +67,37 @@ def test_tiny_store_loads_with_its_known_answers() -> None:
     assert sorted(r.rating for r in reviews) == [2, 4, 5, 5]
     assert all(e.timestamp >= store.cutoff for e in store.heldout_events)
     assert {e.product_id for e in store.events}.isdisjoint({"p009"})  # the cold new arrival
+    assert repr(store).endswith("products=12, customers=6, events=41, heldout_events=7, rejected=0)")
+
+
+def test_tiny_store_stories_hold_as_its_readme_says() -> None:
+    # GIVEN the tiny store WHEN loaded THEN the stories other tests rely on are true
+    store = load_store(TINY)
+    last_order = {}
+    carts, bought = set(), set()
+    for e in store.events:
+        if e.event_type == "purchase":
+            last_order[e.customer_id] = e.timestamp.date()
+            bought.add((e.customer_id, e.product_id))
+        elif e.event_type == "add_to_cart":
+            carts.add((e.customer_id, e.product_id))
+    assert last_order == {
+        "c001": date(2026, 10, 5),
+        "c002": date(2026, 10, 22),
+        "c003": date(2026, 9, 10),
+        "c004": date(2026, 6, 1),
+        "c005": date(2026, 10, 1),
+        "c006": date(2026, 10, 3),
+    }
+    assert carts - bought == {("c005", "p011")}  # the only abandoned cart
+    assert [c for c, d in last_order.items() if (store.as_of - d).days >= 90] == ["c004"]  # lapsed
+    assert [c.customer_id for c in store.customers.values() if not c.consent] == ["c003"]
+    assert [c.customer_id for c in store.customers.values() if c.loyalty_tier == "gold"] == ["c002"]
+    new_arrivals = [p.product_id for p in store.products.values() if (store.as_of - p.arrival_date).days <= 30]
+    assert new_arrivals == ["p009"]
+    assert [p.product_id for p in store.products.values() if p.clearance] == ["p006"]
+    unhappy = [(e.customer_id, e.product_id) for e in store.events if e.event_type == "review" and e.rating <= 2]
+    assert unhappy == [("c006", "p005")]
 
 
 def test_report_counts_every_file() -> None:
@@ -92,7 +123,12 @@ def test_bad_price_is_named_with_file_row_column_and_reason(tiny_copy: Path) -> 
     store = load_store(tiny_copy)
     # THEN the row is rejected, named, counted, and the rest still loads
     [rejection] = store.report.rejected
-    assert (rejection.file, rejection.row, rejection.column, rejection.code) == ("catalog.csv", row, "price", "bad_value")
+    assert (rejection.file, rejection.row, rejection.column, rejection.code) == (
+        "catalog.csv",
+        row,
+        "price",
+        "bad_value",
+    )
     assert "expected a decimal amount" in rejection.reason and "'twelve'" in rejection.reason
     counts = store.report.counts["catalog.csv"]
     assert (counts.read, counts.accepted, counts.rejected) == (13, 12, 1)
@@ -107,7 +143,12 @@ def test_unknown_product_in_events_is_rejected_and_counted(tiny_copy: Path) -> N
     store = load_store(tiny_copy)
     # THEN it is rejected as unknown_product, not dropped silently
     [rejection] = store.report.rejected
-    assert (rejection.file, rejection.row, rejection.column, rejection.code) == ("events.csv", row, "product_id", "unknown_product")
+    assert (rejection.file, rejection.row, rejection.column, rejection.code) == (
+        "events.csv",
+        row,
+        "product_id",
+        "unknown_product",
+    )
     assert "'p999'" in rejection.reason and "not in catalog.csv" in rejection.reason
     assert store.report.counts["events.csv"].rejected == 1
     assert len(store.events) == 41
@@ -163,12 +204,36 @@ def test_duplicate_customer_and_email(tiny_copy: Path) -> None:
         ("catalog.csv", "p013,Cup,,mugs,5.00,GBP,-1,,2025-01-01,false,", "stock", "bad_value", ">= 0"),
         ("catalog.csv", "p013,Cup,,mugs,5.00,GBP,3,,01/02/2025,false,", "arrival_date", "bad_value", "YYYY-MM-DD"),
         ("catalog.csv", "p013,Cup,,mugs,5.00,GBP,3,,2025-01-01,true,", "clearance_price", "missing", "clearance price"),
-        ("catalog.csv", "p013,Cup,,mugs,5.00,GBP,3,,2025-01-01,true,6.00", "clearance_price", "bad_value", "below the price"),
-        ("catalog.csv", "p013,Cup,,mugs,5.00,GBP,3,ftp://x/y.jpg,2025-01-01,false,", "image_url", "bad_value", "https://"),
+        (
+            "catalog.csv",
+            "p013,Cup,,mugs,5.00,GBP,3,,2025-01-01,true,6.00",
+            "clearance_price",
+            "bad_value",
+            "below the price",
+        ),
+        (
+            "catalog.csv",
+            "p013,Cup,,mugs,5.00,GBP,3,ftp://x/y.jpg,2025-01-01,false,",
+            "image_url",
+            "bad_value",
+            "https://",
+        ),
         ("catalog.csv", "p013,,,mugs,5.00,GBP,3,,2025-01-01,false,", "name", "missing", "product name"),
         ("catalog.csv", "p013,Cup,,mugs,5.00,GBP", "*", "bad_value", "expected 11 fields, got 6"),
-        ("customers.csv", "a@b.com,Al,a@b.com,en_GB,Europe/London,,true,none,", "customer_id", "bad_value", "pseudonymous"),
-        ("customers.csv", "c007,Al,not-an-email,en_GB,Europe/London,,true,none,", "email", "bad_value", "email address"),
+        (
+            "customers.csv",
+            "a@b.com,Al,a@b.com,en_GB,Europe/London,,true,none,",
+            "customer_id",
+            "bad_value",
+            "pseudonymous",
+        ),
+        (
+            "customers.csv",
+            "c007,Al,not-an-email,en_GB,Europe/London,,true,none,",
+            "email",
+            "bad_value",
+            "email address",
+        ),
         ("customers.csv", "c007,Al,,english,Europe/London,,true,none,", "locale", "bad_value", "en_GB"),
         ("customers.csv", "c007,Al,,en_GB,Europe/Atlantis,,true,none,", "timezone", "bad_value", "IANA"),
         ("customers.csv", "c007,Al,,en_GB,Europe/London,,maybe,none,", "consent", "bad_value", "true or false"),
@@ -177,7 +242,13 @@ def test_duplicate_customer_and_email(tiny_copy: Path) -> None:
         ("events.csv", "c001,p001,like,2026-11-01T10:00:00Z,1,,", "event_type", "bad_value", "view/add_to_cart"),
         ("events.csv", "c001,p001,view,2026-11-01 10:00,1,,", "timestamp", "bad_value", "with a zone"),
         ("events.csv", "c001,p001,view,yesterday,1,,", "timestamp", "bad_value", "ISO-8601"),
-        ("events.csv", "c001,p001,view,2026-11-20T00:00:00Z,1,,", "timestamp", "out_of_window", "before the as_of cut-off"),
+        (
+            "events.csv",
+            "c001,p001,view,2026-11-20T00:00:00Z,1,,",
+            "timestamp",
+            "out_of_window",
+            "before the as_of cut-off",
+        ),
         ("events.csv", "c001,p001,purchase,2026-11-01T10:00:00Z,0,,", "quantity", "bad_value", ">= 1"),
         ("events.csv", "c001,p001,review,2026-11-01T10:00:00Z,1,,Nice", "rating", "missing", "rating 1-5"),
         ("events.csv", "c001,p001,review,2026-11-01T10:00:00Z,1,6,Nice", "rating", "bad_value", "rating 1-5"),
@@ -242,10 +313,36 @@ def test_heldout_file_is_optional(tiny_copy: Path) -> None:
     assert store.heldout_events == [] and "heldout_events.csv" not in store.report.counts
 
 
+def test_optional_columns_may_be_left_out(tmp_path: Path) -> None:
+    # GIVEN a minimal store: only the required columns in each file
+    store_dir = tmp_path / "minimal"
+    store_dir.mkdir()
+    shutil.copy(TINY / "store.json", store_dir / "store.json")
+    (store_dir / "catalog.csv").write_text(
+        "product_id,name,category,price,currency,stock,arrival_date\np1,Mug,mugs,9.50,GBP,3,2026-01-02\n",
+        encoding="utf-8",
+    )
+    (store_dir / "customers.csv").write_text(
+        "customer_id,first_name,locale,timezone,consent\nc1,Ann,en_GB,Europe/London,true\n", encoding="utf-8"
+    )
+    (store_dir / "events.csv").write_text(
+        "customer_id,product_id,event_type,timestamp\nc1,p1,purchase,2026-11-01T09:00:00Z\n", encoding="utf-8"
+    )
+    # WHEN loaded strictly
+    store = load_store(store_dir, strict=True)
+    # THEN the left-out values take their documented defaults
+    product, customer, event = store.products["p1"], store.customers["c1"], store.events[0]
+    assert (product.description, product.image_url, product.clearance, product.clearance_price) == ("", "", False, None)
+    assert (customer.email, customer.birthday, customer.loyalty_tier, customer.signup_date) == ("", None, "none", None)
+    assert (event.quantity, event.rating, event.text) == (1, None, "")
+
+
 def test_unknown_columns_are_warned_not_fatal(tiny_copy: Path) -> None:
     path = tiny_copy / "customers.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([lines[0] + ",shoe_size"] + [line + ",42" for line in lines[1:]]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join([lines[0] + ",shoe_size"] + [line + ",42" for line in lines[1:]]) + "\n", encoding="utf-8"
+    )
     store = load_store(tiny_copy, strict=True)
     assert store.report.warnings == ["customers.csv: ignored unknown columns ['shoe_size']"]
 

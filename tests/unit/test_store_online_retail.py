@@ -11,13 +11,16 @@ import pytest
 from nudge.errors import ValidationError
 from nudge.store.online_retail import category_for, load_online_retail
 
-SHARED_SLICE = Path(__file__).resolve().parents[3] / "shared" / "data" / "online-retail-uci-first20k" / "online_retail.csv"
+SHARED_SLICE = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "online-retail-uci-first20k" / "online_retail.csv"
+)
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 KNOWN_ANSWER_ROWS = [  # row numbers in the file: header = 1
     "536365,85123A,WHITE_HANGING_HEART_T-LIGHT_HOLDER,6,2010-12-01 08:26:00,2.55,17850,United_Kingdom",  # 2 sale
     "536365,71053,WHITE_METAL_LANTERN,6,2010-12-01 08:26:00,3.39,17850,United_Kingdom",  # 3 sale
-    "C536379,85123A,WHITE_HANGING_HEART_T-LIGHT_HOLDER,-1,2010-12-01 09:41:00,2.55,17850,United_Kingdom",  # 4 cancellation
+    # 4 cancellation
+    "C536379,85123A,WHITE_HANGING_HEART_T-LIGHT_HOLDER,-1,2010-12-01 09:41:00,2.55,17850,United_Kingdom",
     "536380,22728,ALARM_CLOCK_BAKELIKE_PINK,-2,2010-12-01 09:45:00,3.75,12583,France",  # 5 bad quantity
     "536381,22727,ALARM_CLOCK_BAKELIKE_RED,4,2010-12-01 09:45:00,0.00,12583,France",  # 6 bad price
     "536381,POST,POSTAGE,1,2010-12-01 09:45:00,18.00,12583,France",  # 7 not a product
@@ -68,11 +71,20 @@ def test_products_and_customers_are_filled_in_plainly(known_csv: Path) -> None:
     store = load_online_retail(known_csv)
     holder = store.products["85123A"]
     assert holder.name == "White Hanging Heart T-Light Holder"  # underscores turned back into spaces
-    assert (holder.price, holder.currency, holder.image_url, holder.category) == (Decimal("2.55"), "GBP", "", "lights & candles")
+    assert (holder.price, holder.currency, holder.image_url, holder.category) == (
+        Decimal("2.55"),
+        "GBP",
+        "",
+        "lights & candles",
+    )
     assert holder.arrival_date == date(2010, 12, 1)
     customer = store.customers["uci-12583"]
     assert (customer.first_name, customer.email, customer.consent, customer.locale, customer.timezone) == (
-        "Customer", "", False, "fr_FR", "Europe/Paris",
+        "Customer",
+        "",
+        False,
+        "fr_FR",
+        "Europe/Paris",
     )
     assert store.customers["uci-13047"].locale == "en_GB"  # unknown country falls back, with a warning
     assert store.report.warnings and "Atlantis" in store.report.warnings[0]
@@ -115,7 +127,9 @@ def test_category_is_the_last_known_noun(description: str, category: str) -> Non
 
 
 @pytest.mark.data
-@pytest.mark.skipif(not SHARED_SLICE.is_file(), reason=f"UCI Online Retail slice not found at {SHARED_SLICE} (../shared/data)")
+@pytest.mark.skipif(
+    not SHARED_SLICE.is_file(), reason=f"UCI Online Retail slice not found at {SHARED_SLICE} (../shared/data)"
+)
 def test_shared_uci_slice_reports_its_cancellations() -> None:
     # GIVEN the first 20k customer-attributed rows of UCI Online Retail (458 cancellation rows upstream)
     # WHEN loaded
@@ -129,7 +143,10 @@ def test_shared_uci_slice_reports_its_cancellations() -> None:
     assert counts.accepted == len(store.events) + len(store.heldout_events)
     assert all(e.event_type == "purchase" and e.quantity >= 1 for e in store.events)
     assert codes["not_a_product"] > 0  # POST and friends
-    assert all(c.customer_id.startswith("uci-") and c.first_name == "Customer" and not c.consent for c in store.customers.values())
+    assert all(
+        c.customer_id.startswith("uci-") and c.first_name == "Customer" and not c.consent
+        for c in store.customers.values()
+    )
     assert all("_" not in p.name for p in store.products.values())
     assert len(store.customers) > 600 and len(store.products) > 2000
     other = sum(store.products[e.product_id].category == "other" for e in store.events) / len(store.events)

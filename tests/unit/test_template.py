@@ -34,6 +34,9 @@ WILDCARD_EXCEPTIONS = {
     # Same key policy, for the service that publishes alarms to the encrypted SNS topic.
     ("NudgeKey", "CloudWatchPublishesToEncryptedAlarmTopic"),
 }
+# Not checked here, because the template does not hold them: the AWS-managed policies SAM attaches
+# to every function role (AWSLambdaBasicExecutionRole for logs, AWSXrayWriteOnlyAccess for
+# Tracing, AWSLambdaSQSQueueExecutionRole for the SQS event: receive/delete on any queue).
 # SAM policy templates expand to statements scoped to the resource they are given.
 ALLOWED_POLICY_TEMPLATES = {"SQSSendMessagePolicy"}
 
@@ -251,6 +254,7 @@ def test_keys_secret_is_generated_kms_encrypted_and_holds_both_keys(template):
 # Least privilege
 # ------------------------------------------------------------------------------------------------
 def test_no_allow_statement_uses_a_wildcard_action_or_resource_except_the_listed_ones(template):
+    # GIVEN every Allow statement in the template (Deny statements only take rights away)
     found = set()
     for logical_id, statement in policy_statements(template):
         if statement.get("Effect") != "Allow":
@@ -307,6 +311,8 @@ def test_each_function_gets_exactly_its_table_actions_on_the_profile_table_only(
 
 def test_each_function_reads_the_keys_secret_only(template):
     for logical_id in ("GenerateFunction", "PlanFunction"):
+        # GIVEN a function's statements THEN it may read KeysSecret and nothing else in Secrets
+        # Manager, and decrypt with NudgeKey only through Secrets Manager
         statements = [s for f, s in policy_statements(template) if f == logical_id]
         secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
         assert [s["Resource"] for s in secret_reads] == [{"Ref": "KeysSecret"}], logical_id
@@ -434,6 +440,7 @@ def test_function_environments_follow_nudge_config(template):
 
 
 def test_generate_memory_parameter_stays_in_the_measured_range(template):
+    # GIVEN the memory parameter THEN the function uses it and it stays within 1024-2048 MB
     parameter = template["Parameters"]["GenerateMemorySize"]
     assert props(template, "GenerateFunction")["MemorySize"] == {"Ref": "GenerateMemorySize"}
     assert 1024 <= parameter["MinValue"] <= parameter["Default"] <= parameter["MaxValue"] <= 2048
@@ -462,3 +469,32 @@ def test_sam_validate_lint_passes(tmp_path):
     # THEN it passes with nothing to say
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# The package size check (scripts/check_package.py), on a fake build
+# ------------------------------------------------------------------------------------------------
+def test_package_check_adds_the_layers_from_globals_and_the_function_and_flags_the_excess(tmp_path):
+    from scripts.check_package import MIB, Config, main, measure
+
+    # GIVEN a built template: one function of 1 MiB code, a Globals layer of 2 MiB and its own of 3 MiB
+    for folder, mib in (("Fn", 1), ("Shared", 2), ("../model", 3)):
+        (tmp_path / "build" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "build" / folder / "blob.bin").write_bytes(b"\0" * (mib * MIB))
+    (tmp_path / "build" / "template.yaml").write_text(
+        "Globals:\n  Function:\n    Layers: [!Ref SharedLayer]\n"
+        "Resources:\n"
+        "  SharedLayer: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: Shared}}\n"
+        "  ModelLayer: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: ../model}}\n"
+        "  Fn: {Type: AWS::Serverless::Function, Properties: {CodeUri: Fn, Layers: [!Ref ModelLayer]}}\n"
+    )
+    # WHEN it is measured against a 5.5 MiB limit
+    report = measure(tmp_path / "build", limit_mb=5.5)
+    # THEN code and both layers count, unzipped, and the function is over by half a MiB
+    [row] = report["functions"]
+    assert row["layers"] == {"SharedLayer": 2.0, "ModelLayer": 3.0}
+    assert (row["code_mb"], row["total_mb"], row["headroom_mb"], row["ok"]) == (1.0, 6.0, -0.5, False)
+    # AND main exits 1 and still writes the report
+    status = main(Config(build_dir=tmp_path / "build", report_path=tmp_path / "r.json", limit_mb=5.5, skip_build=True))
+    assert status == 1
+    assert json.loads((tmp_path / "r.json").read_text())["ok"] is False

@@ -180,21 +180,22 @@ class ProfileStore:
         )
 
     def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
-        """Complete the SEND# claim and stamp the profile (for the frequency cap), atomically."""
-        self.dynamodb.transact_write_items(
-            TransactItems=[
-                {"Put": {
-                    "TableName": self.table,
-                    "Item": self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
-                }},
-                {"Update": {
-                    "TableName": self.table,
-                    "Key": self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
-                    "UpdateExpression": "SET last_marketing_sent_at = :now",
-                    "ConditionExpression": "attribute_exists(pk)",  # never re-create an erased customer
-                    "ExpressionAttributeValues": {":now": {"S": now.isoformat()}},
-                }},
-            ]
+        """Stamp the profile (for the frequency cap), then complete the SEND# claim.
+
+        Two single-item writes rather than a transaction (a TransactWriteItems costs twice the
+        capacity); the order makes a failure between them harmless: the claim stays in progress,
+        the record fails, and its retry re-stamps the profile and completes the claim.
+        """
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+            UpdateExpression="SET last_marketing_sent_at = :now",
+            ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
+            ExpressionAttributeValues={":now": {"S": now.isoformat()}},
+        )
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
         )
 
     def delete_customer(self, customer_id: str) -> int:

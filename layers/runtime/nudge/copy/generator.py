@@ -111,6 +111,7 @@ class OnnxLanguageModel:
         for token_id, added in tokenizer.get_added_tokens_decoder().items():
             if added.special and token_id != self.eos_id and token_id < vocab_size:
                 self.masked[token_id] = True  # pad, chat markers: never part of copy
+        self.masked[self.eos_id] = False  # "<|endoftext|>" has markup characters but must stay sampleable
 
     @classmethod
     def load(cls, model_dir: str | Path, *, threads: int = 1) -> OnnxLanguageModel:

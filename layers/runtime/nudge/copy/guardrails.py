@@ -119,6 +119,20 @@ _CURRENCY_RE = _phrase_re(CURRENCY_CODES + CURRENCY_WORDS)
 _CAMPAIGN_TERM_RES = {name: _phrase_re(terms) for name, terms in CAMPAIGN_TERMS.items()}
 
 
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
+def _plain(ch: str) -> bool:
+    """Letters (any script), combining marks, and the punctuation a sentence needs."""
+    return ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in ALLOWED_PUNCTUATION
+
+
+def _reported_elsewhere(ch: str) -> bool:
+    """Characters another rule already names (digit, currency, percent, markup, url, control)."""
+    category = unicodedata.category(ch)
+    return ch.isdigit() or category in ("Sc", "No", "Nd", "Nl") or category in _CONTROL_CATEGORIES or ch in "%％<>&@"
+
+
 def _fold(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
@@ -183,14 +197,9 @@ def check_copy(
     # Markup and invisible characters.
     if any(ch in "<>&" for ch in text):
         add("markup")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn") for ch in text):
+    if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
         add("control_char")
-    outside = {
-        ch for ch in text
-        if not (ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in ALLOWED_PUNCTUATION)
-        and not ch.isdigit() and ch not in "%％<>&@#/\\" and unicodedata.category(ch) not in ("Sc", "No", "Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn")
-    }
-    if outside:
+    if any(not _plain(ch) and not _reported_elsewhere(ch) for ch in text):
         add("symbol")
 
     # Phrases.

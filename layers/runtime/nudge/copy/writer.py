@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import FIELDS, SLOTS, check_fields, words
@@ -52,6 +52,14 @@ class CopyBrief:
     seed_key: str  # stable per (campaign, customer), e.g. "spring-2026:c-42"; the model version is mixed in
     history_categories: tuple[str, ...] = ()
     sentiment: str = "neutral"  # "positive" | "neutral" | "negative" (recent review)
+
+
+class Draft(NamedTuple):
+    """Unfilled copy for one brief: the three fields with slots, where they came from, and why not the model."""
+
+    fields: dict[str, str]
+    source: str  # "model" | "fallback"
+    rejected_reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +160,18 @@ class Copywriter:
     def model_version(self) -> str:
         return self.model.model_version if self.model is not None else "reviewed"
 
-    def write_batch(self, briefs: list[CopyBrief]) -> list[Copy]:
-        """One `Copy` per brief, in order; slots filled from the brief's facts."""
+    def draft_batch(self, briefs: list[CopyBrief]) -> list[Draft]:
+        """The UNFILLED copy chosen for each brief (what the guardrails saw), with its source."""
         if not briefs:
             return []
-        templates: list[tuple[dict[str, str], str, tuple[str, ...]]]
         if self.model is None:
-            templates = [(self.seed_copy.choose(b.campaign_type, b.tone, b.seed_key), "fallback", ()) for b in briefs]
-        else:
-            templates = self._generate(briefs)
+            return [Draft(self.seed_copy.choose(b.campaign_type, b.tone, b.seed_key), "fallback", ()) for b in briefs]
+        return self._generate(briefs)
+
+    def write_batch(self, briefs: list[CopyBrief]) -> list[Copy]:
+        """One `Copy` per brief, in order; slots filled from the brief's facts."""
         out = []
-        for brief, (fields, source, reasons) in zip(briefs, templates):
+        for brief, (fields, source, reasons) in zip(briefs, self.draft_batch(briefs)):
             values = slot_values(
                 first_name=brief.first_name,
                 product=brief.product_names[0] if brief.product_names else "",
@@ -225,20 +234,24 @@ class Copywriter:
             out.append(scored)
         return out
 
-    def _generate(self, briefs: list[CopyBrief]) -> list[tuple[dict[str, str], str, tuple[str, ...]]]:
+    def _generate(self, briefs: list[CopyBrief]) -> list[Draft]:
+        return self.drafts_from(briefs, self.candidates_for(briefs))
+
+    def drafts_from(self, briefs: list[CopyBrief], candidates: list[list[tuple[dict[str, str] | None, list[str], float]]]) -> list[Draft]:
+        """The chosen draft per brief from `candidates_for` output: best clean candidate, else reviewed copy."""
         results = []
-        for brief, scored in zip(briefs, self.candidates_for(briefs)):
+        for brief, scored in zip(briefs, candidates):
             clean = [(score, fields) for fields, violations, score in scored if fields is not None and not violations]
             if clean:
-                results.append((max(clean, key=lambda pair: pair[0])[1], "model", ()))
+                results.append(Draft(max(clean, key=lambda pair: pair[0])[1], "model", ()))
                 continue
             reasons: list[str] = []
             for _fields, violations, _score in scored:
                 reasons.extend(v for v in violations if v not in reasons)
             self.counters["rejected"] += 1
             self.counters.update(f"violation:{v}" for v in reasons)
-            results.append((self.seed_copy.choose(brief.campaign_type, brief.tone, brief.seed_key), "fallback", tuple(reasons)))
+            results.append(Draft(self.seed_copy.choose(brief.campaign_type, brief.tone, brief.seed_key), "fallback", tuple(reasons)))
         return results
 
 
-__all__ = ["CopyBrief", "Copywriter", "GenerationSettings", "SeedCopy", "TONES", "stable_seed", "tone_for"]
+__all__ = ["CopyBrief", "Copywriter", "Draft", "GenerationSettings", "SeedCopy", "TONES", "stable_seed", "tone_for"]

@@ -43,7 +43,8 @@ FORMS = ("popularity", "neighbours", "embeddings")
 EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 2.0, "purchase": 4.0, "review": 3.0}
 PROFILE_WEIGHTS = {"purchased": EVENT_WEIGHTS["purchase"], "carted": EVENT_WEIGHTS["add_to_cart"],
                    "viewed": EVENT_WEIGHTS["view"]}
-CART_SEED_WEIGHT = 8.0  # cart items drive the complements of an abandoned-cart email
+CART_SEED_WEIGHT = 4.0  # a cart item as history: like a purchase ...
+CART_SEED_BOOST = 3.0  # ... then weighed 3x after the value transform, so the cart drives the complements
 POSITION_DECAY = 0.97  # recency in a profile: each step back in a most-recent-first list weighs 3% less
 MAX_HISTORY = 100
 NEW_ARRIVAL_DAYS = 30  # an item this many days old or younger is explained as "New in <category>"  # fold in at most this many distinct history items (bounds request latency)
@@ -79,6 +80,8 @@ class Recommender:
         content_to_factors: np.ndarray | None = None,
         regularization: float = 0.01,
         alpha: float = 1.0,
+        value_beta: float | None = None,
+        value_mean: float = 0.0,
         content_weight: float = 0.0,
         popularity_by_locale: Mapping[str, Mapping[str, float]] | None = None,
         trending: Sequence[str] = (),
@@ -97,6 +100,8 @@ class Recommender:
         self.content_to_factors = content_to_factors  # (CONTENT_DIMS, d): cold item factors from text
         self.regularization = float(regularization)
         self.alpha = float(alpha)
+        self.value_beta = None if value_beta is None else float(value_beta)  # see values()
+        self.value_mean = float(value_mean)
         self.content_weight = float(content_weight)
         self.popularity_by_locale = {k: dict(v) for k, v in (popularity_by_locale or {}).items()}
         self.trending = list(trending)
@@ -167,6 +172,8 @@ class Recommender:
             "dims": self.dims,
             "regularization": self.regularization,
             "alpha": self.alpha,
+            "value_beta": self.value_beta,
+            "value_mean": self.value_mean,
             "content_weight": self.content_weight,
             "event_weights": EVENT_WEIGHTS,
             "files": files,
@@ -213,6 +220,8 @@ class Recommender:
             form=form,
             regularization=meta.get("regularization", 0.01),
             alpha=meta.get("alpha", 1.0),
+            value_beta=meta.get("value_beta"),
+            value_mean=meta.get("value_mean", 0.0),
             content_weight=meta.get("content_weight", 0.0),
             popularity_by_locale=_read_json(src / "popularity_by_locale.json", {}),
             trending=_read_json(src / "trending.json", []),
@@ -224,13 +233,25 @@ class Recommender:
         return rec
 
     # ------------------------------------------------------------------ scoring
-    def score_items(self, item_indices: Sequence[int], weights: Sequence[float]) -> np.ndarray:
-        """Scores over the model's own items for a history given as model item indices and weights.
+    def values(self, strength: np.ndarray) -> np.ndarray:
+        """Interaction strength (log1p of summed, decayed event weights: the training matrix's values)
+        → the model's input: as is (value_beta None), 1.0 (value_beta 0: binary), or
+        1 + value_beta·(strength − mean strength in training), floored at 0.05."""
+        strength = np.asarray(strength, dtype=np.float32)
+        if self.value_beta is None:
+            return strength
+        if self.value_beta == 0.0:
+            return np.ones_like(strength)
+        return np.maximum(0.05, 1.0 + self.value_beta * (strength - self.value_mean)).astype(np.float32)
+
+    def score_items(self, item_indices: Sequence[int], strengths: Sequence[float]) -> np.ndarray:
+        """Scores over the model's own items for one history: model item indices and their interaction
+        strengths (the training matrix's values, log1p of decayed event weights).
 
         The reference the export self-check compares against; shape (n_items,), float32.
         """
         idx = np.asarray(item_indices, dtype=np.int64)
-        w = np.asarray(weights, dtype=np.float32)
+        w = self.values(np.asarray(strengths, dtype=np.float32))
         n = len(self.item_ids)
         if len(idx) == 0 or self.form == "popularity":
             return self.popularity.copy()
@@ -258,7 +279,8 @@ class Recommender:
         safe = np.where(warm, to_model, 0)
         pop = np.where(warm, self.popularity[safe], 0.0).astype(np.float32)
         top = float(pop.max()) if len(pop) else 0.0
-        info: dict[str, Any] = {"to_model": to_model, "warm": warm, "safe": safe,
+        identity = len(to_model) == len(self.item_ids) and bool((to_model == np.arange(len(to_model))).all())
+        info: dict[str, Any] = {"to_model": to_model, "warm": warm, "safe": safe, "identity": identity,
                                 "popularity": pop / top if top > 0 else pop, "masks": {}, "locale": {}}
         if self.form == "embeddings":
             cat_factors = self.factors[safe].copy()
@@ -325,21 +347,31 @@ class Recommender:
             history = dict(sorted(history.items(), key=lambda kv: -kv[1][0])[:MAX_HISTORY])
         return history
 
-    def _personal_scores(self, info: dict[str, Any], catalog: Catalog, seeds: dict[int, tuple[float, str]]
+    def _personal_scores(self, info: dict[str, Any], seeds: dict[int, tuple[float, str]], pool: np.ndarray
                          ) -> np.ndarray | None:
-        """Collaborative scores over the catalog from warm seed items, scaled to max 1; None if none are warm."""
-        warm_seeds = [(int(info["to_model"][i]), w, i) for i, (w, _) in seeds.items() if info["warm"][i]]
+        """Collaborative scores of the pool items (catalog indices) from the warm seed items, float32,
+        scaled to max |score| 1; None when no seed is warm (cold start)."""
+        warm_seeds = [(int(info["to_model"][i]), w) for i, (w, _) in seeds.items() if info["warm"][i]]
         if not warm_seeds or self.form == "popularity":
             return None
-        model_idx = [m for m, _, _ in warm_seeds]
-        weights = np.array([w for _, w, _ in warm_seeds], dtype=np.float32)
+        model_idx = np.array([m for m, _ in warm_seeds], dtype=np.int64)
+        weights = np.array([w for _, w in warm_seeds], dtype=np.float32)  # already model inputs
         if self.form == "neighbours":
-            model_scores = self.score_items(model_idx, weights)
-            scores = np.where(info["warm"], model_scores[info["safe"]], 0.0).astype(np.float32)
+            cols = self.neighbour_index[model_idx]  # (H, M)
+            vals = self.neighbour_weight[model_idx] * weights[:, None]
+            keep = cols >= 0
+            model_scores = np.bincount(cols[keep], weights=vals[keep], minlength=len(self.item_ids))
+            if info["identity"]:
+                scores = model_scores[pool].astype(np.float32)
+            else:
+                scores = np.where(info["warm"][pool], model_scores[info["safe"][pool]], 0.0).astype(np.float32)
         else:
             user = self._fold_in(self.factors[model_idx], weights)
-            scores = info["factors"] @ user
-        top = float(np.abs(scores).max())
+            if len(pool) * 4 < len(info["warm"]):  # a small pool (clearance, new): score only its rows
+                scores = info["factors"][pool] @ user
+            else:  # one pass over the (n, d) float32 matrix beats gathering most of its rows
+                scores = (info["factors"] @ user)[pool]
+        top = float(np.abs(scores).max()) if len(scores) else 0.0
         return scores / top if top > 0 else scores
 
     # ------------------------------------------------------------------ ranking
@@ -380,34 +412,16 @@ class Recommender:
                 self.stats["unknown_cart_items"] += 1
             elif i not in cart_idx:
                 cart_idx.append(i)
-        seeds = dict(history)
+        raw = dict(history)
         if rules.cart_first:
             for i in cart_idx:
-                seeds[i] = (seeds.get(i, (0.0, "cart"))[0] + CART_SEED_WEIGHT, "cart")
+                raw[i] = (raw.get(i, (0.0, "cart"))[0] + CART_SEED_WEIGHT, "cart")
+        # seeds: catalog index -> (model input value, kind), in the training matrix's value space
+        inputs = self.values(np.log1p(np.array([w for w, _ in raw.values()], dtype=np.float32)))
+        seeds = {i: (float(v) * (CART_SEED_BOOST if kind == "cart" else 1.0), kind)
+                 for (i, (_, kind)), v in zip(raw.items(), inputs)}
 
-        base_pop = self._locale_popularity(info, catalog, profile.customer.locale)
-        personal = self._personal_scores(info, catalog, seeds)
-        if personal is None:
-            self.stats["cold_start"] += 1
-            scores = base_pop.copy()
-            if interests:  # categories of interest lift their popular items
-                total = sum(interests.values())
-                lift = np.zeros(len(catalog.categories), dtype=np.float32)
-                for name, count in interests.items():
-                    lift[catalog.categories.index(name)] = count / total
-                scores = scores + 0.5 * lift[catalog.category_codes]
-        else:
-            scores = personal + 1e-3 * base_pop  # popularity only breaks ties among unscored items
-        content_weight = self.content_weight or (0.5 if rules.only_new_days is not None else 0.0)
-        if seeds and content_weight > 0:
-            rows = np.fromiter(seeds.keys(), dtype=np.int64)
-            w = np.array([v[0] for v in seeds.values()], dtype=np.float32)
-            taste = w @ catalog.content[rows]
-            norm = float(np.linalg.norm(taste))
-            if norm > 0:
-                scores = scores + content_weight * (catalog.content @ (taste / norm))
-
-        # Pool rules as boolean masks.
+        # 1. The pool: the campaign's rules as boolean masks (static parts cached per catalog).
         mask = self._static_mask(info, catalog, rules).copy()
         if rules.only_new_days is not None:
             today = as_of.toordinal()
@@ -423,42 +437,81 @@ class Recommender:
             shown_cart = [i for i in cart_idx if basic[i]][:k]
         for i in cart_idx:
             mask[i] = False  # a cart item is either shown first or not at all
+        pool = np.flatnonzero(mask)  # (P,) catalog indices
 
-        chosen = self._diverse_top(scores, mask, catalog, rules, k - len(shown_cart), shown_cart)
+        # 2. Scores of the pool: collaborative (or popularity on cold start) ...
+        base_pop = self._locale_popularity(info, catalog, profile.customer.locale)[pool]
+        personal = self._personal_scores(info, seeds, pool)
+        if personal is None:
+            self.stats["cold_start"] += 1
+            scores = base_pop
+            if interests:  # categories of interest lift their popular items
+                total = sum(interests.values())
+                lift = np.zeros(len(catalog.categories), dtype=np.float32)
+                for name, count in interests.items():
+                    lift[catalog.categories.index(name)] = count / total
+                scores = scores + 0.5 * lift[catalog.category_codes[pool]]
+        else:
+            scores = personal + 1e-3 * base_pop  # popularity only breaks ties among unscored items
+        # ... then content similarity on the best CANDIDATES and every cold pool item (new arrivals).
+        want = k - len(shown_cart)
+        candidates = self._candidates(scores, want, rules)  # positions in pool
+        content_weight = self.content_weight or (0.5 if rules.only_new_days is not None else 0.0)
+        final = scores[candidates]
+        if seeds and content_weight > 0 and len(pool):
+            cold = np.flatnonzero(~info["warm"][pool])
+            if len(cold):
+                candidates = np.union1d(candidates, cold)
+                final = scores[candidates]
+            rows = np.fromiter(seeds.keys(), dtype=np.int64)
+            w = np.array([v[0] for v in seeds.values()], dtype=np.float32)
+            taste = w @ catalog.content[rows]
+            norm = float(np.linalg.norm(taste))
+            if norm > 0:
+                final = final + content_weight * (catalog.content[pool[candidates]] @ (taste / norm))
+        order = np.argsort(-final, kind="stable")
+        ordered = pool[candidates[order]]
+        ordered_scores = final[order]
+
+        # 3. Shape: diversity within the first window, then reasons.
+        picked = self._diverse(ordered, catalog, rules, want, shown_cart)
+        chosen = [int(ordered[j]) for j in picked]
         result = [RankedItem(catalog.ids[i], 1.0, "Still in your basket") for i in shown_cart]
         reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None,
-                               as_of.toordinal())
-        result += [RankedItem(catalog.ids[i], float(scores[i]), r) for i, r in zip(chosen, reasons)]
+                                as_of.toordinal())
+        result += [RankedItem(catalog.ids[i], float(ordered_scores[j]), r) for i, j, r in zip(chosen, picked, reasons)]
         return result
 
+    CANDIDATES = 2000  # content similarity is added on this many collaborative candidates (+ cold items)
+
+    def _candidates(self, scores: np.ndarray, k: int, rules: PoolRules) -> np.ndarray:
+        """Positions of the best-scoring pool items, enough for the content re-score and diversity."""
+        want = min(len(scores), max(self.CANDIDATES, 4 * k + 4 * rules.diversity_window))
+        if want <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if want < len(scores):
+            return np.sort(np.argpartition(-scores, want - 1)[:want])
+        return np.arange(len(scores))
+
     @staticmethod
-    def _diverse_top(scores: np.ndarray, mask: np.ndarray, catalog: Catalog, rules: PoolRules, k: int,
-                     already: list[int]) -> list[int]:
-        """Top-k of the pool, with at most max_per_category of a category in the first diversity_window."""
+    def _diverse(ordered: np.ndarray, catalog: Catalog, rules: PoolRules, k: int, already: list[int]) -> list[int]:
+        """Positions in `ordered` (best first) of the top k, with at most max_per_category of one category
+        within the first diversity_window (counting the `already` placed cart items)."""
         if k <= 0:
             return []
-        pool = np.flatnonzero(mask)
-        if len(pool) == 0:
-            return []
-        want = min(len(pool), max(4 * k, k + 4 * rules.diversity_window))
-        pool_scores = scores[pool]
-        if want < len(pool):
-            part = np.argpartition(-pool_scores, want - 1)[:want]
-        else:
-            part = np.arange(len(pool))
-        ordered = pool[part[np.argsort(-pool_scores[part], kind="stable")]]
         counts = Counter(int(catalog.category_codes[i]) for i in already[: rules.diversity_window])
         chosen: list[int] = []
         deferred: list[int] = []
-        for i in ordered:
+        codes = catalog.category_codes
+        for j in range(len(ordered)):
             position = len(already) + len(chosen)
-            code = int(catalog.category_codes[i])
-            if position < rules.diversity_window and counts[code] >= rules.max_per_category:
-                deferred.append(int(i))
-                continue
+            code = int(codes[ordered[j]])
             if position < rules.diversity_window:
+                if counts[code] >= rules.max_per_category:
+                    deferred.append(j)
+                    continue
                 counts[code] += 1
-            chosen.append(int(i))
+            chosen.append(j)
             if len(chosen) == k:
                 return chosen
         return chosen + deferred[: k - len(chosen)]  # too few categories: fill rather than send fewer
@@ -496,19 +549,21 @@ class Recommender:
                        seeds: dict[int, tuple[float, str]]) -> np.ndarray:
         """(len(chosen), len(seeds)) share of each seed item in each chosen item's score."""
         out = np.zeros((len(chosen), len(seeds)), dtype=np.float32)
-        rows = list(seeds)
+        rows = np.fromiter(seeds.keys(), dtype=np.int64)
+        weights = np.array([v[0] for v in seeds.values()], dtype=np.float32)
+        warm = info["warm"][rows]
+        if not warm.any() or not chosen:
+            return out
+        if self.form == "embeddings":
+            seed_factors = self.factors[info["to_model"][rows[warm]]]  # (H_warm, d)
+            out[:, warm] = (info["factors"][chosen] @ seed_factors.T) * weights[warm]
+            return out
+        targets = info["to_model"][chosen]  # model index of each chosen item (-1 cold)
         for s, i in enumerate(rows):
-            if not info["warm"][i]:
-                continue
-            m = int(info["to_model"][i])
-            w = seeds[i][0]
-            if self.form == "neighbours":
-                neighbours = dict(zip(self.neighbour_index[m].tolist(), self.neighbour_weight[m].tolist()))
-                for n, j in enumerate(chosen):
-                    if info["warm"][j]:
-                        out[n, s] = w * neighbours.get(int(info["to_model"][j]), 0.0)
-            else:
-                out[:, s] = w * (info["factors"][chosen] @ self.factors[m])
+            if warm[s]:
+                m = int(info["to_model"][i])
+                hit = self.neighbour_index[m][:, None] == targets[None, :]  # (M, len(chosen))
+                out[:, s] = weights[s] * (self.neighbour_weight[m][:, None] * hit).sum(axis=0)
         return out
 
 
@@ -547,7 +602,7 @@ class PopularityRecommender(Recommender):
         score = np.zeros(len(ids), dtype=np.float64)
         recent = np.zeros(len(ids), dtype=np.float64)
         by_locale: dict[str, Counter] = {}
-        unknown = Counter()
+        unknown: Counter[str] = Counter()
         for e in events:
             i = index.get(e.product_id)
             if i is None:

@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
-from markupsafe import Markup
 
 from nudge.campaigns import CampaignDefinition
 from nudge.errors import RenderError
@@ -36,9 +35,6 @@ MAX_ADDRESS = 400
 MAX_ITEMS = 12  # Gmail clips messages over 102 KB; 12 cards stay far below
 FALLBACK_LOCALE = "en_GB"
 
-# Zero-width padding after the preheader so clients do not fill the preview with body text.
-PREHEADER_PADDING = Markup("&#847;&zwnj;&nbsp;" * 60)
-
 
 @dataclass(frozen=True, slots=True)
 class RenderedEmail:
@@ -57,13 +53,29 @@ def _locale(tag: str) -> Locale:
         return Locale.parse(FALLBACK_LOCALE)
 
 
+def _amount(value: Any, *, product_id: str) -> Decimal:
+    """A price as a finite Decimal >= 0 (a float is read through str: 12.5 -> Decimal("12.5"))."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise RenderError(f"product {product_id!r}: price must be a number, got {value!r}") from exc
+    if not amount.is_finite() or amount < 0:
+        raise RenderError(f"product {product_id!r}: price must be a finite amount >= 0, got {value!r}")
+    return amount
+
+
 def _money(amount: Decimal, currency: str, locale: Locale) -> str:
     try:
-        if not Decimal(amount).is_finite() or amount < 0:
-            raise RenderError(f"a price must be a finite amount >= 0, got {amount!r}")
         return format_currency(amount, currency, locale=locale)
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise RenderError(f"price {amount!r} {currency!r} cannot be formatted: {exc}") from exc
+
+
+def _product_url(url: str, *, base_url: str, product_id: str) -> str:
+    """The product's own URL when safe (a site-relative one joined to the store), else /products/<id>."""
+    if url and url.startswith("/") and not url.startswith("//"):
+        url = base_url + url
+    return safe_http_url(url) or f"{base_url}/products/{quote(product_id, safe='')}"
 
 
 def _currency(product: Product, store: StoreInfo) -> str:
@@ -97,21 +109,23 @@ def _card(
 ) -> dict[str, Any]:
     currency = _currency(product, store)
     name = clean_line(product.name, max_chars=MAX_PRODUCT_NAME) or clean_line(product.product_id, max_chars=40)
-    on_sale = (
-        product.clearance and product.clearance_price is not None and Decimal(product.clearance_price) < product.price
-    )
-    price = product.clearance_price if on_sale else product.price
-    target = safe_http_url(product.url) or f"{base_url}/products/{quote(product.product_id, safe='')}"
+    regular = _amount(product.price, product_id=product.product_id)
+    reduced = None
+    if product.clearance and product.clearance_price is not None:
+        reduced = _amount(product.clearance_price, product_id=product.product_id)
+    on_sale = reduced is not None and reduced < regular  # a "clearance" price that is not lower is no saving
+    price = reduced if on_sale else regular
+    target = _product_url(product.url, base_url=base_url, product_id=product.product_id)
     token = links.sign_click(
         campaign_id=campaign_id, product_id=product.product_id, pseudonymous_id=pseudonymous_id, link_key=link_key
     )
     saving = 0
-    if on_sale and product.price > 0:  # floor: never overstate a saving
-        saving = int(((product.price - price) * 100 / product.price).to_integral_value(rounding=ROUND_DOWN))
+    if on_sale and regular > 0:  # floor: never overstate a saving
+        saving = int(((regular - price) * 100 / regular).to_integral_value(rounding=ROUND_DOWN))
     return {
         "name": name,
         "price": _money(price, currency, locale),
-        "was": _money(product.price, currency, locale) if on_sale else "",
+        "was": _money(regular, currency, locale) if on_sale else "",
         "saving_percent": saving,
         "reason": clean_line(ranked.reason, max_chars=MAX_REASON),
         "image_url": safe_http_url(product.image_url) or "",
@@ -133,8 +147,10 @@ def render_email(
 ) -> RenderedEmail:
     """Render one email: HTML, plain text and the .eml, deterministic for the same arguments.
 
-    Raises RenderError when the facts cannot make an email (no items, a malformed address or
-    price, a store without a valid https base URL).
+    Raises RenderError when the facts cannot make an email: no items, a malformed customer
+    address or store sender, a price that is not a finite amount in an ISO 4217 currency, a store
+    base URL that is not http(s), an unsubscribe URL that is not https, a short link_key, a naive
+    `now`. Data text is never refused: it is cleaned, truncated and escaped.
 
     >>> email = render_email(customer=c, items=[(p, r)], copy=cp, campaign=get_campaign("loyalty"),
     ...                      store=s, pseudonymous_id="u_1", campaign_id="loyalty-2026-11",
@@ -155,7 +171,9 @@ def render_email(
     theme = theme_for(campaign.campaign_type)
     store_name = clean_line(store.name, max_chars=MAX_STORE_NAME) or domain
     first_name = clean_line(customer.first_name, max_chars=MAX_FIRST_NAME)
-    recipient = mime.mailbox(display_name=first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email")
+    recipient = mime.mailbox(
+        display_name=first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email"
+    )
     subject = clean_line(copy.subject, max_chars=MAX_SUBJECT) or clean_line(
         f"{campaign.title} at {store_name}", max_chars=MAX_SUBJECT
     )
@@ -167,9 +185,10 @@ def render_email(
     preferences_token = links.sign_preferences(
         campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, link_key=link_key
     )
-    unsubscribe_url = links.with_params(
-        safe_http_url(store.unsubscribe_url) or f"{base_url}/unsubscribe", {links.TOKEN_PARAM: unsubscribe_token}
-    )
+    unsubscribe_endpoint = safe_http_url(store.unsubscribe_url) or f"{base_url}/unsubscribe"
+    if not unsubscribe_endpoint.lower().startswith("https://"):  # RFC 8058 one-click needs https
+        raise RenderError(f"the unsubscribe URL must be https for one-click unsubscribe, got {unsubscribe_endpoint!r}")
+    unsubscribe_url = links.with_params(unsubscribe_endpoint, {links.TOKEN_PARAM: unsubscribe_token})
     preferences_url = links.with_params(
         safe_http_url(store.preferences_url) or f"{base_url}/preferences", {links.TOKEN_PARAM: preferences_token}
     )
@@ -178,14 +197,15 @@ def render_email(
         addr_spec=(store.unsubscribe_mailto or f"unsubscribe@{domain}").removeprefix("mailto:"),
         what="store unsubscribe_mailto",
     ).addr_spec
-    cta_token = links.sign_click(campaign_id=campaign_id, product_id="", pseudonymous_id=pseudonymous_id, link_key=link_key)
+    cta_token = links.sign_click(
+        campaign_id=campaign_id, product_id="", pseudonymous_id=pseudonymous_id, link_key=link_key
+    )
 
     context = {
         "lang": str(locale).replace("_", "-"),
         "direction": locale.text_direction,  # "ltr" or "rtl"
         "subject": subject,
         "preheader": preheader,
-        "preheader_padding": PREHEADER_PADDING,
         "theme": theme,
         "store_name": store_name,
         "home_url": links.tracked_url(base_url + "/", campaign_id=campaign_id, token=cta_token, content="header"),
@@ -209,7 +229,9 @@ def render_email(
             base_url + theme["cta_path"], campaign_id=campaign_id, token=cta_token, content="cta"
         ),
         "why": _fill(theme["why"], store=store_name),
-        "postal_address": clean_block(store.postal_address, max_chars=MAX_ADDRESS).splitlines(),
+        "postal_address": [
+            line for line in clean_block(store.postal_address, max_chars=MAX_ADDRESS).splitlines() if line
+        ],
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
     }

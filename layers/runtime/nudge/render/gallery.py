@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from markupsafe import Markup
 
 from nudge.campaigns import CampaignDefinition
 from nudge.errors import RenderError
@@ -78,7 +77,7 @@ def render_gallery(entries: list[dict[str, Any]]) -> str:
         campaigns=sorted(Counter(entry["campaign_type"] for entry in cleaned).items()),
         model_count=sources["model"],
         fallback_count=sources["fallback"],
-        script=Markup(script),  # our own file, hashed into the page's CSP
+        script=script,  # our own file, marked |safe in the template and hashed into the CSP
         script_hash=script_hash,
     )
 

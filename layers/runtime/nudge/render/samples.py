@@ -84,15 +84,29 @@ def items() -> list[tuple[Product, RankedItem]]:
     """Four products: one plain, one on clearance, one without an image, one in a long name."""
     products = [
         product("p-1"),
-        product("p-2", name="Linen tea towel, set of two", price=Decimal("18.00"), clearance=True,
-                clearance_price=Decimal("12.60"), category="linen"),
+        product(
+            "p-2",
+            name="Linen tea towel, set of two",
+            price=Decimal("18.00"),
+            clearance=True,
+            clearance_price=Decimal("12.60"),
+            category="linen",
+        ),
         product("p-3", name="Oak serving board", price=Decimal("32.50"), image_url="", category="boards"),
-        product("p-4", name="Hand-thrown porcelain pouring jug with a long and careful name", price=Decimal("24.00"),
-                category="jugs"),
+        product(
+            "p-4",
+            name="Hand-thrown porcelain pouring jug with a long and careful name",
+            price=Decimal("24.00"),
+            category="jugs",
+        ),
     ]
-    reasons = ["Because you bought the oak serving board", "Similar to things you viewed", "Popular with customers like you",
-               "Goes well with your sage mug"]
-    return [(p, ranked(p.product_id, reason)) for p, reason in zip(products, reasons)]
+    reasons = [
+        "Because you bought the oak serving board",
+        "Similar to things you viewed",
+        "Popular with customers like you",
+        "Goes well with your sage mug",
+    ]
+    return [(p, ranked(p.product_id, reason)) for p, reason in zip(products, reasons, strict=True)]
 
 
 def email_args(campaign_type: str = "new_arrivals", **overrides: Any) -> dict[str, Any]:

@@ -100,9 +100,7 @@ def _environment(loader: FileSystemLoader) -> SandboxedEnvironment:
     return SandboxedEnvironment(
         loader=loader,
         # HTML is escaped, text is not (it is text/plain); anything else defaults to escaped.
-        autoescape=select_autoescape(
-            enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
-        ),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True),
         undefined=StrictUndefined,  # a missing variable is a bug, not an empty string
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -5,7 +5,7 @@
 ('caring', False)
 """
 
-from nudge.sentiment.scorer import LABELS, label_for, rating_score, score_review, text_score
+from nudge.sentiment.scorer import LABELS, LANGUAGES, detect_language, label_for, rating_score, score_review, text_score
 from nudge.sentiment.tone import (
     CARING_TONE,
     HARD_SELL_TONES,
@@ -19,9 +19,11 @@ __all__ = [
     "CARING_TONE",
     "HARD_SELL_TONES",
     "LABELS",
+    "LANGUAGES",
     "ReviewMood",
     "assess_review",
     "choose_tone",
+    "detect_language",
     "hard_sell_allowed",
     "label_for",
     "rating_score",

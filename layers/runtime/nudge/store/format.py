@@ -25,41 +25,42 @@ CUSTOMERS_CSV = "customers.csv"
 EVENTS_CSV = "events.csv"
 HELDOUT_CSV = "heldout_events.csv"
 
-# (column, required). A required column must be in the header; a row may still leave an
-# optional column's value empty.
+# (column, header_required). A required column must be in the header (its values may still be
+# allowed empty: see docs/STORE_FORMAT.md); an optional column may be left out of the header, and
+# then every row reads it as empty.
 CATALOG_COLUMNS = (
     ("product_id", True),
     ("name", True),
-    ("description", True),
+    ("description", False),
     ("category", True),
     ("price", True),
     ("currency", True),
     ("stock", True),
-    ("image_url", True),
+    ("image_url", False),  # empty: the product has no image
     ("arrival_date", True),
-    ("clearance", True),
-    ("clearance_price", True),
-    ("url", False),  # optional column; empty means base_url + "/products/<product_id>"
+    ("clearance", False),  # empty: false
+    ("clearance_price", False),
+    ("url", False),  # empty: base_url + "/products/<product_id>"
 )
 CUSTOMER_COLUMNS = (
     ("customer_id", True),
     ("first_name", True),
-    ("email", True),
+    ("email", False),  # empty: no address, never mailed
     ("locale", True),
     ("timezone", True),
-    ("birthday", True),
-    ("consent", True),
-    ("loyalty_tier", True),
-    ("signup_date", True),
+    ("birthday", False),
+    ("consent", True),  # explicit, always: no default for marketing consent
+    ("loyalty_tier", False),  # empty: none
+    ("signup_date", False),
 )
 EVENT_COLUMNS = (
     ("customer_id", True),
     ("product_id", True),
     ("event_type", True),
     ("timestamp", True),
-    ("quantity", True),
-    ("rating", True),
-    ("text", True),
+    ("quantity", False),  # empty: 1
+    ("rating", False),  # reviews only
+    ("text", False),  # reviews only
 )
 
 STORE_JSON_REQUIRED = ("schema_version", "name", "postal_address", "base_url", "sender", "currency", "as_of")

@@ -73,7 +73,32 @@ TIER_SHARES = (("platinum", 0.04), ("gold", 0.08), ("silver", 0.15), ("bronze", 
 ANCHOR_MIX = (("taste", 0.60), ("favourite", 0.15), ("complement", 0.10), ("popular", 0.15))
 MONTH_WEIGHTS = (0.8, 0.75, 0.85, 0.85, 0.9, 0.85, 0.85, 0.85, 0.9, 1.0, 1.35, 1.5)  # Jan..Dec: a gift shop's year
 # Local hour of day (the customer's zone, standard time): evenings busiest.
-HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.2, 2.6, 2.8, 3, 3.2, 3, 2.8, 2.8, 3, 3.4, 4, 4.6, 4.8, 4.2, 3, 1.8)
+HOUR_WEIGHTS = (
+    1,
+    0.6,
+    0.4,
+    0.3,
+    0.3,
+    0.4,
+    0.8,
+    1.5,
+    2.2,
+    2.6,
+    2.8,
+    3,
+    3.2,
+    3,
+    2.8,
+    2.8,
+    3,
+    3.4,
+    4,
+    4.6,
+    4.8,
+    4.2,
+    3,
+    1.8,
+)
 PRICE_BUCKETS = (0.2, 0.5, 0.8)  # budget, mid, premium: centres on the 0..1 price level
 PRICE_BUCKET_SHARES = (0.35, 0.45, 0.20)
 
@@ -187,16 +212,25 @@ def _price(rng: random.Random, low: float, high: float, level: float) -> Decimal
 
 def _clearance_price(rng: random.Random, price: Decimal) -> Decimal:
     raw = float(price) * rng.uniform(0.45, 0.8)
-    candidate = Decimal(max(1, int(raw))) - Decimal("0.01") if raw >= 2 else Decimal(str(raw)).quantize(Decimal("0.01"), ROUND_DOWN)
+    candidate = (
+        Decimal(max(1, int(raw))) - Decimal("0.01")
+        if raw >= 2
+        else Decimal(str(raw)).quantize(Decimal("0.01"), ROUND_DOWN)
+    )
     if not Decimal("0.01") <= candidate < price:
         candidate = (price * Decimal("0.7")).quantize(Decimal("0.01"), ROUND_DOWN)
     return candidate
 
 
 class _Generator:
-    def __init__(self, *, seed: int, n_products: int, n_customers: int, n_events: int, as_of: date, progress: Progress | None) -> None:
+    def __init__(
+        self, *, seed: int, n_products: int, n_customers: int, n_events: int, as_of: date, progress: Progress | None
+    ) -> None:
         if n_products < 1 or n_customers < 1 or n_events < 0:
-            raise ValueError(f"expected n_products >= 1, n_customers >= 1, n_events >= 0, got {n_products}, {n_customers}, {n_events}")
+            raise ValueError(
+                f"expected n_products >= 1, n_customers >= 1, n_events >= 0, "
+                f"got {n_products}, {n_customers}, {n_events}"
+            )
         self.rng = random.Random(seed)
         self.seed, self.n_products, self.n_customers, self.n_events = seed, n_products, n_customers, n_events
         self.as_of = as_of
@@ -229,7 +263,11 @@ class _Generator:
                 if extra not in cats:
                     cats.append(extra)
             base = vocab.COLLECTION_NAMES[k % len(vocab.COLLECTION_NAMES)]
-            name = base if k < len(vocab.COLLECTION_NAMES) else f"{base} {('Studio', 'House', 'Edit', 'Loom')[(k // len(vocab.COLLECTION_NAMES) - 1) % 4]}"
+            name = (
+                base
+                if k < len(vocab.COLLECTION_NAMES)
+                else f"{base} {('Studio', 'House', 'Edit', 'Loom')[(k // len(vocab.COLLECTION_NAMES) - 1) % 4]}"
+            )
             collections.append(
                 _Collection(
                     name=name,
@@ -246,7 +284,9 @@ class _Generator:
                 by_category[c].append(index)
         for c in self.categories:  # every category sold by at least one collection
             if not by_category[c]:
-                homes = [i for i, coll in enumerate(collections) if c in self.segment_cats[coll.segment]] or list(range(len(collections)))
+                homes = [i for i, coll in enumerate(collections) if c in self.segment_cats[coll.segment]] or list(
+                    range(len(collections))
+                )
                 index = rng.choice(homes)
                 collections[index].categories.append(c)
                 by_category[c].append(index)
@@ -273,7 +313,11 @@ class _Generator:
             coll = self.collections[coll_index]
             product_id = f"p{index + 1:0{width}d}"
             for attempt in range(8):
-                noun, material, modifier = rng.choice(spec.nouns), rng.choice(spec.materials), rng.choice(spec.modifiers)
+                noun, material, modifier = (
+                    rng.choice(spec.nouns),
+                    rng.choice(spec.materials),
+                    rng.choice(spec.modifiers),
+                )
                 pattern = rng.random()
                 if pattern < 0.5:
                     name = f"{coll.name} {modifier} {material} {noun}"
@@ -320,7 +364,14 @@ class _Generator:
             image_url = "" if rng.random() < NO_IMAGE_SHARE else IMAGE_URL.format(product_id=product_id)
             items.append(item)
             fields.append(
-                dict(product_id=product_id, name=name, description=description, category=category, stock=stock, image_url=image_url)
+                dict(
+                    product_id=product_id,
+                    name=name,
+                    description=description,
+                    category=category,
+                    stock=stock,
+                    image_url=image_url,
+                )
             )
         # Clearance: older stock (arrived 120+ days ago), still on the shelf.
         old = [i for i, item in enumerate(items) if (self.as_of - item.arrival).days >= 120]
@@ -412,7 +463,9 @@ class _Generator:
                 weights.append(w * rng.uniform(0.4, 1.6) / len(cats))
         pool = [i for i, coll in enumerate(self.collections) if coll.segment in segments]
         favourites = rng.sample(pool, k=min(len(pool), 2))
-        window_start = max(datetime.combine(signup, datetime.min.time(), tzinfo=UTC), self.cutoff - timedelta(days=HISTORY_DAYS))
+        window_start = max(
+            datetime.combine(signup, datetime.min.time(), tzinfo=UTC), self.cutoff - timedelta(days=HISTORY_DAYS)
+        )
         activity = 0.0 if rng.random() < INACTIVE_SHARE else math.exp(rng.gauss(0.0, 0.9))
         end = self.cutoff
         lapsed = False
@@ -449,7 +502,15 @@ class _Generator:
                 except ValueError:  # 29 February in a common year
                     birthday = day.replace(year=year, day=28)
                 customers[index] = Customer(
-                    c.customer_id, c.first_name, c.email, c.locale, c.timezone, birthday, c.consent, c.loyalty_tier, c.signup_date
+                    c.customer_id,
+                    c.first_name,
+                    c.email,
+                    c.locale,
+                    c.timezone,
+                    birthday,
+                    c.consent,
+                    c.loyalty_tier,
+                    c.signup_date,
                 )
 
     # --- item choice --------------------------------------------------------------------------
@@ -460,7 +521,7 @@ class _Generator:
         table = self._tables.get(key)
         if table is None:
             centre, target = self.segment_centres[segment], PRICE_BUCKETS[bucket]
-            members = self.items_by_category[category]
+            members = self.items_by_category.get(category, [])
             weights = [
                 self.items[j].popularity ** 0.7
                 * math.exp(0.6 * _dot(self.items[j].style, centre))
@@ -479,7 +540,14 @@ class _Generator:
         return item.arrival <= when.date() and (heldout or not item.cold)
 
     def _pick(
-        self, shopper: _Shopper, when: datetime, heldout: bool, *, how: str, category: str | None = None, base: int | None = None
+        self,
+        shopper: _Shopper,
+        when: datetime,
+        heldout: bool,
+        *,
+        how: str,
+        category: str | None = None,
+        base: int | None = None,
     ) -> int | None:
         """An available item (arrived by `when`; not cold in history) chosen by rule `how`:
         taste, favourite (collection), complement (same collection as `base` or a recent
@@ -491,7 +559,9 @@ class _Generator:
                 index = rng.choice(members) if members else None
             elif how == "complement" and (base is not None or shopper.purchases):
                 bought = self.items[base if base is not None else rng.choice(shopper.purchases[-5:])]
-                members = [j for j in self.items_by_collection[bought.collection] if self.items[j].category != bought.category]
+                members = [
+                    j for j in self.items_by_collection[bought.collection] if self.items[j].category != bought.category
+                ]
                 index = rng.choice(members) if members else None
             elif how == "popular":
                 index = bisect(self.popular_cum, rng.random() * self.popular_cum[-1])
@@ -500,7 +570,8 @@ class _Generator:
                     segment, cat = shopper.choices[bisect(shopper.choice_cum, rng.random() * shopper.choice_cum[-1])]
                 else:
                     segment, cat = shopper.segments[0], category
-                index = self._draw(*self._table(segment, cat, shopper.bucket))
+                members, cum = self._table(segment, cat, shopper.bucket)
+                index = self._draw(members, cum) if members else None  # a tiny catalog may lack the category
             if index is not None and self._available(index, when, heldout):
                 return index
             how = "taste" if category is None else how  # fall back to taste when a rule has no answer
@@ -517,12 +588,17 @@ class _Generator:
         mood = "positive" if rating >= 4 else "mixed" if rating == 3 else "negative"
         spec = vocab.CATEGORIES[item.category]
         words = {"noun": spec.review_noun, "aspect": rng.choice(spec.aspects)}
-        parts = [rng.choice(vocab.REVIEW_OPENERS[mood]).format(**words), rng.choice(vocab.REVIEW_BODIES[mood]).format(**words)]
+        parts = [
+            rng.choice(vocab.REVIEW_OPENERS[mood]).format(**words),
+            rng.choice(vocab.REVIEW_BODIES[mood]).format(**words),
+        ]
         if rng.random() < 0.6:
             parts.append(rng.choice(vocab.REVIEW_CLOSERS[mood]))
         return rating, " ".join(p for p in parts if p)
 
-    def _session(self, shopper: _Shopper, start: datetime, window_end: datetime, heldout: bool, *, abandon: bool = False) -> list[tuple]:
+    def _session(
+        self, shopper: _Shopper, start: datetime, window_end: datetime, heldout: bool, *, abandon: bool = False
+    ) -> list[tuple]:
         """One visit: views, carts, maybe a checkout, maybe later reviews. Rows are
         (timestamp, customer_id, product_id, event_type, quantity, rating, text)."""
         rng = self.rng
@@ -590,7 +666,9 @@ class _Generator:
             moment = end - timedelta(seconds=rng.randint(1800, 3 * 3600))
         return moment
 
-    def _run(self, n_events: int, shoppers: list[_Shopper], weights: list[float], *, heldout: bool, stage: str) -> list[tuple]:
+    def _run(
+        self, n_events: int, shoppers: list[_Shopper], weights: list[float], *, heldout: bool, stage: str
+    ) -> list[tuple]:
         """Sessions until the budget is met: each customer's sessions in time order (so a
         complement follows the purchase it completes), then whole sessions dropped at random and
         one trimmed, so that exactly n_events rows remain."""
@@ -607,7 +685,9 @@ class _Generator:
         for shopper, count in zip(shoppers, counts, strict=True):
             if not count:
                 continue
-            start, end = (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
+            start, end = (
+                (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
+            )
             for when in sorted(self._when(start, end, shopper.utc_offset) for _ in range(count)):
                 rows = self._session(shopper, when, end if heldout else self.cutoff, heldout)
                 if rows:
@@ -615,10 +695,16 @@ class _Generator:
             done += count
             self.progress(stage, done, planned)
         total = sum(len(s) for s in sessions)
-        while total < n_events:  # rare: top up with extra sessions
+        tries = 0
+        while total < n_events and tries < 20 * planned:  # rare: top up with extra sessions
+            tries += 1
             shopper = shoppers[bisect(cum, rng.random() * cum[-1])]
-            start, end = (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
-            rows = self._session(shopper, self._when(start, end, shopper.utc_offset), end if heldout else self.cutoff, heldout)
+            start, end = (
+                (self.cutoff, self.cutoff + timedelta(days=HELDOUT_DAYS)) if heldout else (shopper.start, shopper.end)
+            )
+            rows = self._session(
+                shopper, self._when(start, end, shopper.utc_offset), end if heldout else self.cutoff, heldout
+            )
             sessions.append(rows)
             total += len(rows)
         keep = [True] * len(sessions)
@@ -640,7 +726,9 @@ class _Generator:
         shoppers = self.shoppers
         # Abandoned carts first: in the 48 hours before the cut-off, never bought.
         active_now = [s for s in shoppers if s.activity and not s.lapsed]
-        abandoners = rng.sample(active_now, k=min(len(active_now), max(1, round(len(active_now) * ABANDONED_CART_SHARE))))
+        abandoners = rng.sample(
+            active_now, k=min(len(active_now), max(1, round(len(active_now) * ABANDONED_CART_SHARE)))
+        )
         abandoned_rows: list[tuple] = []
         for shopper in abandoners:
             when = self.cutoff - timedelta(seconds=rng.randint(2 * 3600, 48 * 3600))
@@ -651,7 +739,9 @@ class _Generator:
         # The abandoned carts stay abandoned: a later purchase of a cart item becomes a view.
         carts = {(r[1], r[2]): r[0] for r in abandoned_rows if r[3] == "add_to_cart"}
         history = [
-            (r[0], r[1], r[2], "view", 1, None, "") if r[3] in ("purchase", "add_to_cart") and carts.get((r[1], r[2]), r[0]) < r[0] else r
+            (r[0], r[1], r[2], "view", 1, None, "")
+            if r[3] in ("purchase", "add_to_cart") and carts.get((r[1], r[2]), r[0]) < r[0]
+            else r
             for r in history
         ]
         history = (abandoned_rows + history)[: self.n_events]
@@ -660,9 +750,18 @@ class _Generator:
         heldout = self._run(n_heldout, shoppers, heldout_weights, heldout=True, stage="heldout")
 
         def to_events(rows: list[tuple]) -> list[Event]:
-            return [Event(r[1], r[2], r[3], r[0].replace(microsecond=0), r[4], r[5], r[6]) for r in sorted(rows, key=lambda r: r[0])]
+            return [
+                Event(r[1], r[2], r[3], r[0].replace(microsecond=0), r[4], r[5], r[6])
+                for r in sorted(rows, key=lambda r: r[0])
+            ]
 
-        abandoned_ids = sorted({s.customer_id for s in abandoners if any(r[1] == s.customer_id and r[3] == "add_to_cart" for r in abandoned_rows)})
+        abandoned_ids = sorted(
+            {
+                s.customer_id
+                for s in abandoners
+                if any(r[1] == s.customer_id and r[3] == "add_to_cart" for r in abandoned_rows)
+            }
+        )
         return to_events(history), to_events(heldout), abandoned_ids
 
     def assign_tiers(self, customers: list[Customer], products: list[Product], events: list[Event]) -> list[Customer]:
@@ -683,7 +782,19 @@ class _Generator:
         out = []
         for c in customers:
             tier = tier_of.get(c.customer_id, "none")
-            out.append(Customer(c.customer_id, c.first_name, c.email, c.locale, c.timezone, c.birthday, c.consent, tier, c.signup_date))
+            out.append(
+                Customer(
+                    c.customer_id,
+                    c.first_name,
+                    c.email,
+                    c.locale,
+                    c.timezone,
+                    c.birthday,
+                    c.consent,
+                    tier,
+                    c.signup_date,
+                )
+            )
         return out
 
 
@@ -702,7 +813,9 @@ def generate(
     >>> len(store.products), len(store.customers), len(store.events)
     (120, 50, 1000)
     """
-    gen = _Generator(seed=seed, n_products=n_products, n_customers=n_customers, n_events=n_events, as_of=as_of, progress=progress)
+    gen = _Generator(
+        seed=seed, n_products=n_products, n_customers=n_customers, n_events=n_events, as_of=as_of, progress=progress
+    )
     gen.make_collections()
     products = gen.make_products()
     customers = gen.make_customers()
@@ -752,11 +865,11 @@ def generate_store(
     Same arguments, same bytes. `write_truth` adds generator_truth.json (the latent segments,
     collections, qualities; ignored by the loader).
 
-    >>> from nudge.store import load_store
-    >>> load_store(generate_store(tmp, seed=3, n_products=100, n_customers=40, n_events=800)).report.ok  # doctest: +SKIP
-    True
+    >>> root = generate_store("build/store_small", n_products=300, n_customers=400, n_events=20_000)  # doctest: +SKIP
     """
-    store = generate(seed=seed, n_products=n_products, n_customers=n_customers, n_events=n_events, as_of=as_of, progress=progress)
+    store = generate(
+        seed=seed, n_products=n_products, n_customers=n_customers, n_events=n_events, as_of=as_of, progress=progress
+    )
     root = write_store(
         out_dir,
         info=store.info,
@@ -768,5 +881,7 @@ def generate_store(
         extra={"source": "nudge.store.generate", "generator": store.config},
     )
     if write_truth:
-        (root / "generator_truth.json").write_text(json.dumps(store.truth.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (root / "generator_truth.json").write_text(
+            json.dumps(store.truth.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
     return root

@@ -55,6 +55,13 @@ class StoreData:
         """The catalog's categories, sorted."""
         return sorted({p.category for p in self.products.values()})
 
+    def __repr__(self) -> str:  # short: a store holds hundreds of thousands of events
+        return (
+            f"StoreData(source={self.source!r}, as_of={self.as_of.isoformat()}, products={len(self.products)}, "
+            f"customers={len(self.customers)}, events={len(self.events)}, heldout_events={len(self.heldout_events)}, "
+            f"rejected={len(self.report.rejected)})"
+        )
+
 
 class _RowError(Exception):
     def __init__(self, column: str, code: str, reason: str) -> None:
@@ -157,12 +164,14 @@ class _Table:
         extra = [h for h in header if h not in known]
         if extra:
             report.warnings.append(f"{self.name}: ignored unknown columns {extra}")
-        self.index = {c: header.index(c) for c, _ in columns if c in header}
         self.width = len(header)
+        # An optional column left out of the header reads as the empty cell appended after the row.
+        self.pad = any(c not in header for c, _ in columns)
+        self.index = {c: header.index(c) if c in header else self.width for c, _ in columns}
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, stripped cells); the header is row 1. Short or long rows are rejected here."""
-        report, name, width = self.report, self.name, self.width
+        report, name, width, pad = self.report, self.name, self.width, self.pad
         read = 0
         report.read(name, 0)  # the file shows in the counts even when empty
         try:
@@ -173,7 +182,10 @@ class _Table:
                 if len(cells) != width:
                     report.reject(name, row_number, "*", "bad_value", f"expected {width} fields, got {len(cells)}")
                     continue
-                yield row_number, [c.strip() for c in cells]
+                stripped = [c.strip() for c in cells]
+                if pad:
+                    stripped.append("")
+                yield row_number, stripped
         finally:
             report.read(name, read)
             self._handle.close()
@@ -222,7 +234,6 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
     first_row: dict[str, int] = {}
     rejected_at: dict[str, int] = {}
     i = table.index
-    url_index = i.get("url")
     report, name = table.report, table.name
     for row_number, cells in table.rows():
         product_id = cells[i["product_id"]]
@@ -230,12 +241,17 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
             _required(product_id, "product_id", "a product id")
             if product_id in first_row:
                 raise _RowError(
-                    "product_id", "duplicate", f"expected a unique product_id, got {_show(product_id)} again (first at row {first_row[product_id]})"
+                    "product_id",
+                    "duplicate",
+                    f"expected a unique product_id, got {_show(product_id)} again "
+                    f"(first at row {first_row[product_id]})",
                 )
             price = _parse_money(_required(cells[i["price"]], "price", "a price such as 12.50"), "price")
             currency = cells[i["currency"]]
             if currency != info.currency:
-                raise _RowError("currency", "bad_value", f"expected the store currency {info.currency}, got {_show(currency)}")
+                raise _RowError(
+                    "currency", "bad_value", f"expected the store currency {info.currency}, got {_show(currency)}"
+                )
             image_url = cells[i["image_url"]]
             if image_url and not image_url.startswith(("https://", "http://")):
                 raise _RowError("image_url", "bad_value", f"expected an https:// URL or empty, got {_show(image_url)}")
@@ -247,11 +263,17 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
                 clearance_price = _parse_money(raw_clearance_price, "clearance_price")
                 if clearance_price >= price:
                     raise _RowError(
-                        "clearance_price", "bad_value", f"expected a clearance price below the price {price}, got {_show(raw_clearance_price)}"
+                        "clearance_price",
+                        "bad_value",
+                        f"expected a clearance price below the price {price}, got {_show(raw_clearance_price)}",
                     )
             elif raw_clearance_price:
-                raise _RowError("clearance_price", "bad_value", f"expected empty when clearance is false, got {_show(raw_clearance_price)}")
-            url = cells[url_index] if url_index is not None else ""
+                raise _RowError(
+                    "clearance_price",
+                    "bad_value",
+                    f"expected empty when clearance is false, got {_show(raw_clearance_price)}",
+                )
+            url = cells[i["url"]]
             if url and not url.startswith(("https://", "http://")):
                 raise _RowError("url", "bad_value", f"expected an https:// URL or empty, got {_show(url)}")
             product = Product(
@@ -291,10 +313,17 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
         try:
             _required(customer_id, "customer_id", "a pseudonymous customer id")
             if "@" in customer_id:
-                raise _RowError("customer_id", "bad_value", f"expected a pseudonymous id (no email address), got {_show(customer_id)}")
+                raise _RowError(
+                    "customer_id",
+                    "bad_value",
+                    f"expected a pseudonymous id (no email address), got {_show(customer_id)}",
+                )
             if customer_id in first_row:
                 raise _RowError(
-                    "customer_id", "duplicate", f"expected a unique customer_id, got {_show(customer_id)} again (first at row {first_row[customer_id]})"
+                    "customer_id",
+                    "duplicate",
+                    f"expected a unique customer_id, got {_show(customer_id)} again "
+                    f"(first at row {first_row[customer_id]})",
                 )
             email = cells[i["email"]]
             if email:
@@ -302,16 +331,22 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
                     raise _RowError("email", "bad_value", f"expected an email address or empty, got {_show(email)}")
                 key = email.lower()
                 if key in email_row:
-                    raise _RowError("email", "duplicate", f"expected a unique email, got one already used at row {email_row[key]}")
+                    raise _RowError(
+                        "email", "duplicate", f"expected a unique email, got one already used at row {email_row[key]}"
+                    )
             locale = cells[i["locale"]]
             if not _LOCALE.match(locale):
                 raise _RowError("locale", "bad_value", f"expected a locale such as en_GB, got {_show(locale)}")
             birthday = _parse_date(cells[i["birthday"]], "birthday", optional=True)
             if birthday is not None and birthday > as_of:
-                raise _RowError("birthday", "bad_value", f"expected a birthday on or before as_of {as_of}, got {birthday}")
+                raise _RowError(
+                    "birthday", "bad_value", f"expected a birthday on or before as_of {as_of}, got {birthday}"
+                )
             tier = cells[i["loyalty_tier"]] or "none"
             if tier not in LOYALTY_TIERS:
-                raise _RowError("loyalty_tier", "bad_value", f"expected one of {'/'.join(LOYALTY_TIERS)}, got {_show(tier)}")
+                raise _RowError(
+                    "loyalty_tier", "bad_value", f"expected one of {'/'.join(LOYALTY_TIERS)}, got {_show(tier)}"
+                )
             customer = Customer(
                 customer_id=customer_id,
                 first_name=_required(cells[i["first_name"]], "first_name", "a first name"),
@@ -349,7 +384,13 @@ def _read_events(
     """The hot path (200k rows): plain checks inline, the rare failure raised as _RowError."""
     i = table.index
     ci, pi, ti, tsi, qi, ri, xi = (
-        i["customer_id"], i["product_id"], i["event_type"], i["timestamp"], i["quantity"], i["rating"], i["text"],
+        i["customer_id"],
+        i["product_id"],
+        i["event_type"],
+        i["timestamp"],
+        i["quantity"],
+        i["rating"],
+        i["text"],
     )
     report, name = table.report, table.name
     event_types = frozenset(EVENT_TYPES)
@@ -363,44 +404,74 @@ def _read_events(
                 cid = cells[ci]
                 _required(cid, "customer_id", "a customer id")
                 where = (
-                    f"rejected at customers.csv row {rejected_customers[cid]}" if cid in rejected_customers else "not in customers.csv"
+                    f"rejected at customers.csv row {rejected_customers[cid]}"
+                    if cid in rejected_customers
+                    else "not in customers.csv"
                 )
-                raise _RowError("customer_id", "unknown_customer", f"expected a known customer_id, got {_show(cid)} ({where})")
+                raise _RowError(
+                    "customer_id", "unknown_customer", f"expected a known customer_id, got {_show(cid)} ({where})"
+                )
             product = products.get(cells[pi])
             if product is None:
                 pid = cells[pi]
                 _required(pid, "product_id", "a product id")
-                where = f"rejected at catalog.csv row {rejected_products[pid]}" if pid in rejected_products else "not in catalog.csv"
-                raise _RowError("product_id", "unknown_product", f"expected a known product_id, got {_show(pid)} ({where})")
+                where = (
+                    f"rejected at catalog.csv row {rejected_products[pid]}"
+                    if pid in rejected_products
+                    else "not in catalog.csv"
+                )
+                raise _RowError(
+                    "product_id", "unknown_product", f"expected a known product_id, got {_show(pid)} ({where})"
+                )
             event_type = cells[ti]
             if event_type not in event_types:
-                raise _RowError("event_type", "bad_value", f"expected one of {'/'.join(EVENT_TYPES)}, got {_show(event_type)}")
+                raise _RowError(
+                    "event_type", "bad_value", f"expected one of {'/'.join(EVENT_TYPES)}, got {_show(event_type)}"
+                )
             raw_ts = cells[tsi]
             try:
                 timestamp = datetime.fromisoformat(raw_ts)
             except ValueError:
-                raise _RowError("timestamp", "bad_value", f"expected ISO-8601 UTC such as 2026-11-19T18:42:07Z, got {_show(raw_ts)}") from None
+                raise _RowError(
+                    "timestamp", "bad_value", f"expected ISO-8601 UTC such as 2026-11-19T18:42:07Z, got {_show(raw_ts)}"
+                ) from None
             offset = timestamp.utcoffset()
             if offset is None:
-                raise _RowError("timestamp", "bad_value", f"expected a timestamp with a zone (Z or +00:00), got {_show(raw_ts)}")
+                raise _RowError(
+                    "timestamp", "bad_value", f"expected a timestamp with a zone (Z or +00:00), got {_show(raw_ts)}"
+                )
             if offset or timestamp.tzinfo is not UTC:
                 timestamp = timestamp.astimezone(UTC)
             if heldout and timestamp < cutoff:
-                raise _RowError("timestamp", "out_of_window", f"expected a held-out event at or after {fmt.format_timestamp(cutoff)}, got {raw_ts}")
+                raise _RowError(
+                    "timestamp",
+                    "out_of_window",
+                    f"expected a held-out event at or after {fmt.format_timestamp(cutoff)}, got {raw_ts}",
+                )
             if not heldout and timestamp >= cutoff:
-                raise _RowError("timestamp", "out_of_window", f"expected an event before the as_of cut-off {fmt.format_timestamp(cutoff)}, got {raw_ts}")
+                raise _RowError(
+                    "timestamp",
+                    "out_of_window",
+                    f"expected an event before the as_of cut-off {fmt.format_timestamp(cutoff)}, got {raw_ts}",
+                )
             raw_q = cells[qi]
-            quantity = int(raw_q) if raw_q.isdigit() else _parse_int(raw_q, "quantity", minimum=1, default=1)
+            quantity = int(raw_q) if raw_q.isdecimal() else _parse_int(raw_q, "quantity", minimum=1, default=1)
             if quantity < 1:
                 raise _RowError("quantity", "bad_value", f"expected a whole number >= 1, got {_show(raw_q)}")
             raw_r = cells[ri]
             rating = None
             if event_type == "review":
                 if raw_r not in ("1", "2", "3", "4", "5"):
-                    raise _RowError("rating", "bad_value" if raw_r else "missing", f"expected a rating 1-5 on a review, got {_show(raw_r)}")
+                    raise _RowError(
+                        "rating",
+                        "bad_value" if raw_r else "missing",
+                        f"expected a rating 1-5 on a review, got {_show(raw_r)}",
+                    )
                 rating = int(raw_r)
             elif raw_r:
-                raise _RowError("rating", "bad_value", f"expected no rating on a {event_type} event, got {_show(raw_r)}")
+                raise _RowError(
+                    "rating", "bad_value", f"expected no rating on a {event_type} event, got {_show(raw_r)}"
+                )
             text = cells[xi]
             if text and event_type != "review":
                 raise _RowError("text", "bad_value", f"expected no text on a {event_type} event, got {_show(text)}")
@@ -436,7 +507,9 @@ def load_store(path: str | Path, *, strict: bool = False, max_listed: int = 10) 
         if not (root / required).is_file():
             raise ValidationError(f"expected {required} in {root}, found none")
     products, rejected_products = _read_catalog(_Table(root / fmt.CATALOG_CSV, fmt.CATALOG_COLUMNS, report), info)
-    customers, rejected_customers = _read_customers(_Table(root / fmt.CUSTOMERS_CSV, fmt.CUSTOMER_COLUMNS, report), as_of)
+    customers, rejected_customers = _read_customers(
+        _Table(root / fmt.CUSTOMERS_CSV, fmt.CUSTOMER_COLUMNS, report), as_of
+    )
     cutoff = fmt.cutoff(as_of)
     common = dict(
         products=products,

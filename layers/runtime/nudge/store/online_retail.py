@@ -89,50 +89,46 @@ COUNTRIES: dict[str, tuple[str, str]] = {
 }
 FALLBACK_COUNTRY = ("en_GB", "Europe/London")  # "Unspecified" and anything not above (warned)
 
+# Coarse category -> the nouns (singular; a plural S/ES is also matched) that put a product in it.
 _CATEGORY_NOUNS: dict[str, tuple[str, ...]] = {
-    "lights & candles": (
-        "CANDLE", "HOLDER", "T-LIGHT", "TLIGHT", "LIGHT", "LANTERN", "LAMP", "NIGHTLIGHT", "CHANDELIER",
-        "MATCHES", "INCENSE", "LAMPSHADE", "BURNER",
+    "lights & candles": tuple(
+        "CANDLE HOLDER T-LIGHT TLIGHT LIGHT LANTERN LAMP NIGHTLIGHT CHANDELIER MATCHES INCENSE LAMPSHADE BURNER".split()
     ),
-    "bags": ("BAG", "SHOPPER", "PURSE", "TOTE", "BACKPACK", "HANDBAG", "RUCKSACK", "CHARLOTTE"),
-    "mugs & cups": ("MUG", "CUP", "SAUCER", "BEAKER", "TEACUP", "TUMBLER", "GLASS"),
-    "tableware": (
-        "BOWL", "PLATE", "TRAY", "CUTLERY", "COASTER", "PLACEMAT", "TEAPOT", "JUG", "CAKESTAND",
-        "STAND", "DISH", "SPOON", "SPOONS", "FORK", "STRAW", "NAPKIN", "DOILY", "DOILIES", "TEATIME",
-        "CAFETIERE", "PLATTER", "TOASTRACK", "SETTINGS",
+    "bags": tuple("BAG SHOPPER PURSE TOTE BACKPACK HANDBAG RUCKSACK CHARLOTTE".split()),
+    "mugs & cups": tuple("MUG CUP SAUCER BEAKER TEACUP TUMBLER GLASS".split()),
+    "tableware": tuple(
+        "BOWL PLATE TRAY CUTLERY COASTER PLACEMAT TEAPOT JUG CAKESTAND STAND DISH SPOON SPOONS FORK STRAW "
+        "NAPKIN DOILY DOILIES TEATIME CAFETIERE PLATTER TOASTRACK SETTINGS".split()
     ),
-    "kitchen & baking": (
-        "APRON", "SCALES", "CUTTER", "CUTTERS", "SPONGE", "MOULD", "TIN", "CASE", "CASES", "OVEN",
-        "GLOVE", "TOWEL", "LUNCHBOX", "LUNCH", "PANTRY", "CAKE", "BAKING", "WHISK", "ROLLING", "TIMER",
-        "FOOD",
+    "kitchen & baking": tuple(
+        "APRON SCALES CUTTER CUTTERS SPONGE MOULD TIN CASE CASES OVEN GLOVE TOWEL LUNCHBOX LUNCH PANTRY CAKE "
+        "BAKING WHISK ROLLING TIMER FOOD".split()
     ),
-    "home decor": (
-        "SIGN", "DECORATION", "ORNAMENT", "HEART", "FRAME", "CLOCK", "MIRROR", "CUSHION", "GARLAND",
-        "BUNTING", "WREATH", "DOORSTOP", "HANGER", "HOOK", "KNOB", "THERMOMETER", "CHALKBOARD",
-        "CORNICE", "RACK", "DRAWER", "CABINET", "SHELF", "BELL", "FLAG", "PLAQUE", "DOORMAT",
-        "VASE", "BLACKBOARD", "WALL", "MAGNET", "COAT", "BUTTERFLY", "FEATHER", "STAR", "ANGEL",
-        "MOBILE", "PENNANT", "STOOL", "MUSHROOM", "TOADSTOOL", "ROSE", "SHELL", "PRINT", "GLOBE",
+    "home decor": tuple(
+        "SIGN DECORATION ORNAMENT HEART FRAME CLOCK MIRROR CUSHION GARLAND BUNTING WREATH DOORSTOP HANGER "
+        "HOOK KNOB THERMOMETER CHALKBOARD CORNICE RACK DRAWER CABINET SHELF BELL FLAG PLAQUE DOORMAT VASE "
+        "BLACKBOARD WALL MAGNET COAT BUTTERFLY FEATHER STAR ANGEL MOBILE PENNANT STOOL MUSHROOM TOADSTOOL "
+        "ROSE SHELL PRINT GLOBE".split()
     ),
-    "christmas": ("BAUBLE", "TREE", "STOCKING", "ADVENT", "CRACKER", "SNOWMAN", "SNOWMEN", "SANTA", "REINDEER"),
-    "stationery & cards": (
-        "CARD", "NOTEBOOK", "STICKER", "STICKERS", "TAG", "TAGS", "TAPE", "WRAP", "PAPER", "PENCIL",
-        "PEN", "ENVELOPE", "CALENDAR", "DIARY", "JOURNAL", "ERASER", "RULER", "STAMP", "NOTEPAD",
-        "LETTER", "LETTERS", "BOOK", "ALBUM", "CHAIN", "RIBBON", "RIBBONS", "SKETCHBOOK", "POSTCARD",
-        "MEMOBOARD", "SCISSOR", "SCISSORS", "P'WEIGHT", "PAPERWEIGHT",
+    "christmas": tuple("BAUBLE TREE STOCKING ADVENT CRACKER SNOWMAN SNOWMEN SANTA REINDEER".split()),
+    "stationery & cards": tuple(
+        "CARD NOTEBOOK STICKER STICKERS TAG TAGS TAPE WRAP PAPER PENCIL PEN ENVELOPE CALENDAR DIARY JOURNAL "
+        "ERASER RULER STAMP NOTEPAD LETTER LETTERS BOOK ALBUM CHAIN RIBBON RIBBONS SKETCHBOOK POSTCARD "
+        "MEMOBOARD SCISSOR SCISSORS P'WEIGHT PAPERWEIGHT".split()
     ),
-    "toys & games": (
-        "DOLL", "GAME", "DOMINOES", "KIT", "PUZZLE", "JIGSAW", "SKITTLES", "TOY", "BALLOON", "BALL",
-        "BABUSHKA", "SOLDIER", "TEDDY", "PLAYHOUSE", "SPINNING", "TOP", "MARBLES", "CHALK", "HARMONICA",
-        "TATTOOS", "BUNNIES", "RATTLE",
+    "toys & games": tuple(
+        "DOLL GAME DOMINOES KIT PUZZLE JIGSAW SKITTLES TOY BALLOON BALL BABUSHKA SOLDIER TEDDY PLAYHOUSE "
+        "SPINNING TOP MARBLES CHALK HARMONICA TATTOOS BUNNIES RATTLE".split()
     ),
-    "bath & comfort": ("BOTTLE", "TISSUES", "TISSUE", "SOAP", "WASHBAG", "SLIPPER", "BLANKET", "THROW", "COSY", "WARMER", "FLANNEL", "ROLL"),
-    "storage": ("BOX", "BOXES", "BASKET", "JAR", "CRATE", "HAMPER", "BIN", "CANISTER", "CONTAINER", "CADDY", "TRUNK", "POUFFE"),
-    "garden": ("POT", "PLANTER", "WATERING", "FEEDER", "BIRDHOUSE", "GNOME", "PARASOL", "SEED", "SEEDS", "TROWEL"),
-    "party": ("PARTY", "CONFETTI", "PINATA", "PICNIC"),
-    "fashion & accessories": (
-        "UMBRELLA", "SCARF", "HAT", "GLOVES", "NECKLACE", "BRACELET", "EARRINGS", "CHARM", "HAIRCLIP",
-        "HAIRBAND", "BROOCH", "RING", "KEYRING", "SUNGLASSES", "BADGE", "WALLET", "FAN", "HEADPHONES",
-        "SKIRT", "COVER",
+    "bath & comfort": tuple(
+        "BOTTLE TISSUES TISSUE SOAP WASHBAG SLIPPER BLANKET THROW COSY WARMER FLANNEL ROLL".split()
+    ),
+    "storage": tuple("BOX BOXES BASKET JAR CRATE HAMPER BIN CANISTER CONTAINER CADDY TRUNK POUFFE".split()),
+    "garden": tuple("POT PLANTER WATERING FEEDER BIRDHOUSE GNOME PARASOL SEED SEEDS TROWEL".split()),
+    "party": tuple("PARTY CONFETTI PINATA PICNIC".split()),
+    "fashion & accessories": tuple(
+        "UMBRELLA SCARF HAT GLOVES NECKLACE BRACELET EARRINGS CHARM HAIRCLIP HAIRBAND BROOCH RING KEYRING "
+        "SUNGLASSES BADGE WALLET FAN HEADPHONES SKIRT COVER".split()
     ),
 }
 NOUN_CATEGORIES: dict[str, str] = {noun: category for category, nouns in _CATEGORY_NOUNS.items() for noun in nouns}
@@ -155,6 +151,7 @@ def category_for(description: str) -> str:
 
 def _pretty(description: str) -> str:
     """'WHITE HANGING HEART T-LIGHT HOLDER' -> 'White Hanging Heart T-Light Holder'."""
+
     def word(w: str) -> str:
         return "-".join(part[:1].upper() + part[1:].lower() for part in w.split("-"))
 
@@ -225,8 +222,12 @@ def load_online_retail(
             invoice, code = cell["InvoiceNo"], cell["StockCode"]
             if invoice.upper().startswith("C"):
                 report.reject(
-                    name, row, "InvoiceNo", "cancellation",
-                    f"cancellation: invoice {invoice} reverses a sale of {code or '?'}; reported, not turned into a purchase",
+                    name,
+                    row,
+                    "InvoiceNo",
+                    "cancellation",
+                    f"cancellation: invoice {invoice} reverses a sale of {code or '?'}; "
+                    "reported, not turned into a purchase",
                 )
                 continue
             problem = _check(cell)
@@ -282,7 +283,11 @@ def _check(cell: dict[str, str]) -> tuple[str, str, str] | None:
     if not code:
         return "StockCode", "missing", "expected a StockCode, got an empty value"
     if not code[0].isdigit():
-        return "StockCode", "not_a_product", f"expected a product StockCode (starting with a digit), got {code!r} (a fee or adjustment line)"
+        return (
+            "StockCode",
+            "not_a_product",
+            f"expected a product StockCode (starting with a digit), got {code!r} (a fee or adjustment line)",
+        )
     if not cell["CustomerID"]:
         return "CustomerID", "missing", "expected a CustomerID, got an empty value"
     if not cell["Description"]:
@@ -302,7 +307,11 @@ def _check(cell: dict[str, str]) -> tuple[str, str, str] | None:
     try:
         _parse_time(cell["InvoiceDate"])
     except ValueError:
-        return "InvoiceDate", "bad_value", f"expected a date-time such as 2010-12-01 08:26:00, got {cell['InvoiceDate']!r}"
+        return (
+            "InvoiceDate",
+            "bad_value",
+            f"expected a date-time such as 2010-12-01 08:26:00, got {cell['InvoiceDate']!r}",
+        )
     return None
 
 

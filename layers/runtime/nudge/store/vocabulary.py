@@ -40,13 +40,19 @@ PATTERNS = (
 
 CATEGORIES: dict[str, CategorySpec] = {
     "candles": CategorySpec(
-        nouns=("Candle", "Pillar Candle", "Jar Candle", "Travel Candle", "Tealight Set", "Taper Candles", "Three Wick Candle"),
+        nouns=(
+            "Candle", "Pillar Candle", "Jar Candle", "Travel Candle", "Tealight Set", "Taper Candles",
+            "Three Wick Candle",
+        ),
         materials=("Soy Wax", "Beeswax", "Rapeseed Wax", "Coconut Wax"),
         modifiers=SCENTS,
         price=(6.0, 48.0),
         review_noun="candle",
         aspects=("scent", "burn", "throw", "jar"),
-        details=("Hand poured in small batches.", "Cotton wick and a reusable glass jar.", "Burns cleanly for around forty hours.", "The scent fills a room without being heavy."),
+        details=(
+            "Hand poured in small batches.", "Cotton wick and a reusable glass jar.",
+            "Burns cleanly for around forty hours.", "The scent fills a room without being heavy.",
+        ),
     ),
     "home fragrance": CategorySpec(
         nouns=("Reed Diffuser", "Room Spray", "Wax Melts", "Scented Sachet", "Diffuser Refill", "Incense Cones"),
@@ -55,7 +61,10 @@ CATEGORIES: dict[str, CategorySpec] = {
         price=(5.0, 42.0),
         review_noun="diffuser",
         aspects=("scent", "strength", "bottle"),
-        details=("Lasts for around three months.", "Blended with natural essential oils.", "A subtle scent for hallways and small rooms."),
+        details=(
+            "Lasts for around three months.", "Blended with natural essential oils.",
+            "A subtle scent for hallways and small rooms.",
+        ),
     ),
     "cushions": CategorySpec(
         nouns=("Cushion", "Cushion Cover", "Bolster Cushion", "Floor Cushion", "Piped Cushion"),
@@ -64,7 +73,10 @@ CATEGORIES: dict[str, CategorySpec] = {
         price=(15.0, 65.0),
         review_noun="cushion",
         aspects=("fabric", "colour", "filling", "stitching"),
-        details=("Feather-filled for a plump, relaxed shape.", "Concealed zip and a removable cover.", "Washable cover that softens with age."),
+        details=(
+            "Feather-filled for a plump, relaxed shape.", "Concealed zip and a removable cover.",
+            "Washable cover that softens with age.",
+        ),
     ),
     "throws": CategorySpec(
         nouns=("Throw", "Blanket", "Bed Runner", "Picnic Blanket", "Knitted Throw"),
@@ -73,7 +85,10 @@ CATEGORIES: dict[str, CategorySpec] = {
         price=(25.0, 140.0),
         review_noun="throw",
         aspects=("warmth", "softness", "colour", "size"),
-        details=("Generous enough for a double bed.", "Woven in a traditional mill.", "Finished with hand-knotted tassels."),
+        details=(
+            "Generous enough for a double bed.", "Woven in a traditional mill.",
+            "Finished with hand-knotted tassels.",
+        ),
     ),
     "rugs": CategorySpec(
         nouns=("Rug", "Runner", "Doormat", "Round Rug", "Bath Mat"),
@@ -91,12 +106,18 @@ CATEGORIES: dict[str, CategorySpec] = {
         price=(9.0, 75.0),
         review_noun="vase",
         aspects=("glaze", "shape", "size", "colour"),
-        details=("Watertight for fresh flowers.", "Each piece has its own glaze marks.", "Lovely with dried stems too."),
+        details=(
+            "Watertight for fresh flowers.", "Each piece has its own glaze marks.",
+            "Lovely with dried stems too.",
+        ),
     ),
     "wall art": CategorySpec(
         nouns=("Art Print", "Framed Print", "Canvas", "Botanical Print", "Poster", "Wall Hanging"),
         materials=("Giclée", "Watercolour", "Linocut", "Macramé", "Screen Print"),
-        modifiers=("Coastal", "Botanical", "Abstract", "Mountain", "Still Life", "Botanic Garden", "City Map", "Wildflower", "Bird", "Ocean"),
+        modifiers=(
+            "Coastal", "Botanical", "Abstract", "Mountain", "Still Life", "Botanic Garden", "City Map",
+            "Wildflower", "Bird", "Ocean",
+        ),
         price=(12.0, 180.0),
         review_noun="print",
         aspects=("colours", "paper", "frame", "print quality"),
@@ -136,10 +157,16 @@ CATEGORIES: dict[str, CategorySpec] = {
         price=(6.0, 32.0),
         review_noun="mug",
         aspects=("glaze", "handle", "size", "weight"),
-        details=("Dishwasher and microwave safe.", "Holds a generous cup of tea.", "Glazed by hand, so no two are quite alike."),
+        details=(
+            "Dishwasher and microwave safe.", "Holds a generous cup of tea.",
+            "Glazed by hand, so no two are quite alike.",
+        ),
     ),
     "tableware": CategorySpec(
-        nouns=("Dinner Plate", "Side Plate", "Pasta Bowl", "Serving Platter", "Salad Bowl", "Dinner Set", "Cereal Bowl"),
+        nouns=(
+            "Dinner Plate", "Side Plate", "Pasta Bowl", "Serving Platter", "Salad Bowl", "Dinner Set",
+            "Cereal Bowl",
+        ),
         materials=("Stoneware", "Porcelain", "Bone China", "Melamine", "Terracotta"),
         modifiers=COLOURS,
         price=(8.0, 120.0),
@@ -211,13 +238,19 @@ CATEGORIES: dict[str, CategorySpec] = {
         details=("Drainage hole and a matching saucer.", "Suitable indoors and out.", "Frost resistant."),
     ),
     "garden": CategorySpec(
-        nouns=("Bird Feeder", "Trowel & Fork Set", "Watering Can", "Garden Kneeler", "Seed Tin", "Outdoor Lantern", "Herb Kit"),
+        nouns=(
+            "Bird Feeder", "Trowel & Fork Set", "Watering Can", "Garden Kneeler", "Seed Tin",
+            "Outdoor Lantern", "Herb Kit",
+        ),
         materials=("Galvanised Steel", "Ash Wood", "Copper", "Enamel", "Recycled Plastic", "Waxed Canvas"),
         modifiers=COLOURS,
         price=(8.0, 80.0),
         review_noun="watering can",
         aspects=("finish", "size", "weight"),
-        details=("Built to last outdoors.", "Lovely for a balcony or a big garden.", "A thoughtful present for gardeners."),
+        details=(
+            "Built to last outdoors.", "Lovely for a balcony or a big garden.",
+            "A thoughtful present for gardeners.",
+        ),
     ),
     "scarves": CategorySpec(
         nouns=("Scarf", "Wrap", "Snood", "Silk Square", "Blanket Scarf"),
@@ -257,8 +290,14 @@ CATEGORIES: dict[str, CategorySpec] = {
     ),
     "jewellery": CategorySpec(
         nouns=("Necklace", "Earrings", "Bracelet", "Ring", "Hoop Earrings", "Pendant", "Charm Bracelet"),
-        materials=("Sterling Silver", "Gold Plated", "Rose Gold Plated", "Freshwater Pearl", "Enamel", "Recycled Silver"),
-        modifiers=("Moon", "Star", "Leaf", "Daisy", "Wave", "Heart", "Bee", "Knot", "Shell", "Twist", "Birthstone", "Initial"),
+        materials=(
+            "Sterling Silver", "Gold Plated", "Rose Gold Plated", "Freshwater Pearl", "Enamel",
+            "Recycled Silver",
+        ),
+        modifiers=(
+            "Moon", "Star", "Leaf", "Daisy", "Wave", "Heart", "Bee", "Knot", "Shell", "Twist", "Birthstone",
+            "Initial",
+        ),
         price=(12.0, 160.0),
         review_noun="necklace",
         aspects=("finish", "chain", "clasp", "size"),
@@ -292,9 +331,15 @@ CATEGORIES: dict[str, CategorySpec] = {
         details=("Thick paper that takes fountain pen.", "Lays flat when open.", "Ribbon marker and a back pocket."),
     ),
     "toys": CategorySpec(
-        nouns=("Soft Toy", "Wooden Train", "Stacking Rings", "Doll", "Rocking Horse", "Play Kitchen Set", "Activity Cube"),
+        nouns=(
+            "Soft Toy", "Wooden Train", "Stacking Rings", "Doll", "Rocking Horse", "Play Kitchen Set",
+            "Activity Cube",
+        ),
         materials=("Organic Cotton", "Beech Wood", "Knitted Cotton", "Felt", "Recycled Plastic"),
-        modifiers=("Bunny", "Bear", "Fox", "Elephant", "Owl", "Lion", "Whale", "Hedgehog", "Dinosaur", "Penguin", "Rainbow"),
+        modifiers=(
+            "Bunny", "Bear", "Fox", "Elephant", "Owl", "Lion", "Whale", "Hedgehog", "Dinosaur", "Penguin",
+            "Rainbow",
+        ),
         price=(8.0, 110.0),
         review_noun="toy",
         aspects=("quality", "size", "safety", "finish"),
@@ -303,7 +348,10 @@ CATEGORIES: dict[str, CategorySpec] = {
     "games & puzzles": CategorySpec(
         nouns=("Jigsaw Puzzle", "Board Game", "Card Game", "Wooden Puzzle", "Quiz Game", "Chess Set"),
         materials=("Wooden", "Recycled Card", "Illustrated", "Travel", "Family"),
-        modifiers=("Botanical", "Map", "Seaside", "Space", "Animal", "Vintage", "Garden", "Cityscape", "Library", "Ocean"),
+        modifiers=(
+            "Botanical", "Map", "Seaside", "Space", "Animal", "Vintage", "Garden", "Cityscape", "Library",
+            "Ocean",
+        ),
         price=(8.0, 65.0),
         review_noun="puzzle",
         aspects=("pieces", "artwork", "box", "rules"),
@@ -363,16 +411,19 @@ REVIEW_OPENERS = {
         "Absolutely love this {noun}.", "Really pleased with my {noun}.", "Lovely {noun}, exactly as pictured.",
         "This {noun} is gorgeous.", "Best {noun} I have bought in years.", "Such a beautiful {noun}.",
         "Bought this {noun} as a present and kept it for myself.", "Could not be happier with this {noun}.",
-        "What a find this {noun} is.", "Top marks for this {noun}.", "My second {noun} from this shop and just as good.",
+        "What a find this {noun} is.", "Top marks for this {noun}.",
+        "My second {noun} from this shop and just as good.",
         "Stunning {noun}.",
     ),
     "mixed": (
         "A nice enough {noun}.", "This {noun} is fine, but not amazing.", "Mixed feelings about this {noun}.",
-        "Decent {noun} overall.", "A good {noun}, with a couple of small niggles.", "A pretty {noun}, though not perfect.",
+        "Decent {noun} overall.", "A good {noun}, with a couple of small niggles.",
+        "A pretty {noun}, though not perfect.",
         "This {noun} does the job.", "An okay {noun} for the price.",
     ),
     "negative": (
-        "Disappointed with this {noun}.", "This {noun} is not what I expected at all.", "Sadly this {noun} is going back.",
+        "Disappointed with this {noun}.", "This {noun} is not what I expected at all.",
+        "Sadly this {noun} is going back.",
         "I really wanted to like this {noun}.", "Would not buy this {noun} again.",
         "A poor quality {noun} for the money.", "A very underwhelming {noun}.", "This {noun} did not last.",
     ),
@@ -477,10 +528,16 @@ LAST_NAMES = {
 }
 
 # Locale shares of the customer base and the IANA zones that go with each (with weights).
-LOCALES = (("en_GB", 0.50), ("en_US", 0.20), ("de_DE", 0.10), ("fr_FR", 0.09), ("es_ES", 0.04), ("it_IT", 0.04), ("nl_NL", 0.03))
+LOCALES = (
+    ("en_GB", 0.50), ("en_US", 0.20), ("de_DE", 0.10), ("fr_FR", 0.09), ("es_ES", 0.04), ("it_IT", 0.04),
+    ("nl_NL", 0.03),
+)
 TIMEZONES = {
     "en_GB": (("Europe/London", 1.0),),
-    "en_US": (("America/New_York", 0.40), ("America/Chicago", 0.25), ("America/Denver", 0.10), ("America/Los_Angeles", 0.25)),
+    "en_US": (
+        ("America/New_York", 0.40), ("America/Chicago", 0.25), ("America/Denver", 0.10),
+        ("America/Los_Angeles", 0.25),
+    ),
     "de_DE": (("Europe/Berlin", 1.0),),
     "fr_FR": (("Europe/Paris", 1.0),),
     "es_ES": (("Europe/Madrid", 0.9), ("Atlantic/Canary", 0.1)),

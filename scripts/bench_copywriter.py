@@ -1,0 +1,146 @@
+"""Benchmark the copywriter runtime on one thread: latency, throughput, cold start, memory.
+
+Inputs : layers/model/copywriter/ (the shipped ONNX model); for the baseline, the trained student in
+         build/copywriter/student/final/ run with transformers (PyTorch), same prompts, same tokens.
+Outputs: build/reports/bench_copywriter.json, and a table on stdout.
+
+  tokens_per_s / emails_per_s / ms_per_email_p50 at batch 1 and batch 10 (write_batch, candidates
+  from meta.json, one onnxruntime thread); cold_start_s (fresh process: import + load + first email);
+  peak_rss_mb of that process; speedup_vs_transformers = ONNX tokens/s over transformers generate()
+  tokens/s for the same student, batch 10, one torch thread.
+
+Run: .venv-train/bin/python scripts/bench_copywriter.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a checkout; the runtime is not installed
+
+from nudge.copy.writer import Copywriter, CopyBrief  # noqa: E402
+
+
+@dataclass
+class BenchConfig:
+    model_dir: str = "layers/model/copywriter"
+    student_dir: str = "build/copywriter/student/final"  # transformers baseline; skipped when missing
+    out_json: str = "build/reports/bench_copywriter.json"
+    repeats: int = 5  # timed batches per batch size (after one warm-up)
+    baseline_repeats: int = 2
+
+
+def briefs(n: int, offset: int = 0) -> list[CopyBrief]:
+    campaigns = [("new_arrivals", "excited"), ("abandoned_cart", "helpful"), ("birthday_holiday", "warm"),
+                 ("loyalty", "grateful"), ("clearance", "urgent"), ("win_back", "caring")]
+    return [CopyBrief(campaign_type=c, tone=t, first_name="Ada", product_names=("Blue Mug",), categories=("Mugs",),
+                      store_name="Kiln", seed_key=f"bench:{offset + i}")
+            for i, (c, t) in enumerate(campaigns[(offset + j) % 6] for j in range(n))]
+
+
+def count_tokens(writer: Copywriter, batch: list[CopyBrief]) -> tuple[int, float]:
+    """(generated tokens over all candidates, seconds) for one write_batch-equivalent run."""
+    s = writer.settings
+    t0 = time.perf_counter()
+    samples = writer.model.generate([writer.prompt_for(b) for b in batch], seeds=[[i * 7 + k for k in range(s.candidates)] for i in range(len(batch))],
+                                    max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p)
+    seconds = time.perf_counter() - t0
+    return sum(len(x.token_ids) + 1 for per in samples for x in per), seconds
+
+
+def cold_start(model_dir: Path) -> dict:
+    code = (
+        "import time, resource, json; t0 = time.perf_counter()\n"
+        "from nudge.copy.writer import Copywriter, CopyBrief\n"
+        f"w = Copywriter.load({str(model_dir)!r}); t1 = time.perf_counter()\n"
+        "w.write_batch([CopyBrief(campaign_type='loyalty', tone='grateful', first_name='Ada', product_names=('Mug',),"
+        " categories=('Mugs',), store_name='Kiln', seed_key='cold')]); t2 = time.perf_counter()\n"
+        "print(json.dumps({'load_s': t1 - t0, 'first_email_s': t2 - t1, 'cold_start_s': t2 - t0,"
+        " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    env = {"PYTHONPATH": str(ROOT / "layers" / "runtime"), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return {k: round(v, 3) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
+def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: int) -> float | None:
+    if not (student_dir / "config.json").is_file():
+        return None
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import GPT2LMHeadModel
+
+    torch.set_num_threads(1)
+    model = GPT2LMHeadModel.from_pretrained(student_dir).eval()
+    tokenizer = Tokenizer.from_file(str(student_dir / "tokenizer.json"))
+    s, eos = writer.settings, model.config.eos_token_id
+    rates = []
+    for r in range(repeats + 1):
+        batch = briefs(10, offset=r * 10)
+        encoded = [tokenizer.encode(writer.prompt_for(b), add_special_tokens=False).ids for b in batch for _ in range(s.candidates)]
+        longest = max(map(len, encoded))
+        ids = torch.full((len(encoded), longest), eos, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, e in enumerate(encoded):
+            ids[i, longest - len(e):] = torch.tensor(e)
+            mask[i, longest - len(e):] = 1
+        torch.manual_seed(r)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=s.temperature, top_k=s.top_k,
+                                 top_p=s.top_p, max_new_tokens=s.max_new_tokens, pad_token_id=eos, eos_token_id=eos)
+        seconds = time.perf_counter() - t0
+        new = out[:, longest:]
+        tokens = int(((new != eos).cumsum(1) == torch.arange(1, new.shape[1] + 1)).sum()) + len(encoded)
+        if r:  # the first run warms up
+            rates.append(tokens / seconds)
+    return statistics.median(rates)
+
+
+def main(config: BenchConfig) -> dict:
+    model_dir = ROOT / config.model_dir
+    writer = Copywriter.load(model_dir, threads=1)
+    if writer.model is None:
+        raise SystemExit(f"no model in {model_dir}; run scripts/export_copywriter.py first")
+    result: dict = {"model_version": writer.model_version, "candidates": writer.settings.candidates, "threads": 1}
+    for size in (1, 10):
+        writer.write_batch(briefs(size, offset=999))  # warm-up
+        per_email, tokens_total, seconds_total = [], 0, 0.0
+        for r in range(config.repeats):
+            batch = briefs(size, offset=r * size)
+            t0 = time.perf_counter()
+            writer.write_batch(batch)
+            per_email.append((time.perf_counter() - t0) / size)
+            tokens, seconds = count_tokens(writer, batch)
+            tokens_total, seconds_total = tokens_total + tokens, seconds_total + seconds
+        result[f"batch_{size}"] = {
+            "ms_per_email_p50": round(statistics.median(per_email) * 1000, 1),
+            "emails_per_s": round(1 / statistics.median(per_email), 2),
+            "tokens_per_s": round(tokens_total / seconds_total, 1),
+        }
+    result.update(cold_start(model_dir))
+    baseline = transformers_tokens_per_s(ROOT / config.student_dir, writer, config.baseline_repeats)
+    result["transformers_tokens_per_s_batch_10"] = round(baseline, 1) if baseline else None
+    result["speedup_vs_transformers"] = round(result["batch_10"]["tokens_per_s"] / baseline, 2) if baseline else None
+    out = ROOT / config.out_json
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for name, default in asdict(BenchConfig()).items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
+    report = main(BenchConfig(**vars(parser.parse_args())))
+    width = max(map(len, report))
+    for key, value in report.items():
+        print(f"{key:<{width}}  {value}")

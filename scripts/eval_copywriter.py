@@ -1,0 +1,213 @@
+"""Evaluate the shipped copywriter on seeded fact sheets, hostile ones included.
+
+Inputs : layers/model/copywriter/ (or --model-dir), build/copywriter/corpus/report.json (teacher's
+         raw violation rate), optionally the teacher for perplexities (--teacher "" skips them).
+Outputs: build/reports/copywriter.json and build/reports/copywriter.md (metrics + 20 emails verbatim)
+
+Metrics (unfilled = the model's words before slot filling):
+  grounding_violations   emails whose FILLED text has a digit, currency sign, URL, email address,
+                         markup or brace that no slot value brought in (must be 0)
+  raw_violation_rate     share of sampled candidates the guardrails rejected (format included)
+  fallback_rate          share of emails that got reviewed copy
+  slot_accuracy          share of model emails whose unfilled intro uses {first_name} or {product}
+                         and whose filled text keeps no brace
+  unique_intro_share     distinct unfilled intros / emails;  distinct_2: distinct / all intro bigrams
+  perplexity_under_teacher vs reviewed_copy_perplexity_under_teacher (chosen copy vs seed copy)
+
+Run: .venv-train/bin/python scripts/eval_copywriter.py --n-briefs 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a checkout; the runtime is not installed
+
+from tqdm import tqdm  # noqa: E402
+
+from nudge.campaigns import load_campaigns  # noqa: E402
+from nudge.copy.guardrails import FIELDS, words  # noqa: E402
+from nudge.copy.slots import fill_slots, slot_values  # noqa: E402
+from nudge.copy.writer import Copywriter, CopyBrief, SeedCopy, tone_for  # noqa: E402
+
+
+@dataclass
+class EvalConfig:
+    model_dir: str = "layers/model/copywriter"
+    corpus_report: str = "build/copywriter/corpus/report.json"
+    out_json: str = "build/reports/copywriter.json"
+    out_md: str = "build/reports/copywriter.md"
+    n_briefs: int = 500
+    batch_size: int = 10  # briefs per write_batch call, as in the generate Lambda
+    threads: int = 1
+    seed: int = 7
+    hostile_share: float = 0.2  # share of fact sheets with hostile product names
+    teacher: str = "smollm2"  # "" to skip the perplexity metrics
+    perplexity_samples: int = 100  # texts scored by the teacher per side (teacher passes are slow on 2 cores)
+    show_emails: int = 20
+
+
+FIRST_NAMES = ("Ada", "Bea", "Chen", "Dev", "Émile", "Farah", "Gus", "Hana", "Ivo", "Jo", "Kofi", "Lena", "Mateo", "Noor", "")
+PRODUCTS = ("Blue Stoneware Mug", "Linen Apron", "Oak Serving Board", "Brass Desk Lamp", "Wool Throw", "Herb Planter",
+            "Scented Candle", "Leather Notebook", "Glass Teapot", "Cotton Tote")
+HOSTILE_PRODUCTS = ("Mug 2.0 (350 ml)", "Gift Card £25", "50% Off Bundle", "<b>Bold</b> Lamp <script>x()</script>",
+                    "Sunny Mug ☀️🎉", "Visit www.evil.example now", "Deluxe " * 20 + "Teapot", "{first_name} Special",
+                    "Tote\r\nBcc: eve@example.com", "&lt;i&gt;Vase&lt;/i&gt;")
+CATEGORIES = ("Mugs", "Kitchen", "Garden", "Lighting", "Home", "Stationery", "Tea", "Bags", "Textiles")
+STORES = ("Kiln & Co", "Northwind", "The Linen Room", "Oak 24")
+
+
+def fact_sheets(config: EvalConfig) -> list[CopyBrief]:
+    rng = random.Random(config.seed)
+    campaigns = sorted(load_campaigns())
+    briefs = []
+    for i in range(config.n_briefs):
+        campaign = campaigns[i % len(campaigns)]
+        sentiment = rng.choices(["neutral", "positive", "negative"], weights=[0.6, 0.25, 0.15])[0]
+        pool = HOSTILE_PRODUCTS if rng.random() < config.hostile_share else PRODUCTS
+        briefs.append(CopyBrief(
+            campaign_type=campaign, tone=tone_for(campaign, sentiment), first_name=rng.choice(FIRST_NAMES),
+            product_names=tuple(rng.sample(pool, k=2)), categories=tuple(rng.sample(CATEGORIES, k=2)),
+            store_name=rng.choice(STORES), seed_key=f"eval-{campaign}:c-{i}",
+            history_categories=tuple(rng.sample(CATEGORIES, k=rng.randint(0, 2))), sentiment=sentiment))
+    return briefs
+
+
+_FACT_PATTERNS = {
+    "digit": re.compile(r"\d"), "currency": re.compile(r"[$£€¥]"), "url": re.compile(r"https?:|www\.", re.I),
+    "email": re.compile(r"@"), "markup": re.compile(r"[<>]"), "brace": re.compile(r"[{}]"), "percent": re.compile(r"%"),
+}
+
+
+def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
+    """Fact-like text in the filled copy that no slot value explains."""
+    residue = filled
+    for value in sorted(values.values(), key=len, reverse=True):
+        residue = residue.replace(value, " ")
+    return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
+
+
+def teacher_perplexity(teacher_spec: str, texts: list[str], threads: int) -> float:
+    import torch
+    try:  # imported as scripts.<name> (tests) or run as a script (scripts/ on sys.path)
+        from scripts.build_copy_corpus import load_teacher
+    except ImportError:
+        from build_copy_corpus import load_teacher
+
+    torch.set_num_threads(threads)
+    model, tokenizer = load_teacher(teacher_spec, ROOT / "build/copywriter/teacher_fp32")
+    total, count = 0.0, 0
+    for text in tqdm(texts, desc="teacher ppl", leave=False):
+        ids = tokenizer(text, return_tensors="pt").input_ids
+        with torch.no_grad():
+            loss = model(input_ids=ids, labels=ids).loss
+        total += float(loss) * (ids.shape[1] - 1)
+        count += ids.shape[1] - 1
+    return math.exp(total / max(count, 1))
+
+
+def as_text(fields: dict[str, str]) -> str:
+    return f"Subject: {fields['subject']}\nPreheader: {fields['preheader']}\nIntro: {fields['intro']}"
+
+
+def main(config: EvalConfig) -> dict:
+    writer = Copywriter.load(ROOT / config.model_dir, threads=config.threads)
+    briefs = fact_sheets(config)
+    drafts, candidates_total, candidates_bad, seconds = [], 0, 0, []
+    violation_counts: Counter = Counter()
+    for start in tqdm(range(0, len(briefs), config.batch_size), desc="eval"):
+        batch = briefs[start : start + config.batch_size]
+        t0 = time.perf_counter()
+        if writer.model is not None:
+            scored = writer.candidates_for(batch)
+            for per_brief in scored:
+                for _fields, violations, _score in per_brief:
+                    candidates_total += 1
+                    candidates_bad += bool(violations)
+                    violation_counts.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
+            drafts.extend(writer.drafts_from(batch, scored))
+        else:
+            drafts.extend(writer.draft_batch(batch))
+        seconds.append(time.perf_counter() - t0)
+
+    emails, grounding, slot_ok, model_emails = [], 0, 0, 0
+    for brief, draft in zip(briefs, drafts):
+        values = slot_values(first_name=brief.first_name, product=brief.product_names[0], category=brief.categories[0],
+                             store_name=brief.store_name)
+        filled = {name: fill_slots(draft.fields[name], values) for name in FIELDS}
+        problems = grounding_problems(" ".join(filled.values()), values)
+        grounding += bool(problems)
+        if draft.source == "model":
+            model_emails += 1
+            slot_ok += ("{first_name}" in draft.fields["intro"] or "{product}" in draft.fields["intro"]) and not any(
+                "{" in v for v in filled.values())
+        emails.append({"campaign_type": brief.campaign_type, "tone": brief.tone, "source": draft.source,
+                       "unfilled": draft.fields, "filled": filled, "rejected_reasons": list(draft.rejected_reasons),
+                       "grounding_problems": problems})
+
+    intros = [e["unfilled"]["intro"] for e in emails]
+    bigrams = [bg for intro in intros for bg in zip(words(intro), words(intro)[1:])]
+    corpus_report = json.loads((ROOT / config.corpus_report).read_text()) if (ROOT / config.corpus_report).is_file() else {}
+    seed_copy = SeedCopy.load()
+    result = {
+        "model_version": writer.model_version,
+        "emails": len(emails),
+        "grounding_violations": grounding,
+        "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,
+        "raw_violations_by_rule": dict(violation_counts.most_common()),
+        "teacher_raw_violation_rate": corpus_report.get("teacher", {}).get("raw_violation_rate"),
+        "fallback_rate": round(sum(e["source"] == "fallback" for e in emails) / len(emails), 4),
+        "slot_accuracy": round(slot_ok / model_emails, 4) if model_emails else None,
+        "unique_intro_share": round(len(set(intros)) / len(intros), 4),
+        "distinct_2": round(len(set(bigrams)) / max(len(bigrams), 1), 4),
+        "mean_intro_words": round(sum(len(words(i)) for i in intros) / len(intros), 2),
+        "hostile_share": config.hostile_share,
+        "seconds_per_batch_p50": round(sorted(seconds)[len(seconds) // 2], 4),
+        "ms_per_email_p50": round(sorted(seconds)[len(seconds) // 2] / config.batch_size * 1000, 1),
+        "perplexity_under_teacher": None,
+        "reviewed_copy_perplexity_under_teacher": None,
+        "config": asdict(config),
+    }
+    if config.teacher:
+        rng = random.Random(config.seed)
+        chosen = [as_text(e["unfilled"]) for e in emails if e["source"] == "model"] or [as_text(e["unfilled"]) for e in emails]
+        reviewed = [as_text(seed_copy.choose(c, t, f"ppl-{i}")) for i, (c, by_tone) in
+                    enumerate(sorted(seed_copy.copy.items()) * 20) for t in sorted(by_tone)]
+        result["perplexity_under_teacher"] = round(teacher_perplexity(
+            config.teacher, rng.sample(chosen, min(config.perplexity_samples, len(chosen))), config.threads), 2)
+        result["reviewed_copy_perplexity_under_teacher"] = round(teacher_perplexity(
+            config.teacher, rng.sample(reviewed, min(config.perplexity_samples, len(reviewed))), config.threads), 2)
+
+    out_json = ROOT / config.out_json
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    shown = random.Random(config.seed).sample(emails, min(config.show_emails, len(emails)))
+    lines = ["# Copywriter evaluation", "", f"Model: `{result['model_version']}` on {len(emails)} fact sheets "
+             f"({int(config.hostile_share * 100)}% with hostile product names).", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "raw_violations_by_rule")]
+    lines += ["", f"Raw violations by rule: {result['raw_violations_by_rule']}", "", f"## {len(shown)} random emails, verbatim", ""]
+    for e in shown:
+        lines += [f"**{e['campaign_type']} / {e['tone']} / {e['source']}**"
+                  + (f" (rejected: {', '.join(e['rejected_reasons'][:4])})" if e["rejected_reasons"] else ""), "",
+                  f"> Subject: {e['filled']['subject']}  ", f"> Preheader: {e['filled']['preheader']}  ",
+                  f"> {e['filled']['intro']}", ""]
+    (ROOT / config.out_md).write_text("\n".join(lines) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for name, default in asdict(EvalConfig()).items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
+    report = main(EvalConfig(**vars(parser.parse_args())))
+    print(json.dumps({k: v for k, v in report.items() if k != "config"}, indent=2, ensure_ascii=False))

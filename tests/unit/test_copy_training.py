@@ -1,0 +1,97 @@
+"""Offline chain contract: GIVEN a tiny corpus and a tiny local GPT-2 checkpoint WHEN the corpus,
+training (--init-from) and export scripts run THEN the runtime loads what they ship.
+
+Needs the training virtualenv (torch, transformers, optimum-onnx): skipped elsewhere.
+  .venv-train/bin/python -m pytest tests/unit/test_copy_training.py
+"""
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("optimum.exporters.onnx")
+
+from scripts import build_copy_corpus, export_copywriter, train_copywriter  # noqa: E402
+
+from nudge.copy.writer import Copywriter, CopyBrief  # noqa: E402
+from nudge.errors import ExportParityError  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    report = build_copy_corpus.main(build_copy_corpus.CorpusConfig(out_dir=str(out), expansions_per_pair=2))
+    return out, report
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, corpus):
+    """A 1-layer, 32-dim GPT-2 with its own tokenizer.json: stands in for distilgpt2."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    folder = tmp_path_factory.mktemp("tiny_gpt2")
+    texts = [p + c for p, c in map(train_copywriter.example_texts, train_copywriter.read_corpus(corpus[0] / "corpus.jsonl"))]
+    tokenizer = train_copywriter.train_tokenizer(texts, vocab_size=400)
+    GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.get_vocab_size(), n_positions=160, n_embd=32, n_layer=1, n_head=2)).save_pretrained(folder)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
+
+
+def test_corpus_is_guardrail_clean_and_reports_its_hash(corpus):
+    out, report = corpus
+    rows = [json.loads(line) for line in open(out / "corpus.jsonl")]
+    assert report["examples"] == len(rows) and report["by_source"]["seed"] == 6 * 6 * 27
+    assert len(report["corpus_sha256"]) == 64 and report["teacher"]["samples"] == 0
+
+
+def test_training_from_a_local_checkpoint_then_export_ships_a_loadable_model(tmp_path, corpus, tiny_checkpoint):
+    student = tmp_path / "student"
+    meta = train_copywriter.main(train_copywriter.TrainConfig(
+        corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(student), init_from=str(tiny_checkpoint),
+        batch_size=4, max_steps=2, eval_every=2, eval_fraction=0.02, learning_rate=1e-4))
+    assert meta["config"]["init_from"] == str(tiny_checkpoint) and (student / "final" / "tokenizer.json").is_file()
+
+    shipped = tmp_path / "shipped"
+    export = export_copywriter.main(export_copywriter.ExportConfig(
+        student_dir=str(student / "final"), corpus_report=str(corpus[0] / "report.json"),
+        work_dir=str(tmp_path / "work"), out_dir=str(shipped)))
+    assert export["export"]["fp32_parity"]["max_abs_logit_diff"] < 1e-3
+    assert {p.name for p in shipped.iterdir()} == {"model.onnx", "tokenizer.json", "meta.json", "MODEL_CARD.md"}
+
+    writer = Copywriter.load(shipped)
+    copies = writer.write_batch([CopyBrief(campaign_type="loyalty", tone="grateful", first_name="Ada",
+                                           product_names=("Mug",), categories=("Mugs",), store_name="Kiln", seed_key="k")])
+    assert copies[0].model_version == export["model_version"] and copies[0].source in {"model", "fallback"}
+
+    with pytest.raises(ExportParityError, match="expected max abs logit diff"):
+        export_copywriter.main(export_copywriter.ExportConfig(
+            student_dir=str(student / "final"), corpus_report=str(corpus[0] / "report.json"),
+            work_dir=str(tmp_path / "work2"), out_dir=str(tmp_path / "never"), fp32_tolerance=-1.0))
+    assert not (tmp_path / "never").exists()
+
+
+def test_resuming_training_continues_from_the_checkpoint(tmp_path, corpus):
+    config = dict(corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(tmp_path / "s"), n_layer=1, n_embd=32, n_head=2,
+                  vocab_size=400, batch_size=4, eval_every=2, eval_fraction=0.02, checkpoint_every=1)
+    first = train_copywriter.main(train_copywriter.TrainConfig(max_steps=2, **config))
+    again = train_copywriter.main(train_copywriter.TrainConfig(max_steps=2, **config))  # resumes at step 2: nothing to do
+    assert again["history"] == first["history"]
+    with pytest.raises(SystemExit, match="another config"):
+        train_copywriter.main(train_copywriter.TrainConfig(max_steps=3, **config))  # a changed config is refused
+
+
+def test_token_level_distillation_runs_with_a_teacher_sharing_the_tokenizer(tmp_path, corpus, tiny_checkpoint):
+    # GIVEN a local teacher whose tokenizer the student shares (tiny stand-in for SmolLM2)
+    from transformers import PreTrainedTokenizerFast
+
+    PreTrainedTokenizerFast(tokenizer_file=str(tiny_checkpoint / "tokenizer.json"), eos_token="<|endoftext|>").save_pretrained(tiny_checkpoint)
+    meta = train_copywriter.main(train_copywriter.TrainConfig(
+        corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(tmp_path / "kd"), tokenizer=str(tiny_checkpoint / "tokenizer.json"),
+        teacher=str(tiny_checkpoint), distill_alpha=0.5, n_layer=1, n_embd=32, n_head=2, batch_size=4, max_steps=2,
+        eval_every=2, eval_fraction=0.02))
+    # THEN training mixes the KL term in and still produces a model
+    assert meta["config"]["distill_alpha"] == 0.5 and meta["final_eval_loss"] > 0
