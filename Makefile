@@ -57,3 +57,6 @@ eval-recs: venv
 
 clean:
 	rm -rf build out .aws-sam
+
+load: venv
+	$(PY) scripts/load_test.py

@@ -47,3 +47,40 @@ def write_manifest(out_dir: Path, entries: list[dict[str, Any]]) -> Path:
     path = out_dir / "manifest.json"
     path.write_text(json.dumps({"emails": entries, "count": len(entries)}, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def eml_problems(raw: bytes) -> list[str]:
+    """What a bulk-sender review would flag in one .eml (empty when it is sendable)."""
+    import email
+    from email import policy
+
+    problems: list[str] = []
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+        return [f"does not parse: {exc}"]
+    for header in ("From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe"):
+        if not message.get(header):
+            problems.append(f"missing {header}")
+    unsubscribe = str(message.get("List-Unsubscribe", ""))
+    if "<https://" not in unsubscribe or "<mailto:" not in unsubscribe:
+        problems.append("List-Unsubscribe needs both an https and a mailto URI")
+    if message.get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click":
+        problems.append("missing List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    if message.get_content_type() != "multipart/alternative":
+        problems.append(f"top part is {message.get_content_type()}, expected multipart/alternative")
+    types = {part.get_content_type() for part in message.walk()}
+    for needed in ("text/plain", "text/html"):
+        if needed not in types:
+            problems.append(f"no {needed} part")
+    return problems
+
+
+def verify_emails(out_dir: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Check every exported .eml; returns counts and the first problems found."""
+    bad: list[str] = []
+    for entry in entries:
+        problems = eml_problems((out_dir / entry["eml_path"]).read_bytes())
+        if problems:
+            bad.append(f"{entry['eml_path']}: {'; '.join(problems)}")
+    return {"checked": len(entries), "with_problems": len(bad), "examples": bad[:5]}

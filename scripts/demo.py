@@ -146,6 +146,9 @@ def run(config: DemoConfig) -> dict:
 
     write_manifest(out, entries)
     from nudge.render.gallery import write_gallery
+    from nudge_local.export import verify_emails
+
+    eml_check = verify_emails(out, entries)
 
     write_gallery(out, entries)
     wall = time.perf_counter() - started
@@ -161,6 +164,7 @@ def run(config: DemoConfig) -> dict:
         "copy_source": by_source,
         "failed_records": sum(d["failed_attempts"] for d in drains),
         "dead_letters": dead_letters,
+        "eml_check": eml_check,
         "wall_seconds": round(wall, 1),
         "generation_seconds": round(generation_seconds, 1),
         "emails_per_second": round(len(entries) / generation_seconds, 2) if generation_seconds else 0.0,
@@ -173,7 +177,8 @@ def run(config: DemoConfig) -> dict:
     say("")
     say(f"emails written   {summary['emails_written']}  {by_campaign}")
     say(f"copy source      {by_source}")
-    say(f"failed attempts  {summary['failed_records']}   dead letters {dead_letters}")
+    say(f"failed attempts  {summary['failed_records']}   dead letters {dead_letters}   "
+        f".eml checked {eml_check['checked']}, with problems {eml_check['with_problems']}")
     say(f"wall time        {summary['wall_seconds']} s   generation {summary['generation_seconds']} s   "
         f"{summary['emails_per_second']} emails/s")
     say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}")
@@ -192,9 +197,16 @@ def _route_function_logs(file_handler: logging.Handler) -> None:
 
 
 def _quiet(handler, event):
+    import contextlib
+    import io
+
     from nudge_local.esm import LambdaContext
 
-    return handler(event, LambdaContext(function_name="nudge-local-plan"))
+    buffer = io.StringIO()  # EMF metrics lines go to stdout in Lambda; keep them in the log here
+    with contextlib.redirect_stdout(buffer):
+        result = handler(event, LambdaContext(function_name="nudge-local-plan"))
+    logging.getLogger("nudge_demo").info(buffer.getvalue())
+    return result
 
 
 def _quiet_drain(esm):
@@ -210,7 +222,8 @@ def _quiet_drain(esm):
 
 def main(config: DemoConfig) -> int:
     summary = run(config)
-    return 0 if summary["emails_written"] > 0 and summary["dead_letters"] == 0 else 1
+    healthy = summary["emails_written"] > 0 and summary["dead_letters"] == 0 and summary["eml_check"]["with_problems"] == 0
+    return 0 if healthy else 1
 
 
 if __name__ == "__main__":

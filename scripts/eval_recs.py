@@ -50,6 +50,8 @@ for _path in (ROOT / "layers" / "runtime", ROOT / "scripts"):
 from nudge.types import Product  # noqa: E402
 from train_recommender import (  # noqa: E402
     GRIDS,
+    RECENCY_GRID,
+    Fold,
     Interactions,
     build_matrix,
     catalog_for,
@@ -186,10 +188,10 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     content = catalog_for(items, p.products).content
     as_of_ts = float(p.train.timestamp.max())
 
-    def matrix(data: Interactions, *, binary: bool | None = None) -> sp.csr_matrix:
+    def matrix(data: Interactions, *, binary: bool | None = None, recency: float | None = None) -> sp.csr_matrix:
         b = p.binary if binary is None else binary
         return build_matrix(data, u_index, i_index, binary=b, as_of_ts=as_of_ts,
-                            half_life_days=p.half_life_days)
+                            half_life_days=p.half_life_days, position_half_life=recency)
 
     # validation folds carved out of training only
     folds = []
@@ -199,11 +201,12 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     else:
         masks = [~last_fraction_split(p.train, 0.2)]
     for keep in masks:
-        X_fit = matrix(p.train.subset(keep))
+        part = p.train.subset(keep)
+        X_fit = matrix(part)
         val = matrix(p.train.subset(~keep), binary=True)
         val = val - val.multiply(X_fit > 0)
         val.eliminate_zeros()
-        folds.append((X_fit, relevant_sets(val)))
+        folds.append(Fold(X_fit, {h: matrix(part, recency=h) for h in RECENCY_GRID}, relevant_sets(val)))
     grids = GRIDS if not config.quick else {n: g[:2] for n, g in GRIDS.items()}
     tuned = tune(config.models, folds, content=content, k=config.k,
                  top_neighbours=config.top_neighbours, seed=config.seed, grids=grids, progress=False)
@@ -223,11 +226,13 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
         model = fit_tuned(name, tuned[name], X, content=content, top_neighbours=config.top_neighbours,
                           seed=config.seed)
         fit_seconds = time.perf_counter() - started
-        metrics = evaluate(model, X, relevant, k=config.k)
+        X_in = matrix(p.train, recency=tuned[name].get("recency"))  # the history as the runtime folds it in
+        metrics = evaluate(model, X_in, relevant, k=config.k)
         result["users_scored"] = metrics.pop("users")
         result[name] = {key: round(float(v), 4) for key, v in metrics.items()}
         result[name]["fit_seconds"] = round(fit_seconds, 3)
         result["validation"][name] = {"ndcg@10": round(tuned[name]["ndcg"], 4), "hp": tuned[name]["hp"],
+                                      "recency": tuned[name].get("recency"),
                                       **({"base": tuned[name]["base"], "base_hp": tuned[name]["base_hp"]}
                                          if name == "hybrid" else {})}
     result["chosen"] = chosen

@@ -175,9 +175,12 @@ def build_matrix(
     *,
     as_of_ts: float | None = None,
     half_life_days: float | None = None,
+    position_half_life: float | None = None,
     binary: bool = False,
 ) -> sp.csr_matrix:
-    """(n_users, n_items) float32 CSR: log1p(Σ weight · 0.5^(age/half_life)), or 1/0 when binary."""
+    """(n_users, n_items) float32 CSR: log1p(Σ weight · 0.5^(age/half_life_days) · 0.5^(position/
+    position_half_life)), or 1/0 when binary. `position` counts a user's events back from their most
+    recent (0), the per-customer recency the runtime applies to a profile's most-recent-first lists."""
     rows = np.array([user_index.get(u, -1) for u in data.users], dtype=np.int64)
     cols = np.array([item_index.get(i, -1) for i in data.items], dtype=np.int64)
     keep = (rows >= 0) & (cols >= 0)
@@ -185,6 +188,14 @@ def build_matrix(
     if half_life_days and as_of_ts is not None:
         age_days = np.maximum(0.0, (as_of_ts - data.timestamp) / 86400.0)
         w = w * 0.5 ** (age_days / half_life_days)
+    if position_half_life and len(w):
+        order = np.lexsort((-data.timestamp, rows))  # per user, newest first
+        sorted_rows = rows[order]
+        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+        counts = np.diff(np.r_[starts, len(order)])
+        position = np.empty(len(order), dtype=np.float64)
+        position[order] = np.arange(len(order)) - np.repeat(starts, counts)
+        w = w * 0.5 ** (position / position_half_life)
     matrix = sp.csr_matrix((w[keep], (rows[keep], cols[keep])), shape=(len(user_index), len(item_index)))
     matrix.sum_duplicates()
     if binary:
@@ -251,8 +262,10 @@ class Model:
             out.data = np.maximum(0.05, 1.0 + self.value_beta * (out.data - self.value_mean)).astype(np.float32)
         return out
 
+    recency: float | None = None  # position half-life of the request-time fold-in (None: runtime default)
+
     def runtime_kwargs(self) -> dict[str, Any]:
-        return {"value_beta": self.value_beta, "value_mean": self.value_mean}
+        return {"value_beta": self.value_beta, "value_mean": self.value_mean, "position_half_life": self.recency}
 
     def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
         """Dense (n_rows, n_items) scores for users given as rows of the interaction matrix."""
@@ -420,6 +433,7 @@ class HybridModel(Model):
         return (cf + self.content_weight * (taste @ self.content.T)).astype(np.float32)
 
     def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
+        self.base.recency = self.recency
         return self.base.export(item_ids, content_weight=self.content_weight, **kwargs)
 
 
@@ -453,7 +467,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "itemknn": [{"shrink": s} for s in (0.0, 10.0, 50.0)],
     "rp3beta": [{"alpha": a, "beta": b} for a in (0.6, 1.0) for b in (0.0, 0.3, 0.5, 0.7)],
     "ease": [{"lambda": lam, "dropout": p, "item_power": g, "value_beta": b}
-             for lam in (250.0, 500.0, 1000.0) for p in (0.0, 0.25) for g in (0.0, 0.2) for b in (0.0, 0.35)],
+             for lam in (250.0, 500.0, 1000.0) for p in (0.0, 0.25) for g in (0.0, 0.2) for b in (0.0, 0.35, None)],
     "als": [{"factors": f, "regularization": r, "alpha": a, "value_beta": b}
             for f in (32, 64, 128) for r in (0.05, 1.0) for a in (1.0, 5.0) for b in (0.0, None)],
     "hybrid": [{"content_weight": w} for w in (0.0, 0.02, 0.05, 0.1, 0.2)],  # 0.0: content does not help
@@ -485,7 +499,8 @@ def top_k(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> np.ndarray:
 
 def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[int]], *, k: int = 10,
              batch: int = 2048) -> dict[str, float]:
-    """Metrics of a fitted model: users are rows of X_train, relevant their held-out item indices."""
+    """Metrics of a fitted model: users are rows of X_train (their history as the model's input, with
+    the recency the runtime applies; its items are excluded), relevant their held-out item indices."""
     users = np.array(sorted(u for u, items in relevant.items() if items), dtype=np.int64)
     recommended: dict[int, list[int]] = {}
     for start in range(0, len(users), batch):
@@ -501,9 +516,22 @@ def relevant_sets(test: sp.csr_matrix) -> dict[int, set[int]]:
             for u in range(test.shape[0]) if test.indptr[u + 1] > test.indptr[u]}
 
 
+RECENCY_GRID = (None, 10.0, 25.0)  # position half-lives (events) tried for the request-time fold-in
+
+
+@dataclass
+class Fold:
+    """One validation split: the matrix to fit on, the same history with each candidate recency as
+    request-time input ({position_half_life: matrix}), and the held-out items per user row."""
+
+    X_fit: sp.csr_matrix
+    inputs: dict[float | None, sp.csr_matrix]
+    relevant: Mapping[int, set[int]]
+
+
 def tune(
     names: Sequence[str],
-    folds: Sequence[tuple[sp.csr_matrix, Mapping[int, set[int]]]],
+    folds: Sequence[Fold],
     *,
     content: np.ndarray | None,
     k: int = 10,
@@ -512,8 +540,8 @@ def tune(
     grids: Mapping[str, list[dict[str, Any]]] = GRIDS,
     progress: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """Grid search per model family; each point is scored by nDCG@k averaged over the validation
-    folds [(X_fit, relevant)]. Returns {name: {"hp", "ndcg"} (+ "base", "base_hp" for hybrid)}.
+    """Grid search per model family and request-time recency; each point is scored by nDCG@k averaged
+    over the folds. Returns {name: {"hp", "recency", "ndcg"} (+ "base", "base_hp" for hybrid)}.
 
     The hybrid family wraps the best non-popularity family and tunes only its content weight.
     """
@@ -521,27 +549,32 @@ def tune(
     context = {"content": content, "seed": seed}
     jobs = [(n, hp) for n in names if n != "hybrid" for hp in grids[n]]
     bar = tqdm(jobs, desc="tune", disable=not progress, leave=False)
+
+    def consider(name: str, hp: dict[str, Any], per_recency: dict[Any, list[float]], **extra: Any) -> None:
+        for recency, values in per_recency.items():
+            ndcg = float(np.mean(values))
+            if name not in found or ndcg > found[name]["ndcg"] + 1e-12:
+                found[name] = {"hp": dict(hp), "recency": recency, "ndcg": ndcg, **extra}
+
     for name, hp in bar:
-        ndcg = float(np.mean([
-            evaluate(make_model(name, hp, top_neighbours=top_neighbours).fit(X_fit, **context), X_fit, relevant,
-                     k=k)[f"ndcg@{k}"] for X_fit, relevant in folds]))
-        bar.set_postfix_str(f"{name} {ndcg:.4f}")
-        if name not in found or ndcg > found[name]["ndcg"] + 1e-12:
-            found[name] = {"hp": dict(hp), "ndcg": ndcg}
+        per_recency: dict[Any, list[float]] = {}
+        for fold in folds:
+            model = make_model(name, hp, top_neighbours=top_neighbours).fit(fold.X_fit, **context)
+            for recency, X_in in fold.inputs.items():
+                per_recency.setdefault(recency, []).append(evaluate(model, X_in, fold.relevant, k=k)[f"ndcg@{k}"])
+        consider(name, hp, per_recency)
+        bar.set_postfix_str(f"{name} {found[name]['ndcg']:.4f}")
     if "hybrid" in names and content is not None and found:
         base_name = max((n for n in found if n != "popularity"), key=lambda n: found[n]["ndcg"])
-        base_hp = found[base_name]["hp"]
-        bases = [make_model(base_name, base_hp, top_neighbours=top_neighbours).fit(X_fit, **context)
-                 for X_fit, _ in folds]
+        base_hp, recency = found[base_name]["hp"], found[base_name]["recency"]
+        bases = [make_model(base_name, base_hp, top_neighbours=top_neighbours).fit(f.X_fit, **context) for f in folds]
         for hp in grids["hybrid"]:
             scores = []
-            for base, (X_fit, relevant) in zip(bases, folds):
+            for base, fold in zip(bases, folds):
                 model = HybridModel(base, **hp)
                 model.popularity, model.content = base.popularity, content
-                scores.append(evaluate(model, X_fit, relevant, k=k)[f"ndcg@{k}"])
-            ndcg = float(np.mean(scores))
-            if "hybrid" not in found or ndcg > found["hybrid"]["ndcg"]:
-                found["hybrid"] = {"hp": dict(hp), "ndcg": ndcg, "base": base_name, "base_hp": base_hp}
+                scores.append(evaluate(model, fold.inputs[recency], fold.relevant, k=k)[f"ndcg@{k}"])
+            consider("hybrid", hp, {recency: scores}, base=base_name, base_hp=base_hp)
     return found
 
 
@@ -550,8 +583,11 @@ def fit_tuned(name: str, tuned: Mapping[str, Any], X: sp.csr_matrix, *, content:
     context = {"content": content, "seed": seed}
     if name == "hybrid":
         base = make_model(tuned["base"], tuned["base_hp"], top_neighbours=top_neighbours)
-        return HybridModel(base, **tuned["hp"]).fit(X, **context)
-    return make_model(name, tuned["hp"], top_neighbours=top_neighbours).fit(X, **context)
+        model: Model = HybridModel(base, **tuned["hp"]).fit(X, **context)
+    else:
+        model = make_model(name, tuned["hp"], top_neighbours=top_neighbours).fit(X, **context)
+    model.recency = tuned.get("recency")
+    return model
 
 
 # --------------------------------------------------------------------------- splits
@@ -637,13 +673,15 @@ def main(config: TrainConfig) -> dict[str, Any]:
     if held.all() or not held.any():
         held = last_fraction_split(data, config.validation_fraction)
     fit_part = data.subset(~held)
-    X_fit = build_matrix(fit_part, u_index, i_index, as_of_ts=float(fit_part.timestamp.max()),
-                         half_life_days=config.half_life_days)
+    fit_ts = float(fit_part.timestamp.max())
+    X_fit = build_matrix(fit_part, u_index, i_index, as_of_ts=fit_ts, half_life_days=config.half_life_days)
+    inputs = {h: build_matrix(fit_part, u_index, i_index, as_of_ts=fit_ts, half_life_days=config.half_life_days,
+                              position_half_life=h) for h in RECENCY_GRID}
     val = build_matrix(data.subset(held), u_index, i_index, binary=True)
     val = val - val.multiply(X_fit > 0)  # judge only new items, as the campaigns exclude purchases
     val.eliminate_zeros()
     relevant = relevant_sets(val)
-    tuned = tune(config.models, [(X_fit, relevant)], content=content, k=config.k,
+    tuned = tune(config.models, [Fold(X_fit, inputs, relevant)], content=content, k=config.k,
                  top_neighbours=config.top_neighbours, seed=config.seed)
     chosen = config.model if config.model != "auto" else max(tuned, key=lambda n: tuned[n]["ndcg"])
     if chosen not in tuned:
@@ -666,13 +704,15 @@ def main(config: TrainConfig) -> dict[str, Any]:
     out = Path(config.out_dir)
     meta = exported.save(out, meta={
         "model": chosen,
-        "hyperparameters": {**tuned[chosen]["hp"], **({"base": tuned[chosen]["base"], **tuned[chosen]["base_hp"]}
-                                                       if chosen == "hybrid" else {})},
+        "hyperparameters": {**tuned[chosen]["hp"], "position_half_life": tuned[chosen].get("recency"),
+                            **({"base": tuned[chosen]["base"], **tuned[chosen]["base_hp"]}
+                               if chosen == "hybrid" else {})},
         "training_config": asdict(config),
         "data_source": {"path": data.source, "sha256": data.sha256, "events": len(data),
                         "users": len(user_ids), "unknown_product_events": unknown,
                         "as_of": data.as_of.isoformat() if data.as_of else None},
-        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"]} for n, t in tuned.items()},
+        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"], "recency": t.get("recency")}
+                                   for n, t in tuned.items()},
                     "fit_seconds": fit_seconds},
     })
     catalog.save(out / "catalog")

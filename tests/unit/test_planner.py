@@ -120,3 +120,10 @@ def replace_profile(p, **changes):
     for key, value in changes.items():
         setattr(clone, key, value)
     return clone
+
+
+def test_stale_cart_is_not_reminded(tiny_profiles):
+    # GIVEN c005's cart last touched on 2026-11-19 WHEN planned five days later THEN no reminder
+    options = replace(NO_HOLDOUT, now=utc(2026, 11, 24, 12, 0))
+    result = plan(tiny_profiles.values(), "abandoned_cart", options=options, send_date=date(2026, 11, 24))
+    assert result.jobs == []

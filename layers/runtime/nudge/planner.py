@@ -48,7 +48,9 @@ def _taste_match(p: Profile, spec: dict, now: datetime) -> bool:
 def _cart_abandoned(p: Profile, spec: dict, now: datetime) -> bool:
     if not p.carted or p.cart_updated_at is None:
         return False
-    return p.cart_updated_at <= now - timedelta(hours=float(spec.get("delay_hours", 2)))
+    # Abandoned: untouched for at least the delay, and not so long ago that the reminder is stale.
+    oldest = now - timedelta(hours=float(spec.get("max_age_hours", 72)))
+    return oldest <= p.cart_updated_at <= now - timedelta(hours=float(spec.get("delay_hours", 2)))
 
 
 def _birthday_in_window(p: Profile, spec: dict, now: datetime) -> bool:

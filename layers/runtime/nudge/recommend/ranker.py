@@ -82,6 +82,7 @@ class Recommender:
         alpha: float = 1.0,
         value_beta: float | None = None,
         value_mean: float = 0.0,
+        position_half_life: float | None = None,
         content_weight: float = 0.0,
         popularity_by_locale: Mapping[str, Mapping[str, float]] | None = None,
         trending: Sequence[str] = (),
@@ -102,6 +103,10 @@ class Recommender:
         self.alpha = float(alpha)
         self.value_beta = None if value_beta is None else float(value_beta)  # see values()
         self.value_mean = float(value_mean)
+        # recency of the request-time fold-in: an item `position` steps back in a most-recent-first
+        # history list weighs 0.5^(position / position_half_life); tuned offline (None: POSITION_DECAY)
+        self.position_half_life = None if position_half_life is None else float(position_half_life)
+        self.position_decay = POSITION_DECAY if position_half_life is None else 0.5 ** (1.0 / position_half_life)
         self.content_weight = float(content_weight)
         self.popularity_by_locale = {k: dict(v) for k, v in (popularity_by_locale or {}).items()}
         self.trending = list(trending)
@@ -174,6 +179,7 @@ class Recommender:
             "alpha": self.alpha,
             "value_beta": self.value_beta,
             "value_mean": self.value_mean,
+            "position_half_life": self.position_half_life,
             "content_weight": self.content_weight,
             "event_weights": EVENT_WEIGHTS,
             "files": files,
@@ -222,6 +228,7 @@ class Recommender:
             alpha=meta.get("alpha", 1.0),
             value_beta=meta.get("value_beta"),
             value_mean=meta.get("value_mean", 0.0),
+            position_half_life=meta.get("position_half_life"),
             content_weight=meta.get("content_weight", 0.0),
             popularity_by_locale=_read_json(src / "popularity_by_locale.json", {}),
             trending=_read_json(src / "trending.json", []),
@@ -339,7 +346,7 @@ class Recommender:
                 if i is None:
                     self.stats["unknown_history_items"] += 1
                     continue
-                weight = PROFILE_WEIGHTS[kind] * POSITION_DECAY**position
+                weight = PROFILE_WEIGHTS[kind] * self.position_decay**position
                 old_weight, old_kind = history.get(i, (0.0, kind))
                 best = kind if _KIND_RANK[kind] > _KIND_RANK[old_kind] else old_kind
                 history[i] = (old_weight + weight, best)

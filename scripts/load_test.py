@@ -1,0 +1,152 @@
+"""Load and fault runs through the local runner → build/reports/reliability.json.
+
+Inputs: the embedded store (build/store) and recommender artifacts (build/artifacts), made by
+`make demo` or on demand here. Outputs: build/reports/reliability.json and a printed table with,
+per run, messages_in, emails_out, dead_letters, duplicates, lost, injected_fault_rate,
+emails_per_second.
+
+Each run starts a fresh moto server on loopback and the stack's resources, loads the profiles,
+enqueues N jobs (distinct campaign and customer pairs among consenting customers), drains the
+queue with the real generate handler through the event source mapping, redrives the DLQ once
+and drains again. Faults are injected into the function's S3 and DynamoDB clients at the
+requested rate (before botocore's retries, so most are absorbed by backoff and the rest fail
+their record and are redelivered). Copy comes from the reviewed fallback here: the run measures
+the plumbing, not the language model (see make bench for that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CAMPAIGNS = ("new_arrivals", "clearance", "loyalty", "win_back", "birthday_holiday", "abandoned_cart")
+
+
+@dataclass
+class Run:
+    name: str
+    jobs: int  # messages in
+    fault_rate: float  # share of S3 and DynamoDB calls that fail before retries
+
+
+@dataclass
+class LoadConfig:
+    store_dir: Path = ROOT / "build" / "store"
+    artifacts_dir: Path = ROOT / "build" / "artifacts"
+    report: Path = ROOT / "build" / "reports" / "reliability.json"
+    runs: tuple[Run, ...] = (Run("load_10k", 10_000, 0.0), Run("faults_2k_20pct", 2_000, 0.2))
+    seed: int = 11
+
+
+def one_run(run: Run, config: LoadConfig, profiles: dict) -> dict:
+    import boto3
+
+    from nudge.jobs import Job
+    from nudge.storage import JobQueue, ProfileStore, upload_dir
+    from nudge_local.esm import EventSourceMapping, queue_depth
+    from nudge_local.faults import FaultInjector
+    from nudge_local.redrive import redrive
+    from nudge_local.stack import create_stack, moto_server
+
+    consenting = sorted(cid for cid, p in profiles.items() if p.customer.consent)
+    pairs = [(consenting[i % len(consenting)], CAMPAIGNS[i // len(consenting)]) for i in range(run.jobs)]
+    if run.jobs > len(consenting) * len(CAMPAIGNS):
+        raise ValueError(f"{run.jobs} jobs need more than {len(consenting)} customers × {len(CAMPAIGNS)} campaigns")
+    with moto_server():
+        stack = create_stack()
+        ProfileStore(stack.table).put_profiles(profiles.values())
+        upload_dir(config.artifacts_dir, f"s3://{stack.bucket}/artifacts/")
+        os.environ.update({
+            "NUDGE_OUTPUT_BUCKET": stack.bucket, "NUDGE_PROFILE_TABLE": stack.table, "NUDGE_JOBS_QUEUE_URL": stack.queue_url,
+            "NUDGE_ARTIFACTS_URI": f"s3://{stack.bucket}/artifacts/", "NUDGE_MODEL_DIR": "",
+            "NUDGE_PSEUDONYM_KEY": "load-test-pseudonym-key-0123456789", "NUDGE_LINK_KEY": "load-test-link-key-0123456789abc",
+            "NUDGE_STORE_NAME": "nudge load test", "NUDGE_STORE_ADDRESS": "1 Example Street, London", "NUDGE_STORE_URL": "https://shop.example.com",
+            "NUDGE_SENDER": "nudge <news@shop.example.com>", "POWERTOOLS_SERVICE_NAME": "nudge", "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
+            "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
+        })
+        app = importlib.import_module("generate.app")
+        app._service = None  # a cold start against this run's stack
+        service = app.service()
+        injectors = []
+        if run.fault_rate > 0:
+            injectors = [FaultInjector(rate=run.fault_rate, seed=config.seed), FaultInjector(rate=run.fault_rate, seed=config.seed + 1)]
+            injectors[0].attach(service.emails.s3)
+            injectors[1].attach(service.profiles.dynamodb)
+        sqs = boto3.client("sqs")
+        JobQueue(stack.queue_url, sqs=sqs).send([
+            Job(campaign_id=f"load-{campaign}", campaign_type=campaign, customer_id=cid, send_date="2026-11-20") for cid, campaign in pairs
+        ])
+        started = time.perf_counter()
+        first = EventSourceMapping(sqs, stack.queue_url, app.handler).drain()
+        dead_before_redrive = queue_depth(sqs, stack.dlq_url)
+        redriven = redrive(sqs, dlq_url=stack.dlq_url, queue_url=stack.queue_url)
+        second = EventSourceMapping(sqs, stack.queue_url, app.handler).drain()
+        seconds = time.perf_counter() - started
+        s3 = boto3.client("s3")
+        versions: dict[str, int] = {}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=stack.bucket, Prefix="emails/"):
+            for version in page.get("Versions", []):
+                versions[version["Key"]] = versions.get(version["Key"], 0) + 1
+        emails_out = sum(1 for key in versions if key.endswith(".eml"))
+        dead_letters = queue_depth(sqs, stack.dlq_url)
+        calls = sum(i.calls for i in injectors)
+        return {
+            "messages_in": run.jobs,
+            "emails_out": emails_out,
+            "dead_letters": dead_letters,
+            "duplicates": sum(count - 1 for count in versions.values()),
+            "lost": run.jobs - emails_out - dead_letters,
+            "injected_fault_rate": run.fault_rate,
+            "faults_injected": sum(i.injected for i in injectors),
+            "measured_fault_rate": round(sum(i.injected for i in injectors) / calls, 4) if calls else 0.0,
+            "failed_attempts": first.failed_attempts + second.failed_attempts,
+            "dead_letters_before_redrive": dead_before_redrive,
+            "redriven": redriven,
+            "seconds": round(seconds, 1),
+            "emails_per_second": round(emails_out / seconds, 2) if seconds else 0.0,
+        }
+
+
+def main(config: LoadConfig) -> dict:
+    from nudge.profiles import build_profiles
+    from nudge.store import load_store
+
+    if not (config.store_dir / "store.json").exists() or not (config.artifacts_dir / "recommender" / "meta.json").exists():
+        from scripts.demo import DemoConfig, _Console, ensure_artifacts, ensure_store
+        import logging
+
+        demo = DemoConfig(store_dir=config.store_dir, artifacts_dir=config.artifacts_dir)
+        say = _Console(logging.getLogger("nudge_load"))
+        ensure_store(demo, say)
+        ensure_artifacts(demo, say)
+    store = load_store(config.store_dir)
+    profiles = build_profiles(store.customers, store.events, store.products)
+    results = {}
+    for run in config.runs:
+        print(f"run {run.name}: {run.jobs} jobs, fault rate {run.fault_rate:.0%} ...", flush=True)
+        results[run.name] = one_run(run, config, profiles)
+    config.report.parent.mkdir(parents=True, exist_ok=True)
+    config.report.write_text(json.dumps({"runs": results, "config": {"seed": config.seed}}, indent=2), encoding="utf-8")
+    columns = ["messages_in", "emails_out", "dead_letters", "duplicates", "lost", "injected_fault_rate", "emails_per_second"]
+    print(f"{'run':<18}" + "".join(f"{c:>20}" for c in columns))
+    for name, row in results.items():
+        print(f"{name:<18}" + "".join(f"{row[c]:>20}" for c in columns))
+    print(f"wrote {config.report}")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, help="one load run of this many jobs (and the fault run scaled to 20%% of it)")
+    args = parser.parse_args()
+    config = LoadConfig()
+    if args.jobs:
+        config = LoadConfig(runs=(Run(f"load_{args.jobs}", args.jobs, 0.0), Run(f"faults_{max(10, args.jobs // 5)}_20pct", max(10, args.jobs // 5), 0.2)))
+    results = main(config)
+    raise SystemExit(0 if all(r["lost"] == 0 and r["duplicates"] == 0 for r in results.values()) else 1)
