@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools demo test unit lint-template package bench eval-recs eval-copy copywriter load clean
+.PHONY: help venv tools checkov demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/"
@@ -28,8 +28,15 @@ $(TOOLS)/.stamp: requirements/tools.txt
 	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt
 	touch $@
 
+CHECKOV := .venv-checkov
+$(CHECKOV)/.stamp: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install $(PIP_FLAGS) -r requirements/checkov.txt
+	touch $@
+
 venv: $(VENV)/.stamp
 tools: $(TOOLS)/.stamp
+checkov: $(CHECKOV)/.stamp
 
 demo: venv
 	$(PY) scripts/demo.py
@@ -41,12 +48,16 @@ lint-template: tools
 	$(TOOLS)/bin/cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(TOOLS)/bin/sam validate --lint
 
+security: checkov
+	$(CHECKOV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --quiet --compact
+
 package: venv tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(PY) scripts/check_package.py
 
 test: venv tools
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint-template
+	$(MAKE) --no-print-directory security
 	$(MAKE) --no-print-directory package
 
 bench: venv

@@ -59,7 +59,9 @@ def _birthday_in_window(p: Profile, spec: dict, now: datetime) -> bool:
     c = p.customer
     if is_birthday(c.birthday, now, c.timezone):
         return True
-    return bool(spec.get("holidays", True)) and bool(holidays_on(local_date(now, c.timezone), c.locale))
+    if not spec.get("holidays", True):
+        return False
+    return any(h.giftable for h in holidays_on(local_date(now, c.timezone), c.locale))  # not e.g. New Year's Day
 
 
 def _loyalty_tier_at_least(p: Profile, spec: dict, now: datetime) -> bool:
@@ -134,7 +136,7 @@ def _context(profile: Profile, campaign: CampaignDefinition, now: datetime) -> J
 
         c = profile.customer
         if not is_birthday(c.birthday, now, c.timezone):
-            found = holidays_on(local_date(now, c.timezone), c.locale)
+            found = [h for h in holidays_on(local_date(now, c.timezone), c.locale) if h.giftable]
             if found:
                 return JobContext(holiday=found[0].name[:80])
     return JobContext()

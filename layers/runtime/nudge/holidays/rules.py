@@ -156,13 +156,18 @@ def supported_locales() -> tuple[str, ...]:
 
 def holidays_in_year(year: int, locale: str) -> list[Holiday]:
     """Every holiday of `locale` in `year`, sorted by date. An unsupported locale has none."""
-    locale = normalize_locale(locale)
+    return list(_holidays_in_year(year, normalize_locale(locale)))
+
+
+@cache
+def _holidays_in_year(year: int, locale: str) -> tuple[Holiday, ...]:
+    # Cached per (year, locale): the planner asks once per customer, a million times a campaign.
     found = [
         Holiday(key=e.key, name=e.names[locale], day=date_for_rule(e.rule, year), locale=locale, giftable=e.giftable)
         for e in load_calendar()[1]
         if locale in e.names
     ]
-    return sorted(found, key=lambda h: (h.day, h.key))
+    return tuple(sorted(found, key=lambda h: (h.day, h.key)))
 
 
 def holidays_on(day: date, locale: str) -> list[Holiday]:

@@ -1,0 +1,328 @@
+"""Abandoned cart as a trigger, not a batch.
+
+A store's cart and order events update the customer's profile cart; each cart update also records
+a *due item* (pk ``DUE#<bucket>``, sk ``<customer_id>#<cart version>``) for the moment its
+reminder becomes due (the update time + the delay, 2 hours by default: longer than SQS's
+15-minute message delay, hence a due-time table). A sweep every few minutes reads the buckets up
+to now and, for each due item, looks at the profile again: a cart emptied, bought or updated
+since (a later due item handles it) gets no email; otherwise the planner's own checks (consent,
+suppression, audience rule, frequency cap, holdout: `nudge.planner.decide`) run and an
+``abandoned_cart`` job with the cart's items is enqueued. The due item is then deleted.
+
+Plain functions over the stores they are given (`nudge.storage.ProfileStore` and `JobQueue` in
+Lambda, moto in tests); no boto3 here. See docs/TRIGGERS.md.
+
+>>> event = parse_cart_event({"detail-type": "CartUpdated", "detail": {
+...     "customer_id": "c001", "items": ["p009"], "at": "2026-11-20T10:00:00Z"}})
+>>> (event.kind, event.items, due_bucket(event.at + timedelta(minutes=121)))
+('CartUpdated', ('p009',), 'DUE#2026-11-20T12:00')
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Mapping
+
+from nudge.campaigns import CampaignDefinition, get_campaign
+from nudge.errors import ValidationError
+from nudge.jobs import SAFE_ID, Job, JobContext
+from nudge.planner import ENQUEUED, PlanOptions, decide
+from nudge.profiles import HISTORY_CAP
+from nudge.types import Profile
+
+CART_CAMPAIGN = "abandoned_cart"
+CART_UPDATED, ORDER_PLACED = "CartUpdated", "OrderPlaced"
+BUCKET_MINUTES = 5  # due items are grouped in 5-minute buckets, one DynamoDB partition each
+SWEEP_LOOKBACK = timedelta(hours=6)  # a sweep reads this far back: 72 small queries, and a 6-hour outage heals itself
+DUE_TTL = timedelta(days=2)  # after its due time, a due item that no sweep handled expires (DynamoDB TTL)
+MAX_CART_ITEMS = 50  # as nudge.jobs.JobContext.cart_items
+REMINDER_ITEMS = 10  # cart items carried into the job (the email shows 4, cart first)
+# Why a due item gets no email, besides the planner's exclusions (nudge.planner.EXCLUSIONS).
+SKIPS = ("unknown_customer", "superseded", "cart_emptied", "ordered")
+_SAFE = re.compile(SAFE_ID)
+
+
+@dataclass(frozen=True)
+class CartEvent:
+    """One store event: the cart as it now is (CartUpdated) or what was bought (OrderPlaced)."""
+
+    kind: str  # CART_UPDATED or ORDER_PLACED
+    customer_id: str
+    items: tuple[str, ...]  # product ids; for CartUpdated the whole cart (empty: emptied)
+    at: datetime  # UTC, whole seconds: also the cart's version
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """A cart reminder that falls due at `due_at` unless the cart changes first."""
+
+    bucket: str  # "DUE#2026-11-20T12:05"
+    customer_id: str
+    version: datetime  # the cart_updated_at this reminder is for
+    due_at: datetime
+
+    @property
+    def sort_key(self) -> str:
+        return f"{self.customer_id}#{format_time(self.version)}"
+
+
+def format_time(value: datetime) -> str:
+    """UTC ISO 8601 to the second, as profiles store times (so strings compare like times)."""
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def due_bucket(when: datetime) -> str:
+    """The partition key of the 5-minute bucket that holds `when`."""
+    when = when.astimezone(timezone.utc)
+    return f"DUE#{when.replace(minute=when.minute - when.minute % BUCKET_MINUTES, second=0, microsecond=0):%Y-%m-%dT%H:%M}"
+
+
+def buckets_between(start: datetime, end: datetime) -> Iterator[str]:
+    """Every bucket from the one holding `start` to the one holding `end`, oldest first."""
+    step = timedelta(minutes=BUCKET_MINUTES)
+    current = start.astimezone(timezone.utc)
+    current = current.replace(minute=current.minute - current.minute % BUCKET_MINUTES, second=0, microsecond=0)
+    while current <= end:
+        yield due_bucket(current)
+        current += step
+
+
+def cart_campaign_id(due_at: datetime) -> str:
+    """One reminder campaign per UTC day: the generate function's SEND#<campaign> claim then lets
+    a customer get at most one cart reminder a day, however many carts fall due that day."""
+    return f"cart-{due_at.astimezone(timezone.utc).date().isoformat()}"
+
+
+def parse_cart_event(event: Mapping[str, Any]) -> CartEvent:
+    """Read an EventBridge event from the store, or raise ValidationError saying what was expected.
+
+    detail-type "CartUpdated" or "OrderPlaced"; detail {"customer_id", "items", "at"}, where items
+    are product ids or objects with a "product_id", and at is an ISO 8601 time with a zone.
+    """
+    kind = event.get("detail-type") if isinstance(event, Mapping) else None
+    if kind not in (CART_UPDATED, ORDER_PLACED):
+        raise ValidationError(f"cart event detail-type must be {CART_UPDATED!r} or {ORDER_PLACED!r}, got {kind!r}")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise ValidationError(f"{kind} event has no detail object; expected customer_id, items, at")
+    customer_id = detail.get("customer_id")
+    if not isinstance(customer_id, str) or not _SAFE.match(customer_id):
+        raise ValidationError(f"{kind} customer_id must match {SAFE_ID}")  # the value itself is not echoed
+    raw_items = detail.get("items")
+    if not isinstance(raw_items, list) or len(raw_items) > MAX_CART_ITEMS:
+        raise ValidationError(f"{kind} items must be a list of at most {MAX_CART_ITEMS} product ids")
+    items: list[str] = []
+    for raw in raw_items:
+        product_id = raw.get("product_id") if isinstance(raw, Mapping) else raw
+        if not isinstance(product_id, str) or not _SAFE.match(product_id):
+            raise ValidationError(f"{kind} item {str(product_id)[:40]!r} is not a product id matching {SAFE_ID}")
+        if product_id not in items:
+            items.append(product_id)
+    try:
+        at = datetime.fromisoformat(str(detail.get("at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{kind} at must be an ISO 8601 time, got {str(detail.get('at'))[:40]!r}") from None
+    if at.tzinfo is None:
+        raise ValidationError(f"{kind} at must carry a time zone (e.g. 2026-11-20T10:00:00Z)")
+    return CartEvent(kind, customer_id, tuple(items), at.astimezone(timezone.utc).replace(microsecond=0))
+
+
+def apply_cart_event(event: CartEvent, *, profiles: Any, delay: timedelta, now: datetime) -> str:
+    """Update the profile's cart and, for a non-empty cart, record its due item. Returns the outcome:
+    "due_recorded", "cart_emptied", "order_recorded", "stale" (an older event arriving late:
+    EventBridge does not keep order) or "unknown_customer" (profiles are published offline; a
+    customer the table does not hold has no consent on record, so gets no reminder anyway).
+
+    Idempotent: a redelivered event rewrites the same values and the same due item.
+    """
+    profile = profiles.get_profile(event.customer_id)
+    if profile is None:
+        return "unknown_customer"
+    if event.kind == ORDER_PLACED:
+        return _apply_order(event, profile, profiles=profiles)
+    if profile.cart_updated_at is not None and profile.cart_updated_at > event.at:
+        return "stale"
+    if not profiles.update_cart(event.customer_id, items=list(event.items), at=format_time(event.at)):
+        return "stale"  # a newer update won the race between our read and our write
+    if not event.items:
+        return "cart_emptied"
+    due_at = event.at + delay
+    # A late event is due at once: it goes into the current bucket, which the sweep still reads.
+    item = DueItem(due_bucket(max(due_at, now)), event.customer_id, event.at, due_at)
+    profiles.put_due(
+        item.bucket, item.sort_key, customer_id=item.customer_id, version=format_time(item.version),
+        due_at=format_time(item.due_at), expires_at=int((item.due_at + DUE_TTL).timestamp()),
+    )
+    return "due_recorded"
+
+
+def _apply_order(event: CartEvent, profile: Profile, *, profiles: Any, attempts: int = 3) -> str:
+    """Bought items leave the cart and join the purchase history; last_order_at moves forward.
+    An optimistic write (on the cart version read) retried a few times against a racing update."""
+    for _ in range(attempts):
+        cart_at = profile.cart_updated_at
+        carted = profile.carted
+        if cart_at is None or event.at >= cart_at:  # an old order must not empty a newer cart
+            carted = [p for p in profile.carted if p not in event.items]
+        purchased = (list(event.items) + [p for p in profile.purchased if p not in event.items])[:HISTORY_CAP]
+        last_order_at = max(filter(None, (profile.last_order_at, event.at)))
+        if profiles.record_order(
+            event.customer_id, carted=carted, purchased=purchased, last_order_at=format_time(last_order_at),
+            cart_updated_at_seen=format_time(cart_at) if cart_at else None,
+        ):
+            return "order_recorded"
+        profile = profiles.get_profile(event.customer_id)
+        if profile is None:
+            return "unknown_customer"
+    raise ValidationError(f"order for a customer's cart lost {attempts} write races in a row; retry the event")
+
+
+def check_due(due: DueItem, profile: Profile | None, *, campaign: CampaignDefinition, options: PlanOptions, now: datetime) -> tuple[str, Job | None]:
+    """Decide one due item against the profile as it is now: a skip (SKIPS), a planner exclusion,
+    or ENQUEUED with its job. The planner's audience rule runs with `campaign`, whose delay the
+    caller has set to the configured one."""
+    if profile is None:
+        return "unknown_customer", None
+    if profile.cart_updated_at is None or profile.cart_updated_at != due.version:
+        return "superseded", None  # updated again: the later version's due item handles it
+    if not profile.carted:
+        return "cart_emptied", None
+    if profile.last_order_at is not None and profile.last_order_at >= due.version:
+        return "ordered", None
+    campaign_id = cart_campaign_id(due.due_at)
+    decision = decide(profile, campaign, campaign_id=campaign_id, now=now, options=options)
+    if decision != ENQUEUED:
+        return decision, None
+    return ENQUEUED, Job(
+        campaign_id=campaign_id,
+        campaign_type=CART_CAMPAIGN,
+        customer_id=profile.customer.customer_id,
+        send_date=due.due_at.astimezone(timezone.utc).date(),
+        context=JobContext(cart_items=tuple(profile.carted[:REMINDER_ITEMS])),  # cart_first ranks these first
+    )
+
+
+def cart_campaign(delay: timedelta) -> CampaignDefinition:
+    """The abandoned_cart definition with the configured delay as its audience rule's delay."""
+    campaign = get_campaign(CART_CAMPAIGN)
+    return replace(campaign, audience={**campaign.audience, "delay_hours": delay.total_seconds() / 3600})
+
+
+def sweep_due(
+    *, profiles: Any, queue: Any, options: PlanOptions, delay: timedelta, now: datetime, lookback: timedelta = SWEEP_LOOKBACK
+) -> Counter[str]:
+    """Handle every due item in the buckets from `now - lookback` to `now`; returns counts by outcome.
+
+    Per bucket: one Query, one BatchGetItem of the profiles, jobs sent 10 per SendMessageBatch,
+    holdouts recorded, then the handled due items deleted. A due item whose job could not be sent
+    stays for the next sweep (a second job for the same cart is harmless: the generate function
+    writes one email per (campaign, customer)). Items not yet due are left alone.
+    """
+    campaign = cart_campaign(delay)
+    counts: Counter[str] = Counter()
+    for bucket in buckets_between(now - lookback, now):
+        due_items = [d for d in (_due_from_item(bucket, raw) for raw in profiles.query_due(bucket)) if d is not None]
+        ready = [d for d in due_items if d.due_at <= now]
+        counts["not_yet_due"] += len(due_items) - len(ready)
+        if not ready:
+            continue
+        found = profiles.get_profiles([d.customer_id for d in ready])
+        handled: list[DueItem] = []
+        to_send: list[tuple[DueItem, Job]] = []
+        holdout: dict[str, list[str]] = {}
+        for due in ready:
+            decision, job = check_due(due, found.get(due.customer_id), campaign=campaign, options=options, now=now)
+            counts[decision] += 1
+            if job is not None:
+                to_send.append((due, job))
+                continue
+            if decision == "holdout":
+                holdout.setdefault(cart_campaign_id(due.due_at), []).append(due.customer_id)
+            handled.append(due)
+        for campaign_id, customer_ids in holdout.items():
+            profiles.record_holdout(campaign_id, customer_ids, now=now)
+        for start in range(0, len(to_send), 10):
+            chunk = to_send[start : start + 10]
+            failed_before = len(queue.failed)
+            queue.send([job for _, job in chunk])
+            if len(queue.failed) == failed_before:
+                handled += [due for due, _ in chunk]
+            else:
+                counts["send_failed"] += len(chunk)  # kept: the next sweep tries again
+                counts[ENQUEUED] -= len(chunk)
+        for due in handled:
+            profiles.delete_due(due.bucket, due.sort_key)
+    return +counts  # drop zero counts
+
+
+def _due_from_item(bucket: str, item: Mapping[str, Any]) -> DueItem | None:
+    try:
+        return DueItem(
+            bucket=bucket, customer_id=str(item["customer_id"]),
+            version=datetime.fromisoformat(str(item["version"])), due_at=datetime.fromisoformat(str(item["due_at"])),
+        )
+    except (KeyError, ValueError):
+        return None  # not a due item this code wrote; it expires by TTL
+
+
+# ------------------------------------------------------------------------------------------------
+# Wiring for the two handlers: built once per container, lazily (nudge.storage is imported only
+# here, so the functions above stay plain Python).
+# ------------------------------------------------------------------------------------------------
+def delay_from(settings: Any) -> timedelta:
+    """The configured cart delay (NUDGE_CART_DELAY_MINUTES), checked."""
+    from nudge.errors import ConfigError
+
+    try:
+        minutes = int(settings.cart_delay_minutes)
+    except (TypeError, ValueError):
+        raise ConfigError(f"NUDGE_CART_DELAY_MINUTES must be a whole number of minutes, got {settings.cart_delay_minutes!r}") from None
+    if not 1 <= minutes <= 4320:
+        raise ConfigError(f"NUDGE_CART_DELAY_MINUTES must be in 1..4320 (the cart rule's 72-hour limit), got {minutes}")
+    return timedelta(minutes=minutes)
+
+
+@dataclass
+class CartService:
+    profiles: Any
+    delay: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "CartService":
+        from nudge.storage import ProfileStore
+
+        settings.require("profile_table")
+        return cls(ProfileStore(settings.profile_table), delay_from(settings))
+
+    def apply(self, event: Mapping[str, Any], *, now: datetime | None = None) -> str:
+        return apply_cart_event(parse_cart_event(event), profiles=self.profiles, delay=self.delay, now=now or datetime.now(timezone.utc))
+
+
+@dataclass
+class SweepService:
+    profiles: Any
+    queue: Any
+    options: PlanOptions
+    delay: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "SweepService":
+        from nudge.errors import ConfigError
+        from nudge.service import _keys
+        from nudge.storage import JobQueue, ProfileStore
+
+        settings.require("profile_table", "jobs_queue_url")
+        key = _keys(settings).get("pseudonym_key")
+        if not key:
+            raise ConfigError("pseudonym_key is required for the holdout hash (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
+        options = PlanOptions(
+            holdout_share=settings.holdout_share, frequency_cap_days=settings.frequency_cap_days, holdout_key=key.encode()
+        )
+        return cls(ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), options, delay_from(settings))
+
+    def sweep(self, *, now: datetime | None = None) -> dict[str, int]:
+        return dict(sweep_due(profiles=self.profiles, queue=self.queue, options=self.options, delay=self.delay,
+                              now=now or datetime.now(timezone.utc)))
