@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
+.PHONY: help venv tools checkov browser-deps demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/"
@@ -54,7 +54,12 @@ security: checkov
 package: venv tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(PY) scripts/check_package.py
 
-test: venv tools
+# Headless Chromium for the browser tests (Debian packages); when it cannot be installed the
+# browser tests skip with that reason and everything else still runs.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) >/dev/null 2>&1 || echo "chromium could not be installed: browser tests will be skipped"; }
+
+test: venv tools browser-deps
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory security

@@ -7,7 +7,8 @@ Outputs: build/reports/bench_copywriter.json, and a table on stdout.
   tokens_per_s / emails_per_s / ms_per_email_p50 at batch 1 and batch 10 (write_batch, candidates
   from meta.json, one onnxruntime thread); cold_start_s (fresh process: import + load + first email);
   peak_rss_mb of that process; speedup_vs_transformers = ONNX tokens/s over transformers generate()
-  tokens/s for the same student, batch 10, one torch thread.
+  tokens/s for the same student, batch 10, one torch thread; speedup_vs_teacher_transformers = the
+  same over the teacher (SmolLM2-135M) generating in transformers, i.e. writing copy without a student.
 
 Run: .venv-train/bin/python scripts/bench_copywriter.py
 """
@@ -36,6 +37,7 @@ class BenchConfig:
     out_json: str = "build/reports/bench_copywriter.json"
     repeats: int = 5  # timed batches per batch size (after one warm-up)
     baseline_repeats: int = 2
+    teacher: str = "smollm2"  # second baseline: the teacher itself in transformers ("" skips it)
 
 
 def briefs(n: int, offset: int = 0) -> list[CopyBrief]:
@@ -105,6 +107,27 @@ def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: in
     return statistics.median(rates)
 
 
+def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) -> float:
+    """The teacher writing copy directly (the no-distillation alternative): transformers, batch 10, one thread."""
+    import torch
+
+    try:  # imported as scripts.<name> (tests) or run as a script (scripts/ on sys.path)
+        from scripts.build_copy_corpus import load_teacher
+    except ImportError:
+        from build_copy_corpus import load_teacher
+
+    torch.set_num_threads(1)
+    model, tokenizer = load_teacher(spec, ROOT / "build/copywriter/teacher_fp32")
+    prompts = [writer.prompt_for(b) for b in briefs(10)]
+    batch = tokenizer(prompts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        model.generate(**batch, max_new_tokens=4, do_sample=False, pad_token_id=tokenizer.pad_token_id)  # warm-up
+        t0 = time.perf_counter()
+        model.generate(**batch, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                       pad_token_id=tokenizer.pad_token_id)
+    return 10 * new_tokens / (time.perf_counter() - t0)
+
+
 def main(config: BenchConfig) -> dict:
     model_dir = ROOT / config.model_dir
     writer = Copywriter.load(model_dir, threads=1)
@@ -130,6 +153,10 @@ def main(config: BenchConfig) -> dict:
     baseline = transformers_tokens_per_s(ROOT / config.student_dir, writer, config.baseline_repeats)
     result["transformers_tokens_per_s_batch_10"] = round(baseline, 1) if baseline else None
     result["speedup_vs_transformers"] = round(result["batch_10"]["tokens_per_s"] / baseline, 2) if baseline else None
+    teacher_rate = teacher_tokens_per_s(config.teacher, writer) if config.teacher else None
+    result["teacher_transformers_tokens_per_s_batch_10"] = round(teacher_rate, 1) if teacher_rate else None
+    result["speedup_vs_teacher_transformers"] = round(result["batch_10"]["tokens_per_s"] / teacher_rate, 1) if teacher_rate else None
+    result["load_average_1min"] = round(__import__("os").getloadavg()[0], 2)  # 2 shared cores: read numbers with this
     out = ROOT / config.out_json
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -27,7 +27,7 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +55,11 @@ class EvalConfig:
     teacher: str = "smollm2"  # "" to skip the perplexity metrics
     perplexity_samples: int = 100  # texts scored by the teacher per side (teacher passes are slow on 2 cores)
     show_emails: int = 20
+    # generation overrides for tuning (0 / -1: keep meta.json's)
+    candidates: int = 0
+    temperature: float = -1.0
+    top_p: float = -1.0
+    novelty_weight: float = -1.0
 
 
 FIRST_NAMES = ("Ada", "Bea", "Chen", "Dev", "Émile", "Farah", "Gus", "Hana", "Ivo", "Jo", "Kofi", "Lena", "Mateo", "Noor", "")
@@ -122,6 +127,8 @@ def as_text(fields: dict[str, str]) -> str:
 
 def main(config: EvalConfig) -> dict:
     writer = Copywriter.load(ROOT / config.model_dir, threads=config.threads)
+    overrides = {k: getattr(config, k) for k in ("candidates", "temperature", "top_p", "novelty_weight") if getattr(config, k) > 0}
+    writer.settings = replace(writer.settings, **overrides)
     briefs = fact_sheets(config)
     drafts, candidates_total, candidates_bad, seconds = [], 0, 0, []
     violation_counts: Counter = Counter()
@@ -161,6 +168,7 @@ def main(config: EvalConfig) -> dict:
     seed_copy = SeedCopy.load()
     result = {
         "model_version": writer.model_version,
+        "generation": asdict(writer.settings),
         "emails": len(emails),
         "grounding_violations": grounding,
         "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,

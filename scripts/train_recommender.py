@@ -469,7 +469,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "ease": [{"lambda": lam, "dropout": p, "item_power": g, "value_beta": b}
              for lam in (250.0, 500.0, 1000.0) for p in (0.0, 0.25) for g in (0.0, 0.2) for b in (0.0, 0.35, None)],
     "als": [{"factors": f, "regularization": r, "alpha": a, "value_beta": b}
-            for f in (32, 64, 128) for r in (0.05, 1.0) for a in (1.0, 5.0) for b in (0.0, None)],
+            for f in (32, 64) for r in (0.05, 1.0) for a in (1.0, 5.0) for b in (0.0, None)],
     "hybrid": [{"content_weight": w} for w in (0.0, 0.02, 0.05, 0.1, 0.2)],  # 0.0: content does not help
 }
 MODEL_CLASSES = {"popularity": PopularityModel, "itemknn": ItemKNNModel, "rp3beta": RP3betaModel,

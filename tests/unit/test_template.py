@@ -498,3 +498,135 @@ def test_package_check_adds_the_layers_from_globals_and_the_function_and_flags_t
     status = main(Config(build_dir=tmp_path / "build", report_path=tmp_path / "r.json", limit_mb=5.5, skip_build=True))
     assert status == 1
     assert json.loads((tmp_path / "r.json").read_text())["ok"] is False
+
+
+# ================================================================================================
+# Campaign schedules, the abandoned-cart trigger and optional sending (docs/TRIGGERS.md)
+# ================================================================================================
+def schedule_events(template: dict[str, Any], logical_id: str) -> dict[str, dict[str, Any]]:
+    events = props(template, logical_id).get("Events", {})
+    return {name: e["Properties"] for name, e in events.items() if e["Type"] == "ScheduleV2"}
+
+
+def parameter_default(template: dict[str, Any], value: Any) -> Any:
+    assert isinstance(value, dict) and "Ref" in value, f"{value!r} is not a parameter reference"
+    return template["Parameters"][value["Ref"]].get("Default")
+
+
+def test_each_batch_campaign_has_a_plan_schedule_disabled_by_default(template):
+    from nudge.types import CAMPAIGN_TYPES
+
+    # GIVEN the plan function's EventBridge Scheduler schedules
+    schedules = schedule_events(template, "PlanFunction")
+    by_campaign = {json.loads(s["Input"])["campaign_type"]: s for s in schedules.values()}
+    # THEN there is one per batch campaign; abandoned_cart is a trigger, not a schedule
+    assert set(by_campaign) == set(CAMPAIGN_TYPES) - {"abandoned_cart"}
+    assert len(schedules) == len(by_campaign)
+    for campaign, schedule in by_campaign.items():
+        # AND each is DISABLED unless its State parameter says otherwise
+        assert parameter_default(template, schedule["State"]) == "DISABLED", campaign
+        assert template["Parameters"][schedule["State"]["Ref"]]["AllowedValues"] == ["ENABLED", "DISABLED"]
+        # AND its time and the time zone are parameters, with a cron default
+        assert parameter_default(template, schedule["ScheduleExpression"]).startswith("cron("), campaign
+        assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
+        # AND its name is generated, so two stacks in one account never clash
+        assert schedule["OmitName"] is True
+    assert template["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
+
+
+def test_the_cart_sweep_runs_every_five_minutes_and_a_parameter_can_pause_it(template):
+    # GIVEN the sweep function's schedule
+    [schedule] = schedule_events(template, "SweepFunction").values()
+    # THEN it runs every 5 minutes, ENABLED by default (cheap, idempotent), never retried late
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert parameter_default(template, schedule["State"]) == "ENABLED"
+    assert schedule["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    assert props(template, "SweepFunction")["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    # AND it sends jobs to the jobs queue only
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["JobsQueue", "QueueName"]}}} in props(template, "SweepFunction")["Policies"]
+
+
+def test_the_cart_function_hears_the_store_source_on_the_configured_bus_and_parks_failures(template):
+    # GIVEN the cart function's EventBridge rule
+    [event] = [e["Properties"] for e in props(template, "CartFunction")["Events"].values() if e["Type"] == "EventBridgeRule"]
+    # THEN it matches the store's cart and order events only, on the bus parameter (default "default")
+    assert event["EventBusName"] == {"Ref": "CartEventBusName"}
+    assert template["Parameters"]["CartEventBusName"]["Default"] == "default"
+    assert event["Pattern"] == {"source": [{"Ref": "CartEventSource"}], "detail-type": ["CartUpdated", "OrderPlaced"]}
+    # AND an event that keeps failing lands in the (encrypted, TLS-only) TriggersDLQ
+    assert props(template, "CartFunction")["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": arn_of("TriggersDLQ")}
+    assert function_environment(template, "CartFunction")["NUDGE_CART_DELAY_MINUTES"] == {"Ref": "CartReminderDelayMinutes"}
+    assert template["Parameters"]["CartReminderDelayMinutes"]["Default"] == 120
+
+
+def test_the_send_function_exists_only_when_sending_is_enabled(template):
+    # GIVEN the sending switch THEN it is off by default
+    assert template["Parameters"]["EnableSending"]["Default"] == "false"
+    assert template["Conditions"]["SendingEnabled"] == {"Fn::Equals": [{"Ref": "EnableSending"}, "true"]}
+    # AND the send function, its log group, its output and the table's stream all hang on it
+    for logical_id in ("SendFunction", "SendLogGroup"):
+        assert template["Resources"][logical_id]["Condition"] == "SendingEnabled", logical_id
+    assert template["Outputs"]["SendFunctionArn"]["Condition"] == "SendingEnabled"
+    stream = props(template, "ProfileTable")["StreamSpecification"]
+    assert stream == {"Fn::If": ["SendingEnabled", {"StreamViewType": "KEYS_ONLY"}, {"Ref": "AWS::NoValue"}]}
+    # AND a deploy that enables sending must name the SES identity
+    assert "SendingNeedsAnIdentity" in template["Rules"]
+    # AND the function reads only completed SEND# items, reports item failures and parks the rest
+    [event] = props(template, "SendFunction")["Events"].values()
+    stream_source = event["Properties"]
+    assert stream_source["Stream"] == {"Fn::GetAtt": ["ProfileTable", "StreamArn"]}
+    assert stream_source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream_source["DestinationConfig"]["OnFailure"]["Destination"] == arn_of("TriggersDLQ")
+    [pattern] = [json.loads(f["Pattern"]) for f in stream_source["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["sk"]["S"] == [{"prefix": "SEND#"}]
+
+
+def test_the_send_function_may_send_from_the_configured_identity_and_read_emails_only(template):
+    statements = [s for f, s in policy_statements(template) if f == "SendFunction"]
+    by_action = {a: s for s in statements for a in as_list(s["Action"])}
+    # THEN SES SendRawEmail on the one identity, S3 reads under emails/ only, nothing else of either
+    assert by_action["ses:SendRawEmail"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SendingIdentity}"}
+    assert {a for a in by_action if a.startswith("ses:")} == {"ses:SendRawEmail"}
+    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject"}
+    assert by_action["s3:GetObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/emails/*"}
+
+
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        # read the profile, conditional cart update, put the due item
+        ("CartFunction", {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}),
+        # query due buckets, batch-read profiles, delete handled due items, record holdouts
+        ("SweepFunction", {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}),
+        # SEND# status and profile reads, the SENT# claim and its release
+        ("SendFunction", {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}),
+    ],
+)
+def test_each_trigger_function_gets_exactly_its_table_actions(template, function, expected):
+    test_each_function_gets_exactly_its_table_actions_on_the_profile_table_only(template, function, expected)
+
+
+@pytest.mark.parametrize("logical_id, short_name, reads_keys", [
+    ("CartFunction", "cart", False), ("SweepFunction", "sweep", True), ("SendFunction", "send", True)])
+def test_trigger_function_environments_follow_nudge_config(template, logical_id, short_name, reads_keys):
+    known = {var for var, *_ in VARIABLES.values()}
+    environment = function_environment(template, logical_id)
+    # GIVEN the variables the function gets THEN nudge.config knows each, and every required one is set
+    assert not {v for v in environment if v.startswith("NUDGE_")} - known
+    required = {var for var, used_by, default, _ in VARIABLES.values() if default is None and short_name in used_by}
+    assert required <= set(environment), f"{logical_id} misses {required - set(environment)}"
+    assert "NUDGE_PSEUDONYM_KEY" not in environment and "NUDGE_LINK_KEY" not in environment
+    # AND it may read the keys secret exactly when it needs the pseudonym key
+    statements = [s for f, s in policy_statements(template) if f == logical_id]
+    secret_reads = [s["Resource"] for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert secret_reads == ([{"Ref": "KeysSecret"}] if reads_keys else [])
+
+
+def test_every_trigger_handler_exists_and_the_template_names_it(template):
+    for logical_id in ("CartFunction", "SweepFunction", "SendFunction"):
+        code = ROOT / props(template, logical_id)["CodeUri"]
+        # GIVEN a trigger function THEN its folder holds app.handler and a requirements file for sam build
+        assert props(template, logical_id)["Handler"] == "app.handler"
+        assert "def handler(" in (code / "app.py").read_text(encoding="utf-8"), logical_id
+        assert (code / "requirements.txt").exists(), logical_id

@@ -15,20 +15,21 @@ from nudge.errors import ConfigError
 # name -> (environment variable, required by, default, description). The README's configuration
 # table is generated from this one source (`python -m nudge.config --markdown`).
 VARIABLES: dict[str, tuple[str, str, Any, str]] = {
-    "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate", None, "S3 bucket that receives emails/ (and holds artifacts/)."),
-    "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
-    "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan", None, "SQS queue URL that the plan function fills."),
+    "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate, send", None, "S3 bucket that receives emails/ (and holds artifacts/)."),
+    "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan, cart, sweep, send", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
+    "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan, sweep", None, "SQS queue URL that the plan (and cart sweep) function fills."),
     "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate", None, "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
     "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
     "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
     "store_address": ("NUDGE_STORE_ADDRESS", "generate", "1 Example Street, London EC1A 1AA, United Kingdom", "Postal address in every footer (bulk-sender rules)."),
     "store_url": ("NUDGE_STORE_URL", "generate", "https://shop.example.com", "Base URL for product, unsubscribe and preference links."),
     "sender": ("NUDGE_SENDER", "generate", "nudge demo store <news@shop.example.com>", "From header."),
-    "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
-    "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
+    "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan, sweep, send", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
+    "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan, sweep, send", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
     "link_key": ("NUDGE_LINK_KEY", "generate", "", "Key for signed click and unsubscribe tokens (local runs; in AWS from the secret)."),
-    "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
-    "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan", "7", "At most one marketing email per customer per this many days."),
+    "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan, sweep", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
+    "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan, sweep", "7", "At most one marketing email per customer per this many days."),
+    "cart_delay_minutes": ("NUDGE_CART_DELAY_MINUTES", "cart, sweep", "120", "Minutes a cart must stay untouched before its abandoned-cart reminder is due (1-4320)."),
 }
 
 
@@ -48,6 +49,7 @@ class Settings:
     link_key: str = ""
     holdout_share: float = 0.1
     frequency_cap_days: int = 7
+    cart_delay_minutes: int | str = 120  # checked by nudge.triggers.delay_from
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> "Settings":

@@ -218,6 +218,123 @@ class ProfileStore:
             ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
         )
 
+    # --- Abandoned-cart trigger (nudge.triggers): the profile's cart and due-time items ---------
+    def update_cart(self, customer_id: str, *, items: list[str], at: str) -> bool:
+        """Set the profile's cart to `items` as of `at` (UTC ISO string). False, and no write, when
+        the customer has no profile or the profile holds a newer cart (events arrive out of order)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+                UpdateExpression="SET carted = :items, cart_updated_at = :at",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cart_updated_at) OR cart_updated_at <= :at)",
+                ExpressionAttributeValues=self._to_ddb({":items": items, ":at": at}),
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def record_order(
+        self, customer_id: str, *, carted: list[str], purchased: list[str], last_order_at: str, cart_updated_at_seen: str | None
+    ) -> bool:
+        """Write an order's effect on the profile, provided the cart is still the version read
+        (`cart_updated_at_seen`, None: no cart yet). False when a cart update came in between."""
+        from botocore.exceptions import ClientError
+
+        seen = "attribute_not_exists(cart_updated_at)" if cart_updated_at_seen is None else "cart_updated_at = :seen"
+        values: dict[str, Any] = {":carted": carted, ":purchased": purchased, ":ordered": last_order_at}
+        if cart_updated_at_seen is not None:
+            values[":seen"] = cart_updated_at_seen
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+                UpdateExpression="SET carted = :carted, purchased = :purchased, last_order_at = :ordered",
+                ConditionExpression=f"attribute_exists(pk) AND {seen}",
+                ExpressionAttributeValues=self._to_ddb(values),
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def put_due(self, bucket: str, sort_key: str, *, customer_id: str, version: str, due_at: str, expires_at: int) -> None:
+        """Record a due-time item (pk = bucket "DUE#<yyyy-mm-ddTHH:MM>"); TTL on expires_at (epoch s).
+        Rewriting the same (bucket, sort key) is harmless: a redelivered event records nothing new."""
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item=self._to_ddb({"pk": bucket, "sk": sort_key, "customer_id": customer_id, "version": version,
+                               "due_at": due_at, "expires_at": expires_at}),
+        )
+
+    def query_due(self, bucket: str) -> Iterator[dict[str, Any]]:
+        """Every due item in one bucket, page by page (plain dicts)."""
+        for page in self.dynamodb.get_paginator("query").paginate(
+            TableName=self.table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": bucket}},
+            ConsistentRead=True,
+        ):
+            for raw in page.get("Items", []):
+                yield self._from_ddb(raw)
+
+    def delete_due(self, bucket: str, sort_key: str) -> None:
+        self.dynamodb.delete_item(TableName=self.table, Key=self._to_ddb({"pk": bucket, "sk": sort_key}))
+
+    # --- Optional sending (nudge.sending): SEND# status and a SENT# claim per (campaign, customer)
+    def send_status(self, customer_id: str, campaign_id: str) -> str | None:
+        """The status of the generate function's SEND#<campaign> item ("done" once the email is written)."""
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
+            ConsistentRead=True,
+        ).get("Item")
+        return str(self._from_ddb(item).get("status")) if item else None
+
+    def claim_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
+        """Claim the SENT#<campaign> item before handing an email to SES, as claim_send does for
+        writing: "claimed", "done" (already sent) or "busy" (another attempt holds a live lease)."""
+        from botocore.exceptions import ClientError
+
+        key = {"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=self._to_ddb({**key, "status": "sending", "token": token, "claimed_at": now.isoformat(),
+                                   "lease_expires": int(now.timestamp()) + lease_seconds}),
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND lease_expires < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":now": {"N": str(int(now.timestamp()))}},
+            )
+            return "claimed"
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+        current = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True).get("Item")
+        current = self._from_ddb(current) if current else {}
+        if current.get("status") == "sent":
+            return "done"
+        return "claimed" if current.get("token") == token else "busy"
+
+    def complete_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, message_id: str) -> None:
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}", "status": "sent",
+                               "at": now.isoformat(), "ses_message_id": message_id}),
+        )
+
+    def release_delivery(self, customer_id: str, campaign_id: str) -> None:
+        """Drop a "sending" claim after SES refused, so the retry need not wait for the lease."""
+        self.dynamodb.delete_item(
+            TableName=self.table,
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}),
+            ConditionExpression="#s = :sending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}},
+        )
+
 
 @dataclass
 class EmailStore:
@@ -263,6 +380,17 @@ class EmailStore:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/"):
             prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         return prefixes
+
+    def get(self, key: str) -> bytes | None:
+        """An object's bytes, or None when there is none (expired, or erased on request)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise
 
 
 @dataclass
@@ -340,3 +468,25 @@ def load_secret_keys(secret_arn: str) -> dict[str, str]:
     response = client("secretsmanager").get_secret_value(SecretId=secret_arn)
     data = json.loads(response["SecretString"])
     return {k: str(v) for k, v in data.items()}
+
+
+@dataclass
+class RawEmailSender:
+    """Hands a finished MIME message (.eml bytes) to Amazon SES, as it is (SendRawEmail)."""
+
+    ses: Any = None
+
+    def __post_init__(self) -> None:
+        self.ses = self.ses or client("ses")
+
+    def send(self, eml: bytes) -> str:
+        """Send one raw message; SES reads sender and recipients from its headers. Returns SES's
+        message id. A refusal is re-raised as StorageError with SES's error code only: SES's own
+        message can name the recipient's address, which must never reach a log."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return str(self.ses.send_raw_email(RawMessage={"Data": eml})["MessageId"])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "unknown")
+            raise StorageError(f"SES refused the message ({code}); see the SES console or sending statistics") from None

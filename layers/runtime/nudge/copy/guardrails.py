@@ -58,6 +58,9 @@ BANNED_PHRASES: tuple[str, ...] = (
     # invented rankings and reviews
     "best-selling", "bestseller", "best seller", "award", "top-rated", "top rated",
     "most popular", "number one", "#1", "five-star", "five star", "rated",
+    # scarcity and product attributes only the catalog may state
+    "rare", "just in time", "exclusive", "one of a kind", "limited edition", "handmade", "hand-made",
+    "organic", "sustainable", "eco-friendly", "vegan", "recycled", "locally made", "gift card",
     # delivery and returns are store policy, stated by the renderer if at all
     "shipping", "delivery", "next day", "next-day", "returns",
     # spam-filter triggers and dark patterns

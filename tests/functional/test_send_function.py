@@ -1,0 +1,129 @@
+"""The optional send function, against moto: a completed SEND# item on the profile table's stream
+→ the stored .eml → SES SendRawEmail, once per (campaign, customer), consent and suppression
+checked at send time.
+
+The generate function's output is stood in for by what it leaves behind: the .eml under its
+deterministic key and the completed SEND# item (ProfileStore.mark_sent).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+import boto3
+import pytest
+
+from nudge.identity import pseudonymize
+from nudge.pipeline import email_keys
+from nudge.storage import EmailStore, ProfileStore
+from nudge_local.esm import LambdaContext
+
+CAMPAIGN = "win-back-2026-11-20"
+PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"  # as tests/functional/conftest.py sets it
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def send_app(stack):
+    module = importlib.import_module("send.app")
+    module._service = None
+    yield module
+    module._service = None
+
+
+@pytest.fixture
+def ses(stack):
+    """SES with the store's sending domain verified (moto refuses an unverified From)."""
+    client = boto3.client("ses")
+    client.verify_domain_identity(Domain="shop.example.com")
+    return client
+
+
+def written_email(stack, customer_id: str = "c001", campaign_id: str = CAMPAIGN) -> bytes:
+    """What the generate function leaves: the .eml under its key, then the completed SEND# item."""
+    message = EmailMessage()
+    message["From"] = "Hearth & Thread <news@shop.example.com>"
+    message["To"] = f"{customer_id}@example.com"
+    message["Subject"] = "We kept your favourites"
+    message.set_content("Hello")
+    eml = message.as_bytes()
+    key = email_keys(campaign_id, pseudonymize(customer_id, key=PSEUDONYM_KEY))["eml"]
+    EmailStore(stack.bucket).put_once(key, eml, content_type="message/rfc822")
+    ProfileStore(stack.table).mark_sent(customer_id, campaign_id, now=NOW)
+    return eml
+
+
+def stream_event(*keys: tuple[str, str], event_name: str = "MODIFY") -> dict:
+    """A DynamoDB stream batch (KEYS_ONLY view) with one record per (pk, sk)."""
+    return {"Records": [
+        {
+            "eventID": f"{n}", "eventName": event_name, "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/nudge-local-profiles/stream/2026-11-20T00:00:00.000",
+            "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": sk}}, "SequenceNumber": f"{100 + n}", "SizeBytes": 60,
+                         "StreamViewType": "KEYS_ONLY"},
+        }
+        for n, (pk, sk) in enumerate(keys)
+    ]}
+
+
+def sent_count(ses) -> int:
+    return int(ses.get_send_quota()["SentLast24Hours"])
+
+
+def test_a_written_email_is_sent_once_however_often_its_record_arrives(send_app, ses, stack):
+    # GIVEN c001's written email and its stream record
+    written_email(stack)
+    event = stream_event(("CUST#c001", f"SEND#{CAMPAIGN}"))
+    # WHEN the record is delivered twice (streams and retries deliver at least once)
+    first = send_app.handler(event, LambdaContext(function_name="send"))
+    second = send_app.handler(event, LambdaContext(function_name="send"))
+    # THEN SES got exactly one message, and the SENT# item says so
+    assert first == second == {"batchItemFailures": []}
+    assert sent_count(ses) == 1
+    item = boto3.client("dynamodb").get_item(
+        TableName=stack.table, Key={"pk": {"S": "CUST#c001"}, "sk": {"S": f"SENT#{CAMPAIGN}"}})["Item"]
+    assert item["status"]["S"] == "sent" and item["ses_message_id"]["S"]
+
+
+def test_a_customer_suppressed_after_writing_is_not_sent(send_app, ses, stack):
+    # GIVEN c001's email was written, then c001 unsubscribed
+    written_email(stack)
+    ProfileStore(stack.table).set_suppressed("c001", "unsubscribed")
+    # WHEN the record arrives THEN nothing is sent, and the record still succeeds
+    assert send_app.service().deliver_record(stream_event(("CUST#c001", f"SEND#{CAMPAIGN}"))["Records"][0]) == "suppressed"
+    assert send_app.handler(stream_event(("CUST#c001", f"SEND#{CAMPAIGN}")), LambdaContext()) == {"batchItemFailures": []}
+    assert sent_count(ses) == 0
+
+
+def test_a_customer_without_consent_is_not_sent(send_app, ses, stack):
+    # GIVEN c003 (no marketing consent) with a written email (e.g. consent withdrawn in between)
+    written_email(stack, customer_id="c003")
+    # THEN the send function sends nothing
+    assert send_app.service().deliver_record(stream_event(("CUST#c003", f"SEND#{CAMPAIGN}"))["Records"][0]) == "no_consent"
+    assert sent_count(ses) == 0
+
+
+def test_records_that_are_not_finished_sends_are_skipped(send_app, ses, stack):
+    # GIVEN a claim still in progress (no .eml yet), a profile change and a due item in the stream
+    ProfileStore(stack.table).claim_send("c001", CAMPAIGN, now=NOW, token="t")
+    event = stream_event(("CUST#c001", f"SEND#{CAMPAIGN}"), ("CUST#c001", "PROFILE"), ("DUE#2026-11-20T12:00", "c001#x"))
+    # WHEN they arrive THEN each succeeds without sending
+    assert send_app.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert sent_count(ses) == 0
+
+
+def test_an_ses_refusal_fails_the_record_alone_and_the_retry_sends(send_app, stack):
+    # GIVEN two written emails and SES with no verified identity yet (SES refuses the From)
+    written_email(stack, customer_id="c001")
+    written_email(stack, customer_id="c002")
+    event = stream_event(("CUST#c001", f"SEND#{CAMPAIGN}"), ("CUST#c002", f"SEND#{CAMPAIGN}"))
+    # WHEN the batch is handled THEN both records fail (reported for retry), nothing is claimed for good
+    response = send_app.handler(event, LambdaContext())
+    assert len(response["batchItemFailures"]) == 2
+    # WHEN the identity is verified and the records are retried THEN each email goes once
+    ses = boto3.client("ses")
+    ses.verify_domain_identity(Domain="shop.example.com")
+    assert send_app.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert sent_count(ses) == 2
