@@ -55,6 +55,7 @@ class EvalConfig:
     teacher: str = "smollm2"  # "" to skip the perplexity metrics
     perplexity_samples: int = 100  # texts scored by the teacher per side (teacher passes are slow on 2 cores)
     show_emails: int = 20
+    update_model_card: bool = False  # replace the "## Evaluation" section of the model's MODEL_CARD.md
     # generation overrides for tuning (0 / -1: keep meta.json's)
     candidates: int = 0
     temperature: float = -1.0
@@ -210,12 +211,22 @@ def main(config: EvalConfig) -> dict:
                   f"> Subject: {e['filled']['subject']}  ", f"> Preheader: {e['filled']['preheader']}  ",
                   f"> {e['filled']['intro']}", ""]
     (ROOT / config.out_md).write_text("\n".join(lines) + "\n")
+    card = ROOT / config.model_dir / "MODEL_CARD.md"
+    if config.update_model_card and card.is_file() and writer.model is not None:
+        keep = card.read_text().split("\n## Evaluation")[0].rstrip("\n")
+        metrics = [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "generation", "raw_violations_by_rule", "model_version")]
+        card.write_text(keep + "\n\n## Evaluation\n\n" + f"scripts/eval_copywriter.py on {len(emails)} seeded fact sheets "
+                        f"({int(config.hostile_share * 100)}% hostile product names), one thread, batch {config.batch_size}, "
+                        f"generation {asdict(writer.settings)}:\n\n| metric | value |\n|---|---|\n" + "\n".join(metrics) + "\n")
     return result
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for name, default in asdict(EvalConfig()).items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
+        if isinstance(default, bool):
+            parser.add_argument("--" + name.replace("_", "-"), action="store_true")
+        else:
+            parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
     report = main(EvalConfig(**vars(parser.parse_args())))
     print(json.dumps({k: v for k, v in report.items() if k != "config"}, indent=2, ensure_ascii=False))

@@ -34,7 +34,13 @@ def handler(event, context):
     counts: Counter[str] = Counter()
 
     def record_handler(record):
-        outcome = service().deliver_record(record.raw_event)
+        try:
+            outcome = service().deliver_record(record.raw_event)
+        except Exception as exc:
+            counts["failed"] += 1
+            # nudge's messages name pseudonymous ids and error codes only (SES's own text is dropped)
+            logger.warning("send failed", extra={"event_id": record.event_id, "error": type(exc).__name__, "detail": str(exc)[:300]})
+            raise
         counts[outcome] += 1
         return outcome
 

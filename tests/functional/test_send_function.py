@@ -114,7 +114,7 @@ def test_records_that_are_not_finished_sends_are_skipped(send_app, ses, stack):
     assert sent_count(ses) == 0
 
 
-def test_an_ses_refusal_fails_the_record_alone_and_the_retry_sends(send_app, stack):
+def test_an_ses_refusal_fails_the_record_alone_and_the_retry_sends(send_app, stack, capsys):
     # GIVEN two written emails and SES with no verified identity yet (SES refuses the From)
     written_email(stack, customer_id="c001")
     written_email(stack, customer_id="c002")
@@ -122,6 +122,9 @@ def test_an_ses_refusal_fails_the_record_alone_and_the_retry_sends(send_app, sta
     # WHEN the batch is handled THEN both records fail (reported for retry), nothing is claimed for good
     response = send_app.handler(event, LambdaContext())
     assert len(response["batchItemFailures"]) == 2
+    # AND SES's refusal (whose message names the addresses) leaves no address or id in the logs
+    logs = capsys.readouterr()
+    assert "@example.com" not in logs.out + logs.err and "c001" not in logs.out + logs.err
     # WHEN the identity is verified and the records are retried THEN each email goes once
     ses = boto3.client("ses")
     ses.verify_domain_identity(Domain="shop.example.com")

@@ -1,0 +1,30 @@
+"""Evaluation script: GIVEN fact sheets (hostile ones included) WHEN evaluated THEN grounding is
+measured on the filled text against the slot values, and a run writes its reports."""
+
+import json
+
+from scripts import eval_copywriter
+
+
+def test_grounding_counts_only_facts_that_no_slot_value_brought_in():
+    values = {"first_name": "Ada", "product": "Mug 2.0", "category": "Mugs", "store_name": "Kiln"}
+    assert eval_copywriter.grounding_problems("Ada, Mug 2.0 is back at Kiln.", values) == []
+    assert eval_copywriter.grounding_problems("Ada, Mug 2.0 is back, now 20% off.", values) == ["digit", "percent"]
+    assert eval_copywriter.grounding_problems("Ada, see www.kiln.example", values) == ["url"]
+
+
+def test_fact_sheets_are_seeded_and_include_hostile_products():
+    config = eval_copywriter.EvalConfig(n_briefs=60)
+    sheets = eval_copywriter.fact_sheets(config)
+    assert sheets == eval_copywriter.fact_sheets(config) and len(sheets) == 60
+    assert any(p in eval_copywriter.HOSTILE_PRODUCTS for s in sheets for p in s.product_names)
+
+
+def test_a_run_without_a_model_reports_full_fallback_and_no_grounding_violation(tmp_path):
+    config = eval_copywriter.EvalConfig(model_dir=str(tmp_path / "none"), n_briefs=30, teacher="",
+                                        out_json=str(tmp_path / "r.json"), out_md=str(tmp_path / "r.md"),
+                                        corpus_report=str(tmp_path / "missing.json"))
+    result = eval_copywriter.main(config)
+    assert result["grounding_violations"] == 0 and result["fallback_rate"] == 1.0
+    assert json.loads((tmp_path / "r.json").read_text())["emails"] == 30
+    assert "random emails, verbatim" in (tmp_path / "r.md").read_text()
