@@ -476,6 +476,17 @@ MODEL_CLASSES = {"popularity": PopularityModel, "itemknn": ItemKNNModel, "rp3bet
                  "ease": EASEModel, "als": ALSModel}
 
 
+def available_models(names: Sequence[str]) -> list[str]:
+    """`names` without ALS when the `implicit` package is not installed (logged, not silent)."""
+    if "als" in names:
+        try:
+            import implicit  # noqa: F401
+        except ImportError:
+            log.warning("implicit is not installed (pip install -r requirements/dev.txt): ALS is skipped")
+            return [n for n in names if n != "als"]
+    return list(names)
+
+
 def make_model(name: str, hp: Mapping[str, Any], *, top_neighbours: int = 200,
                base: Model | None = None) -> Model:
     if name == "hybrid":
@@ -547,6 +558,7 @@ def tune(
     """
     found: dict[str, dict[str, Any]] = {}
     context = {"content": content, "seed": seed}
+    names = available_models(names)
     jobs = [(n, hp) for n in names if n != "hybrid" for hp in grids[n]]
     bar = tqdm(jobs, desc="tune", disable=not progress, leave=False)
 

@@ -7,6 +7,8 @@ bidi overrides removed, length bounded) in `_facts`, then escaped by Jinja's aut
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -89,7 +91,19 @@ def _fill(template: str, *, store: str) -> str:
     return template.replace("{store}", store)  # replace, not format: a store name may hold braces
 
 
-def _greeting(theme: dict[str, str], *, first_name: str, store: str) -> dict[str, str]:
+_SALUTATION = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening|news)|happy|welcome)\b", re.IGNORECASE)
+
+
+def _opens_with_salutation(intro: str, first_name: str) -> bool:
+    """True when the copy already greets the reader ("Hi Ada, ...", "Ada, ..."): the template's
+    own greeting line would then say hello twice."""
+    head = intro.lstrip()[:60]
+    return bool(_SALUTATION.match(head)) or bool(first_name) and head.startswith(first_name)
+
+
+def _greeting(theme: dict[str, str], *, first_name: str, store: str, intro: str = "") -> dict[str, str] | None:
+    if _opens_with_salutation(intro, first_name):
+        return None
     if not first_name:
         return {"before": _fill(theme["greeting_anonymous"], store=store), "name": "", "after": ""}
     before, _, after = theme["greeting"].partition("{first_name}")
@@ -209,7 +223,7 @@ def render_email(
         "theme": theme,
         "store_name": store_name,
         "home_url": links.tracked_url(base_url + "/", campaign_id=campaign_id, token=cta_token, content="header"),
-        "greeting": _greeting(theme, first_name=first_name, store=store_name),
+        "greeting": _greeting(theme, first_name=first_name, store=store_name, intro=copy.intro),
         "intro": paragraphs(clean_block(copy.intro, max_chars=MAX_INTRO)),
         "tier": clean_line(customer.loyalty_tier, max_chars=20).title() if customer.loyalty_tier != "none" else "",
         "cards": [
