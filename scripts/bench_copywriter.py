@@ -76,7 +76,10 @@ def cold_start(model_dir: Path) -> dict:
 def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: int) -> float | None:
     if not (student_dir / "config.json").is_file():
         return None
-    import torch
+    try:
+        import torch
+    except ImportError:  # the runtime venv: no baseline, the ONNX numbers still count
+        return None
     from tokenizers import Tokenizer
     from transformers import GPT2LMHeadModel
 
@@ -107,9 +110,12 @@ def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: in
     return statistics.median(rates)
 
 
-def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) -> float:
+def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) -> float | None:
     """The teacher writing copy directly (the no-distillation alternative): transformers, batch 10, one thread."""
-    import torch
+    try:
+        import torch
+    except ImportError:
+        return None
 
     try:  # imported as scripts.<name> (tests) or run as a script (scripts/ on sys.path)
         from scripts.build_copy_corpus import load_teacher

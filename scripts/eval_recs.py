@@ -47,6 +47,7 @@ for _path in (ROOT / "layers" / "runtime", ROOT / "scripts"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from nudge.recommend.metrics import ranking_metrics  # noqa: E402
 from nudge.types import Product  # noqa: E402
 from train_recommender import (  # noqa: E402
     GRIDS,
@@ -179,6 +180,8 @@ class Protocol:
     validation: str  # "stratified" (by item) or "last_fraction" (per user) or "last_days"
     note: str
     half_life_days: float | None = None  # recency decay of training strengths (None: none)
+    customers: dict[str, Any] | None = None  # store protocols: also score through Recommender.rank()
+    as_of: date | None = None
 
 
 def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
@@ -187,7 +190,8 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     items = sorted(set(p.train.items.tolist()) | set(p.products))
     u_index = {u: i for i, u in enumerate(users)}
     i_index = {v: i for i, v in enumerate(items)}
-    content = catalog_for(items, p.products).content
+    catalog = catalog_for(items, p.products)
+    content = catalog.content
     as_of_ts = float(p.train.timestamp.max())
 
     def matrix(data: Interactions, *, binary: bool | None = None, recency: float | None = None) -> sp.csr_matrix:
@@ -239,7 +243,54 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
                                       **({"base": tuned[name]["base"], "base_hp": tuned[name]["base_hp"]}
                                          if name == "hybrid" else {})}
     result["chosen"] = chosen
+    if p.customers:  # the contract: the exported runtime, fed Profiles, ranks as well as the offline model
+        model = fit_tuned(chosen, tuned[chosen], X, content=content, top_neighbours=config.top_neighbours,
+                          seed=config.seed)
+        result["runtime_path"] = runtime_metrics(model, items, catalog, p, relevant, users, k=config.k)
     return result
+
+
+def runtime_metrics(model: Any, items: list[str], catalog: Any, p: Protocol, relevant: dict[int, set[int]],
+                    users: list[str], *, k: int) -> dict[str, Any]:
+    """Score the held-out users through the numpy runtime (export → Profile → Recommender.rank()).
+
+    Rules: everything eligible (no stock/image/diversity filters, purchases excluded, as campaigns do);
+    viewed and carted items, which a campaign may show again, are dropped from the list afterwards so
+    that the figure compares with the offline path (which removes the whole history).
+    """
+    from nudge.campaigns import PoolRules
+    from nudge.types import Profile
+
+    exported = model.export(items)
+    rules = PoolRules(in_stock=False, require_image=False, max_per_category=k, exclude_purchased=True)
+    lists: dict[str, dict[str, list[str]]] = {}
+    order = np.argsort(-p.train.timestamp, kind="stable")  # newest first
+    kinds = {4.0: "purchased", 2.0: "carted", 1.0: "viewed"}
+    for j in order:
+        kind = kinds.get(float(p.train.weight[j]), "viewed")
+        bucket = lists.setdefault(p.train.users[j], {"purchased": [], "carted": [], "viewed": []})[kind]
+        if p.train.items[j] not in bucket:
+            bucket.append(p.train.items[j])
+    recommended: dict[int, list[int]] = {}
+    item_pos = {pid: i for i, pid in enumerate(items)}
+    started = time.perf_counter()
+    for u in relevant:
+        customer = p.customers.get(users[u])
+        if customer is None:
+            continue
+        history = lists.get(users[u], {"purchased": [], "carted": [], "viewed": []})
+        profile = Profile(customer=customer, **history)
+        seen = set(history["carted"]) | set(history["viewed"])
+        ranked = exported.rank(profile, rules, k=k + len(seen), catalog=catalog, as_of=p.as_of or date.today())
+        # like the offline path, judge only items outside the history (a campaign may re-show viewed ones)
+        recommended[u] = [item_pos[r.product_id] for r in ranked if r.product_id not in seen][:k]
+    seconds = time.perf_counter() - started
+    metrics = ranking_metrics(recommended, relevant, k=k, n_items=len(items))
+    out = {key: round(float(v), 4) for key, v in metrics.items() if key != "users"}
+    out.update({"users": metrics["users"], "rank_ms_mean": round(1000 * seconds / max(1, len(recommended)), 3),
+                "note": "chosen model exported, customers folded in from Profiles and ranked through "
+                        "nudge.recommend.Recommender.rank(); history items dropped from the list as offline"})
+    return out
 
 
 def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
@@ -264,7 +315,8 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
         if len(future):
             found.append(Protocol("store_heldout", history, future, history.products, False, "last_fraction",
                                   f"{store}: history before as_of → held-out future events (any type)",
-                                  half_life_days=config.half_life_days))
+                                  half_life_days=config.half_life_days, customers=history.customers,
+                                  as_of=history.as_of))
         else:
             skipped["store_heldout"] = f"{store} has no held-out events"
     else:
@@ -300,6 +352,11 @@ def write_reports(results: dict[str, Any], out_dir: Path, models: Sequence[str])
             if name in res:
                 mark = " (chosen)" if name == res["chosen"] else ""
                 lines.append(f"| {name}{mark} | " + " | ".join(f"{res[name][m]:.4f}" for m in METRICS) + " |")
+        if "runtime_path" in res:
+            rt = res["runtime_path"]
+            lines.append(f"| {res['chosen']} via runtime rank() | " + " | ".join(
+                f"{rt[m]:.4f}" if m in rt else "—" for m in METRICS) + " |")
+            lines += ["", f"Runtime row: {rt['note']}; mean {rt['rank_ms_mean']} ms per customer."]
         lines.append("")
     if results.get("skipped"):
         lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in results["skipped"].items()] + [""]

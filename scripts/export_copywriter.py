@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a check
 import numpy as np  # noqa: E402
 
 from nudge.copy.generator import ARTIFACT_NAME, PROMPT_FORMAT, SCHEMA_VERSION, sha256_file  # noqa: E402
-from nudge.copy.prompt import build_prompt  # noqa: E402
+from nudge.copy.prompt import CONTEXT_WORDS, build_prompt  # noqa: E402
 from nudge.errors import ExportParityError  # noqa: E402
 
 MAX_SHIPPED_BYTES = 40 * 1024 * 1024
@@ -54,9 +54,9 @@ class ExportConfig:
     # generation defaults written to meta.json (the runtime reads them)
     candidates: int = 3
     max_new_tokens: int = 96
-    temperature: float = 0.8
+    temperature: float = 0.85  # tuned with eval_copywriter.py: 0.8 -> 84% unique intros, 0.9 -> 89% but more slips
     top_k: int = 40
-    top_p: float = 0.92
+    top_p: float = 0.95
 
 
 PARITY_BRIEFS = (
@@ -225,6 +225,7 @@ def main(config: ExportConfig) -> dict:
         "schema_version": SCHEMA_VERSION,
         "prompt_format": PROMPT_FORMAT,
         "model_version": f"copywriter-{files['model.onnx']['sha256'][:12]}",
+        "context_words": list(CONTEXT_WORDS),  # the runtime keeps only these in prompts (unseen words break the format)
         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "files": files,
         "architecture": {"type": "GPT2LMHeadModel", "n_layer": n_layer, "n_head": n_head, "n_embd": arch.n_embd,

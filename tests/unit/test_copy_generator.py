@@ -138,3 +138,26 @@ def test_shipped_model_loads_and_writes_clean_or_fallback_copy():
     assert [c.source in {"model", "fallback"} for c in copies] == [True] * 3
     assert all("{" not in c.intro and "<" not in c.intro for c in copies)
     assert writer.write_batch(briefs) == copies  # same input, same email
+
+
+HOSTILE = ("Mug 2.0 (350 ml)", "Gift Card £25", "<b>Bold</b> Lamp<script>x()</script>", "Sunny Mug ☀️🎉",
+           "Deluxe " * 20 + "Teapot", "Tote\r\nBcc: eve@example.com", "&lt;i&gt;Vase&lt;/i&gt;", "{first_name} Special")
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.onnx").is_file(), reason="no shipped copywriter model yet")
+@pytest.mark.parametrize("product", HOSTILE)
+def test_shipped_model_never_leaks_hostile_facts(product):
+    # GIVEN a hostile product name WHEN the shipped model writes copy THEN no markup, control
+    # character or brace reaches the email, and every digit or currency sign came from the data
+    from nudge.copy.slots import clean_value
+    from nudge.copy.writer import Copywriter, CopyBrief
+
+    writer = Copywriter.load(SHIPPED)
+    briefs = [CopyBrief(campaign_type=c, tone=t, first_name="Ada", product_names=(product,), categories=("Mugs",),
+                        store_name="Kiln", seed_key=f"hostile-{i}")
+              for i, (c, t) in enumerate([("abandoned_cart", "helpful"), ("clearance", "urgent")])]
+    allowed = set(clean_value(product))
+    for copy in writer.write_batch(briefs):
+        text = " ".join([copy.subject, copy.preheader, copy.intro])
+        assert not any(ch in "<>{}\r\n" for ch in text)
+        assert {ch for ch in text if ch.isdigit() or ch in "£$€%"} <= allowed

@@ -78,8 +78,8 @@ def test_first_name_that_is_an_email_address_falls_back_to_the_default():
 
 
 def test_slot_lookalike_in_a_value_is_not_expanded_again():
-    out = fill_slots(TEMPLATE, {"first_name": "{store_name}", "product": "Mug", "category": "Mugs", "store_name": "Kiln"})
-    assert out.startswith("(store_name), Mug")
+    out = fill_slots(TEMPLATE, {"first_name": "Ada", "product": "{store_name} Mug", "category": "Mugs", "store_name": "Kiln"})
+    assert out.startswith("Ada, (store_name) Mug")
 
 
 def test_template_braces_in_a_value_cannot_reach_a_template_engine():
@@ -106,3 +106,12 @@ def test_guardrails_run_on_unfilled_text_so_filled_digits_are_not_violations_of_
     template = "Hi {first_name}, {product} is still waiting for you in your cart."
     assert check_copy(template, field="intro") == []
     assert any(ch.isdigit() for ch in fill_slots(template, {"first_name": "Ada", "product": "Mug 2"}))
+
+
+def test_a_value_at_a_sentence_start_is_capitalized():
+    out = fill_slots("{first_name}, hello. {product} is back", {"first_name": "", "product": "oak board"})
+    assert out == "Friend, hello. Oak board is back"
+
+
+def test_first_name_filled_directly_is_cleaned_like_slot_values():
+    assert fill_slots("Hi {first_name}", {"first_name": "eve@example.com"}) == "Hi friend"

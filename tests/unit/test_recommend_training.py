@@ -85,3 +85,36 @@ def test_ease_ranks_the_co_bought_item_first():
     scores = model.scores(sp.csr_matrix(([1.0], ([0], [0])), shape=(1, 3)))[0]
     # THEN b beats c
     assert scores[1] > scores[2]
+
+
+@pytest.mark.parametrize("value_beta", [None, 0.0, 0.35])
+def test_runtime_value_transform_matches_training(value_beta):
+    # GIVEN strengths as the training matrix holds them
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.array([[0.0, 0.7, 2.1], [1.4, 0.0, 0.3]], dtype=np.float32))
+    model = tr.EASEModel(**{"lambda": 1.0, "value_beta": value_beta}).fit(X)
+    runtime = model.export(["a", "b", "c"])
+    # THEN the runtime turns them into the same model inputs as training does
+    np.testing.assert_allclose(runtime.values(X.data), model.inputs(X).data, rtol=1e-6)
+
+
+def test_cold_item_gets_factors_from_its_text():
+    # GIVEN an ALS-form recommender whose content map sends text to the factor space
+    from nudge.campaigns import PoolRules
+    from tests.unit.test_recommend_runtime import make_product
+
+    products = {p.product_id: p for p in (make_product("tea", "Kitchen"), make_product("hat", "Fashion"))}
+    catalog = Catalog.from_products(products)
+    factors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    content_to_factors = np.linalg.lstsq(catalog.content, factors, rcond=None)[0].astype(np.float32)
+    rec = Recommender(item_ids=["tea", "hat"], form="embeddings", popularity=np.ones(2), factors=factors,
+                      content_to_factors=content_to_factors, regularization=0.1)
+    # WHEN a new fashion item arrives after training
+    products["cap"] = make_product("cap", "Fashion", arrival_date=date(2026, 4, 25), name="Item hat cap")
+    grown = Catalog.from_products(products)
+    customer = Customer("c1", "Ada", "a@example.com", "en_GB", "Europe/London", None, True)
+    items = rec.rank(Profile(customer=customer, purchased=["hat"]), PoolRules(), k=1, catalog=grown,
+                     as_of=date(2026, 5, 1))
+    # THEN the cold fashion item is recommended to the hat buyer
+    assert [i.product_id for i in items] == ["cap"]

@@ -58,7 +58,7 @@ class Engine:
         return {
             "nudge": __version__,
             "recommender": getattr(self.recommender, "version", "unknown"),
-            "copywriter": getattr(self.copywriter, "version", "fallback"),
+            "copywriter": self.copywriter.model_version,
         }
 
 

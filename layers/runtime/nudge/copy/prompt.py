@@ -32,6 +32,15 @@ SENTIMENTS = ("positive", "neutral", "negative")
 _CONTEXT_WORD_RE = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
 
 
+# Category words the corpus builder puts in prompts; the export records them in meta.json
+# (`context_words`) and the runtime drops any other word from a prompt.
+CONTEXT_WORDS = (
+    "mugs", "kitchen", "garden", "lighting", "candles", "stationery", "toys", "jewellery", "home decor",
+    "bags", "clothing", "books", "tea", "bakeware", "textiles", "plants", "ceramics", "prints", "shoes",
+    "skincare", "coffee", "outdoor", "games", "accessories", "furniture", "baby", "pets", "crafts",
+)
+
+
 def context_words(values: tuple[str, ...] | list[str], *, limit: int = 3) -> str:
     """Categories reduced to lower-case letters for the prompt: context, never copied facts.
 

@@ -23,13 +23,14 @@ from nudge.errors import GuardrailViolation
 SLOT_MAX_CHARS: dict[str, int] = {"first_name": 30, "product": 48, "category": 32, "store_name": 40}
 # What a slot says when the data has nothing for it.
 SLOT_DEFAULTS: dict[str, str] = {
-    "first_name": "there",
+    "first_name": "friend",  # reads in "Hi {first_name}," and at a sentence start ("Friend, ...")
     "product": "our latest picks",
     "category": "favourites",
     "store_name": "our shop",
 }
 
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
+_SENTENCE_START_RE = re.compile(r"(^|[.!?]\s+)$")
 _TAG_RE = re.compile(r"<[^>]*>?")
 _SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _NAME_WORD_RE = re.compile(r"^[^\W\d_]+(?:[.'’-][^\W\d_]*)*$")
@@ -101,7 +102,10 @@ def fill_slots(template: str, values: Mapping[str, str]) -> str:
         name = match.group(1)
         if name not in SLOTS:
             raise GuardrailViolation(f"unknown slot {{{name}}} in copy; expected one of {SLOTS}")
-        value = values.get(name, "")
-        return clean_value(value, max_chars=SLOT_MAX_CHARS[name]) or SLOT_DEFAULTS[name]
+        clean = clean_name if name == "first_name" else clean_value
+        value = clean(values.get(name, ""), max_chars=SLOT_MAX_CHARS[name]) or SLOT_DEFAULTS[name]
+        if _SENTENCE_START_RE.search(template[: match.start()]):
+            value = value[:1].upper() + value[1:]  # "friend, we hope ..." -> "Friend, we hope ..."
+        return value
 
     return _SLOT_RE.sub(replace, template)

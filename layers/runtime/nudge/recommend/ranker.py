@@ -45,6 +45,7 @@ PROFILE_WEIGHTS = {"purchased": EVENT_WEIGHTS["purchase"], "carted": EVENT_WEIGH
                    "viewed": EVENT_WEIGHTS["view"]}
 CART_SEED_WEIGHT = 4.0  # a cart item as history: like a purchase ...
 CART_SEED_BOOST = 3.0  # ... then weighed 3x after the value transform, so the cart drives the complements
+CART_HISTORY_SHARE = 0.25  # the rest of the history's weight in an abandoned-cart email
 POSITION_DECAY = 0.97  # recency in a profile: each step back in a most-recent-first list weighs 3% less
 MAX_HISTORY = 100
 NEW_ARRIVAL_DAYS = 30  # an item this many days old or younger is explained as "New in <category>"  # fold in at most this many distinct history items (bounds request latency)
@@ -425,8 +426,9 @@ class Recommender:
                 raw[i] = (raw.get(i, (0.0, "cart"))[0] + CART_SEED_WEIGHT, "cart")
         # seeds: catalog index -> (model input value, kind), in the training matrix's value space
         inputs = self.values(np.log1p(np.array([w for w, _ in raw.values()], dtype=np.float32)))
-        seeds = {i: (float(v) * (CART_SEED_BOOST if kind == "cart" else 1.0), kind)
-                 for (i, (_, kind)), v in zip(raw.items(), inputs)}
+        cart_led = rules.cart_first and bool(cart_idx)  # complements follow the cart, history only nudges
+        seeds = {i: (float(v) * (CART_SEED_BOOST if kind == "cart" else (CART_HISTORY_SHARE if cart_led else 1.0)),
+                     kind) for (i, (_, kind)), v in zip(raw.items(), inputs)}
 
         # 1. The pool: the campaign's rules as boolean masks (static parts cached per catalog).
         mask = self._static_mask(info, catalog, rules).copy()
@@ -462,10 +464,11 @@ class Recommender:
             scores = personal + 1e-3 * base_pop  # popularity only breaks ties among unscored items
         # ... then content similarity on the best CANDIDATES and every cold pool item (new arrivals).
         want = k - len(shown_cart)
-        candidates = self._candidates(scores, want, rules)  # positions in pool
         content_weight = self.content_weight or (0.5 if rules.only_new_days is not None else 0.0)
+        use_content = bool(seeds) and content_weight > 0 and len(pool) > 0
+        candidates = self._candidates(scores, want, rules, wide=use_content)  # positions in pool
         final = scores[candidates]
-        if seeds and content_weight > 0 and len(pool):
+        if use_content:
             cold = np.flatnonzero(~info["warm"][pool])
             if len(cold):
                 candidates = np.union1d(candidates, cold)
@@ -491,9 +494,10 @@ class Recommender:
 
     CANDIDATES = 2000  # content similarity is added on this many collaborative candidates (+ cold items)
 
-    def _candidates(self, scores: np.ndarray, k: int, rules: PoolRules) -> np.ndarray:
-        """Positions of the best-scoring pool items, enough for the content re-score and diversity."""
-        want = min(len(scores), max(self.CANDIDATES, 4 * k + 4 * rules.diversity_window))
+    def _candidates(self, scores: np.ndarray, k: int, rules: PoolRules, *, wide: bool) -> np.ndarray:
+        """Positions of the best-scoring pool items: enough for diversity, or CANDIDATES when `wide`
+        (the content re-score may lift an item from below the collaborative top few)."""
+        want = min(len(scores), max(self.CANDIDATES if wide else 0, 4 * k + 4 * rules.diversity_window))
         if want <= 0:
             return np.zeros(0, dtype=np.int64)
         if want < len(scores):
