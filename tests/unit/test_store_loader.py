@@ -382,3 +382,22 @@ def test_the_format_docs_example_loads_cleanly(tmp_path: Path) -> None:
     # WHEN loaded strictly THEN nothing is rejected
     store = load_store(tmp_path, strict=True)
     assert (len(store.products), len(store.customers), len(store.events)) == (3, 2, 4)
+
+
+def test_absurd_price_is_rejected_not_a_crash(tmp_path):
+    # GIVEN the tiny store with one price far beyond any product (found by the fuzz test)
+    import shutil
+
+    from nudge.store import load_store
+    from tests.conftest import TINY_STORE
+
+    store_dir = tmp_path / "store"
+    shutil.copytree(TINY_STORE, store_dir)
+    catalog = store_dir / "catalog.csv"
+    catalog.write_text(catalog.read_text().replace(",18.00,GBP,", ",9999999999999999999999999999999999999999,GBP,", 1))
+    # WHEN loaded
+    store = load_store(store_dir)
+    # THEN that row is rejected with a reason naming the column, and the rest load
+    [rejection] = [r for r in store.report.rejected if r.file == "catalog.csv"]
+    assert rejection.column == "price" and "below" in rejection.reason
+    assert len(store.products) == 11

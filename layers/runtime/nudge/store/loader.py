@@ -90,6 +90,9 @@ def _parse_date(value: str, column: str, *, optional: bool = False) -> date | No
         raise _RowError(column, "bad_value", f"expected a date YYYY-MM-DD, got {_show(value)}") from None
 
 
+MAX_AMOUNT = Decimal(1_000_000_000)  # a price at or above this is a data error, not a product
+
+
 def _parse_money(value: str, column: str) -> Decimal:
     try:
         amount = Decimal(value)
@@ -97,6 +100,8 @@ def _parse_money(value: str, column: str) -> Decimal:
         raise _RowError(column, "bad_value", f"expected a decimal amount such as 12.50, got {_show(value)}") from None
     if not amount.is_finite() or amount <= 0:
         raise _RowError(column, "bad_value", f"expected an amount above 0, got {_show(value)}")
+    if amount >= MAX_AMOUNT:  # also keeps quantize() inside the decimal context's precision
+        raise _RowError(column, "bad_value", f"expected an amount below {MAX_AMOUNT:,}, got {_show(value)}")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise _RowError(column, "bad_value", f"expected at most 2 decimal places, got {_show(value)}")
     return amount.quantize(Decimal("0.01"))
