@@ -120,3 +120,33 @@ def test_customer_without_consent_gets_no_email(generate_app, stack):
 def test_unknown_customer_fails_the_record(generate_app, stack):
     response = generate_app.handler(sqs_event([job_body("c999", "win_back")]), LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+# Per campaign, the products an email may show in the tiny store (see its README): p003 is out of
+# stock and p008 has no image, so neither ever appears; purchased items are excluded except in
+# win-back; p009 is the only new arrival and p006 the only clearance item.
+POOLS = {
+    ("c001", "new_arrivals"): {"p009"},
+    ("c002", "clearance"): {"p006"},
+    ("c002", "loyalty"): {"p001", "p002", "p006", "p007", "p009", "p010", "p011", "p012"},
+    ("c004", "win_back"): {"p001", "p002", "p004", "p005", "p006", "p007", "p009", "p010", "p011", "p012"},
+    ("c001", "birthday_holiday"): {"p001", "p002", "p004", "p005", "p006", "p009", "p010", "p011", "p012"},
+    ("c005", "abandoned_cart"): {"p001", "p002", "p004", "p005", "p006", "p007", "p009", "p010", "p011", "p012"},
+}
+
+
+def test_every_campaign_shows_products_from_its_own_pool(generate_app, stack, tiny_profiles):
+    # GIVEN one eligible customer per campaign
+    bodies = [job_body(customer, campaign) for customer, campaign in POOLS]
+    # WHEN their jobs run in one batch
+    assert generate_app.handler(sqs_event(bodies), LambdaContext()) == {"batchItemFailures": []}
+    # THEN each email shows products, all from that campaign's pool, none already bought (but win-back)
+    s3 = boto3.client("s3")
+    for key in [k for k in email_objects(stack.bucket) if k.endswith(".json")]:
+        record = json.loads(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+        campaign = record["campaign"]["type"]
+        customer = next(c for c, t in POOLS if t == campaign)
+        shown = [item["product_id"] for item in record["items"]]
+        assert shown and set(shown) <= POOLS[(customer, campaign)], (campaign, shown)
+        if campaign != "win_back":
+            assert not set(shown) & set(tiny_profiles[customer].purchased), (campaign, shown)
