@@ -93,15 +93,12 @@ class SendService:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SendService":
-        from nudge.errors import ConfigError
-        from nudge.service import _keys
+        from nudge.service import pseudonym_key
         from nudge.storage import EmailStore, ProfileStore, RawEmailSender
 
         settings.require("profile_table", "output_bucket")
-        key = _keys(settings).get("pseudonym_key")
-        if not key:
-            raise ConfigError("pseudonym_key is required to find the email in S3 (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
-        return cls(ProfileStore(settings.profile_table), EmailStore(settings.output_bucket), RawEmailSender(), key.encode())
+        key = pseudonym_key(settings, purpose="to find the email in S3")
+        return cls(ProfileStore(settings.profile_table), EmailStore(settings.output_bucket), RawEmailSender(), key)
 
     def deliver_record(self, record: Mapping[str, Any], *, now: datetime | None = None) -> str:
         keys = keys_of(record)

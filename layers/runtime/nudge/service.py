@@ -33,6 +33,14 @@ def _keys(settings: Settings) -> dict[str, str]:
     return {"pseudonym_key": settings.pseudonym_key, "link_key": settings.link_key}
 
 
+def pseudonym_key(settings: Settings, *, purpose: str) -> bytes:
+    """The pseudonymization key, or a ConfigError at cold start saying what it is needed for."""
+    key = _keys(settings).get("pseudonym_key")
+    if not key:
+        raise ConfigError(f"pseudonym_key is required {purpose} (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
+    return key.encode()
+
+
 @dataclass
 class PreparedBatch:
     """The outcome of composing a whole SQS batch, finished record by record."""
@@ -135,10 +143,8 @@ class PlanService:
     @classmethod
     def from_settings(cls, settings: Settings) -> "PlanService":
         settings.require("profile_table", "jobs_queue_url")
-        keys = _keys(settings)
-        if not keys.get("pseudonym_key"):
-            raise ConfigError("pseudonym_key is required for the holdout hash (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
-        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), keys["pseudonym_key"].encode())
+        key = pseudonym_key(settings, purpose="for the holdout hash")
+        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), key)
 
     def plan(
         self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None
@@ -190,10 +196,7 @@ def erase_customer(customer_id: str, *, settings: Settings) -> dict[str, Any]:
     from nudge.identity import pseudonymize
 
     settings.require("profile_table", "output_bucket")
-    key = _keys(settings).get("pseudonym_key")
-    if not key:
-        raise ConfigError("pseudonym_key is required to find the customer's emails (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
-    pseudo = pseudonymize(customer_id, key=key.encode())
+    pseudo = pseudonymize(customer_id, key=pseudonym_key(settings, purpose="to find the customer's emails"))
     emails = EmailStore(settings.output_bucket)
     versions = sum(emails.delete_prefix(f"{prefix}{pseudo}/") for prefix in emails.campaign_prefixes())
     items = ProfileStore(settings.profile_table).delete_customer(customer_id)

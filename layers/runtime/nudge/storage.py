@@ -145,17 +145,23 @@ class ProfileStore:
         recognise its own claim. The lease is shorter than the queue's visibility timeout, so the
         redelivery of a busy job finds the lease expired.
         """
+        return self._claim(
+            {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"},
+            active="in_progress", finished="done", now=now, token=token, lease_seconds=lease_seconds,
+        )
+
+    def _claim(self, key: dict[str, str], *, active: str, finished: str, now: datetime, token: str, lease_seconds: int) -> str:
+        """A leased, token-carrying claim on one item: "claimed", "done" or "busy" (see claim_send)."""
         from botocore.exceptions import ClientError
 
-        key = {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item=self._to_ddb({**key, "status": "in_progress", "token": token,
+                Item=self._to_ddb({**key, "status": active, "token": token,
                                    "claimed_at": now.isoformat(), "lease_expires": int(now.timestamp()) + lease_seconds}),
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :in_progress AND lease_expires < :now)",
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :active AND lease_expires < :now)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":in_progress": {"S": "in_progress"}, ":now": {"N": str(int(now.timestamp()))}},
+                ExpressionAttributeValues={":active": {"S": active}, ":now": {"N": str(int(now.timestamp()))}},
             )
             return "claimed"
         except ClientError as exc:
@@ -163,7 +169,7 @@ class ProfileStore:
                 raise
         current = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True).get("Item")
         current = self._from_ddb(current) if current else {}
-        if current.get("status") == "done":
+        if current.get("status") == finished:
             return "done"
         if current.get("token") == token:
             return "claimed"  # our own first try was applied; its response was lost
@@ -296,27 +302,10 @@ class ProfileStore:
     def claim_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
         """Claim the SENT#<campaign> item before handing an email to SES, as claim_send does for
         writing: "claimed", "done" (already sent) or "busy" (another attempt holds a live lease)."""
-        from botocore.exceptions import ClientError
-
-        key = {"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item=self._to_ddb({**key, "status": "sending", "token": token, "claimed_at": now.isoformat(),
-                                   "lease_expires": int(now.timestamp()) + lease_seconds}),
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND lease_expires < :now)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":sending": {"S": "sending"}, ":now": {"N": str(int(now.timestamp()))}},
-            )
-            return "claimed"
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-        current = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True).get("Item")
-        current = self._from_ddb(current) if current else {}
-        if current.get("status") == "sent":
-            return "done"
-        return "claimed" if current.get("token") == token else "busy"
+        return self._claim(
+            {"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"},
+            active="sending", finished="sent", now=now, token=token, lease_seconds=lease_seconds,
+        )
 
     def complete_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, message_id: str) -> None:
         self.dynamodb.put_item(

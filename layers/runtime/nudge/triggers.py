@@ -310,16 +310,13 @@ class SweepService:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SweepService":
-        from nudge.errors import ConfigError
-        from nudge.service import _keys
+        from nudge.service import pseudonym_key
         from nudge.storage import JobQueue, ProfileStore
 
         settings.require("profile_table", "jobs_queue_url")
-        key = _keys(settings).get("pseudonym_key")
-        if not key:
-            raise ConfigError("pseudonym_key is required for the holdout hash (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
+        key = pseudonym_key(settings, purpose="for the holdout hash")
         options = PlanOptions(
-            holdout_share=settings.holdout_share, frequency_cap_days=settings.frequency_cap_days, holdout_key=key.encode()
+            holdout_share=settings.holdout_share, frequency_cap_days=settings.frequency_cap_days, holdout_key=key
         )
         return cls(ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), options, delay_from(settings))
 
