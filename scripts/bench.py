@@ -10,11 +10,11 @@ Medians over repeats; machines are shared and noisy, so ratios matter more than 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
+import subprocess
+import sys
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,15 @@ BENCHES = {
     "copywriter": ("scripts.bench_copywriter", "BenchConfig"),
     "planner": ("scripts.bench_planner", "BenchPlannerConfig"),
 }
+
+
+MARK = "NUDGE_BENCH_RESULT "
+RUNNER = (
+    "import importlib, json, sys\n"
+    "module = importlib.import_module(sys.argv[1])\n"
+    "result = module.main(getattr(module, sys.argv[2])())\n"
+    f"print({MARK!r} + json.dumps(result, default=str))\n"
+)
 
 
 @dataclass
@@ -38,22 +47,50 @@ def main(config: BenchAllConfig) -> dict:
         module_name, config_name = BENCHES[name]
         print(f"\n== {name} ==", flush=True)
         started = time.perf_counter()
-        try:
-            module = importlib.import_module(module_name)
-            results[name] = module.main(getattr(module, config_name)())
-        except Exception as exc:  # noqa: BLE001 - one failing bench is reported; the others still run
-            traceback.print_exc()
-            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        # Each benchmark in its own process: cold starts and peak RSS are then its own.
+        completed = subprocess.run([sys.executable, "-c", RUNNER, module_name, config_name], cwd=ROOT, capture_output=False,
+                                   stdout=subprocess.PIPE, text=True)
+        lines = completed.stdout.splitlines()
+        print("\n".join(line for line in lines if not line.startswith(MARK)), flush=True)
+        payload = [line[len(MARK):] for line in lines if line.startswith(MARK)]
+        if completed.returncode != 0 or not payload:
+            results[name] = {"error": f"exit {completed.returncode}"}
+        else:
+            results[name] = json.loads(payload[-1])
         results.setdefault("seconds", {})[name] = round(time.perf_counter() - started, 1)
     package = ROOT / "build" / "reports" / "package_size.json"
     results["package_size"] = json.loads(package.read_text()) if package.exists() else {"note": "run make package first"}
     config.report.parent.mkdir(parents=True, exist_ok=True)
     config.report.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    print_summary(results)
     print(f"\nwrote {config.report}")
     failed = [n for n in config.only if isinstance(results.get(n), dict) and "error" in results[n]]
     if failed:
         print(f"benchmarks that failed: {failed}")
     return results
+
+
+def print_summary(results: dict) -> None:
+    """One table of the headline numbers, each next to its baseline or budget."""
+    rows: list[tuple[str, str, str]] = []
+    copy = results.get("copywriter", {})
+    if "batch_10" in copy:
+        rows.append(("copy: ms per email, batch 10, 1 thread", f"{copy['batch_10']['ms_per_email_p50']}", "budget 100"))
+        rows.append(("copy: speedup vs transformers (same weights)", f"{copy.get('speedup_vs_transformers')}", "bar 10"))
+        rows.append(("copy: speedup vs the teacher", f"{copy.get('speedup_vs_teacher_transformers')}", "-"))
+        rows.append(("copy: cold start s", f"{copy.get('cold_start_s')}", "budget 1.5"))
+        rows.append(("copy: peak RSS MB", f"{copy.get('peak_rss_mb')}", "-"))
+    planner = results.get("planner", {})
+    for campaign, row in planner.items() if isinstance(planner, dict) and "error" not in planner else []:
+        rows.append((f"plan {campaign}: customers/s ({row['customers']:,})", f"{row['customers_per_second']:,}", "-"))
+    package = results.get("package_size", {})
+    for fn in package.get("functions", []):
+        rows.append((f"package {fn['function']} MB unzipped", f"{fn['total_mb']}", f"limit {fn['limit_mb']}"))
+    width = max((len(r[0]) for r in rows), default=10)
+    print(f"\n{'measure':<{width}}  {'value':>12}  baseline / budget")
+    for name, value, base in rows:
+        print(f"{name:<{width}}  {value:>12}  {base}")
+    print("(recommender ranking table above; full numbers in the JSON)")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,24 @@ class LoadConfig:
     runs: tuple[Run, ...] = (Run("load_10k", 10_000, 0.0), Run("faults_2k_20pct", 2_000, 0.2))
     seed: int = 11
     wave: int = 500  # jobs enqueued at a time (see one_run)
+    backoff_scale: float = 0.02  # fault runs: botocore's retry sleeps × this (same retries, less waiting)
+    only: tuple[str, ...] = ()  # run names to (re)run; the report keeps the other runs' last results
+
+
+def _scale_backoff(scale: float) -> None:
+    """Shrink botocore's standard-mode retry sleeps for local fault runs: the number and order of
+    retries stay botocore's own, only the waiting is compressed (recorded in the report)."""
+    from botocore.retries import standard
+
+    if getattr(standard.ExponentialBackoff, "_nudge_scaled", None) == scale:
+        return
+    original = standard.ExponentialBackoff.delay_amount
+
+    def delay_amount(self, context):  # noqa: ANN001 - botocore's signature
+        return original(self, context) * scale
+
+    standard.ExponentialBackoff.delay_amount = delay_amount
+    standard.ExponentialBackoff._nudge_scaled = scale
 
 
 def one_run(run: Run, config: LoadConfig, profiles: dict) -> dict:
@@ -76,6 +94,7 @@ def one_run(run: Run, config: LoadConfig, profiles: dict) -> dict:
         service = app.service()
         injectors = []
         if run.fault_rate > 0:
+            _scale_backoff(config.backoff_scale)
             injectors = [FaultInjector(rate=run.fault_rate, seed=config.seed), FaultInjector(rate=run.fault_rate, seed=config.seed + 1)]
             injectors[0].attach(service.emails.s3)
             injectors[1].attach(service.profiles.dynamodb)
@@ -135,12 +154,18 @@ def main(config: LoadConfig) -> dict:
         ensure_artifacts(demo, say)
     store = load_store(config.store_dir)
     profiles = build_profiles(store.customers, store.events, store.products)
-    results = {}
+    config.report.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(config.report.read_text())["runs"] if config.report.exists() else {}
+    results = {name: row for name, row in previous.items() if name in {r.name for r in config.runs}}
     for run in config.runs:
+        if config.only and run.name not in config.only:
+            continue
         print(f"run {run.name}: {run.jobs} jobs, fault rate {run.fault_rate:.0%} ...", flush=True)
         results[run.name] = one_run(run, config, profiles)
-    config.report.parent.mkdir(parents=True, exist_ok=True)
-    config.report.write_text(json.dumps({"runs": results, "config": {"seed": config.seed}}, indent=2), encoding="utf-8")
+        if run.fault_rate > 0:
+            results[run.name]["backoff_scale"] = config.backoff_scale
+        report = {"runs": results, "config": {"seed": config.seed, "wave": config.wave}}
+        config.report.write_text(json.dumps(report, indent=2), encoding="utf-8")  # after each run: nothing lost
     columns = ["messages_in", "emails_out", "dead_letters", "duplicates", "lost", "injected_fault_rate", "emails_per_second"]
     print(f"{'run':<18}" + "".join(f"{c:>20}" for c in columns))
     for name, row in results.items():
@@ -152,8 +177,9 @@ def main(config: LoadConfig) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, help="one load run of this many jobs (and the fault run scaled to 20%% of it)")
+    parser.add_argument("--only", default="", help="comma-separated run names to (re)run, e.g. faults_2k_20pct")
     args = parser.parse_args()
-    config = LoadConfig()
+    config = LoadConfig(only=tuple(filter(None, args.only.split(","))))
     if args.jobs:
         config = LoadConfig(runs=(Run(f"load_{args.jobs}", args.jobs, 0.0), Run(f"faults_{max(10, args.jobs // 5)}_20pct", max(10, args.jobs // 5), 0.2)))
     results = main(config)
