@@ -17,6 +17,9 @@ help:
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
 	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
 	@echo "make copywriter reproduce the shipped copywriter (corpus → student → ONNX int8)"
+	@echo "make load       10,000 jobs, then 2,000 with 20% injected faults → build/reports/reliability.json"
+	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
+	@echo "make security   checkov over template.yaml"
 
 $(VENV)/.stamp: requirements/dev.txt layers/runtime/requirements.txt
 	$(PYTHON) -m venv $(VENV)
