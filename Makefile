@@ -70,8 +70,11 @@ package: venv tools
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) >/dev/null 2>&1 || echo "chromium could not be installed: browser tests will be skipped"; }
 
-test: venv tools browser-deps
+test: venv tools train-venv browser-deps
 	$(PY) -m pytest -q
+	# the offline copywriter pipeline (student from scratch or from a local checkpoint, token-level
+	# distillation, ONNX export parity) needs torch: it runs in the training environment
+	$(TRAIN)/bin/python -m pytest -q tests/unit/test_copy_training.py
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory security
 	$(MAKE) --no-print-directory package
