@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from nudge import __version__
-from nudge.campaigns import get_campaign
+from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.copy import CopyBrief, Copywriter
 from nudge.errors import UnknownCustomerError
 from nudge.identity import pseudonymize
@@ -24,7 +24,7 @@ from nudge.jobs import Job
 from nudge.recommend import Catalog, Recommender
 from nudge.render import render_email
 from nudge.sentiment import choose_tone
-from nudge.types import Profile, StoreInfo
+from nudge.types import Product, Profile, RankedItem, StoreInfo
 
 EMAIL_PREFIX = "emails"
 
@@ -83,21 +83,34 @@ class Email:
         ]
 
 
+class _Pending(NamedTuple):
+    """A job ranked and briefed, waiting for the batch's copy."""
+
+    index: int
+    job: Job
+    profile: Profile
+    campaign: CampaignDefinition
+    items: list[tuple[Product, RankedItem]]
+    pseudo: str
+    rank_ms: float
+    tone_reason: str
+
+
 def compose_batch(
     jobs: Sequence[Job], profiles: Mapping[str, Profile], engine: Engine, *, now: datetime | None = None
 ) -> list[Email | Exception]:
     """Compose the email of every job; a job that cannot be composed yields its exception."""
     now = now or datetime.now(timezone.utc)
     results: list[Email | Exception] = [None] * len(jobs)  # type: ignore[list-item]
-    pending: list[tuple[int, Job, Profile, list, str, dict]] = []
+    pending: list[_Pending] = []
     briefs: list[CopyBrief] = []
     for index, job in enumerate(jobs):
         try:
             started = time.perf_counter()
+            pseudo = pseudonymize(job.customer_id, key=engine.pseudonym_key)
             profile = profiles.get(job.customer_id)
             if profile is None:
-                raise UnknownCustomerError(f"customer {pseudonymize(job.customer_id, key=engine.pseudonym_key)} has no profile")
-            pseudo = pseudonymize(job.customer_id, key=engine.pseudonym_key)
+                raise UnknownCustomerError(f"customer {pseudo} has no profile")
             if not profile.customer.consent or profile.suppressed:
                 results[index] = Email(job, pseudo, email_keys(job.campaign_id, pseudo), {}, "", b"", "none",
                                        skipped="no_consent" if not profile.customer.consent else "suppressed")
@@ -110,43 +123,41 @@ def compose_batch(
             tone, tone_reason = choose_tone(
                 campaign.copy.tone, recent_review_text=profile.recent_review_text, recent_review_rating=profile.recent_review_rating
             )
-            products = [engine.catalog.product(item.product_id) for item in ranked]
+            items = [(engine.catalog.product(item.product_id), item) for item in ranked]
             briefs.append(
                 CopyBrief(
                     campaign_type=job.campaign_type,
                     tone=tone,
                     first_name=profile.customer.first_name,
-                    product_names=tuple(p.name for p in products),
-                    categories=tuple(dict.fromkeys(p.category for p in products)),
+                    product_names=tuple(p.name for p, _ in items),
+                    categories=tuple(dict.fromkeys(p.category for p, _ in items)),
                     store_name=engine.store.name,
                     seed_key=f"{job.campaign_id}|{pseudo}",
                     history_categories=tuple(profile.top_categories[:3]),
                     sentiment="negative" if tone == "caring" and campaign.copy.tone != "caring" else "neutral",
                 )
             )
-            pending.append((index, job, profile, ranked, pseudo, {"rank_ms": rank_ms, "tone": tone, "tone_reason": tone_reason}))
+            pending.append(_Pending(index, job, profile, campaign, items, pseudo, rank_ms, tone_reason))
         except Exception as exc:  # noqa: BLE001 - returned, not swallowed: the record fails alone
             results[index] = exc
     started = time.perf_counter()
     copies = engine.copywriter.write_batch(briefs) if briefs else []
     copy_ms = (time.perf_counter() - started) * 1000 / max(1, len(briefs))
-    for (index, job, profile, ranked, pseudo, info), copy in zip(pending, copies):
+    for (index, job, profile, campaign, items, pseudo, rank_ms, tone_reason), copy in zip(pending, copies):
         try:
             started = time.perf_counter()
-            campaign = get_campaign(job.campaign_type)
-            items = [(engine.catalog.product(item.product_id), item) for item in ranked]
             rendered = render_email(
                 customer=profile.customer, items=items, copy=copy, campaign=campaign, store=engine.store,
                 pseudonymous_id=pseudo, campaign_id=job.campaign_id, link_key=engine.link_key, now=now,
             )
             render_ms = (time.perf_counter() - started) * 1000
-            timings = {"rank_ms": round(info["rank_ms"], 2), "copy_ms": round(copy_ms, 2), "render_ms": round(render_ms, 2)}
+            timings = {"rank_ms": round(rank_ms, 2), "copy_ms": round(copy_ms, 2), "render_ms": round(render_ms, 2)}
             keys = email_keys(job.campaign_id, pseudo)
             record = {
                 "schema_version": 1,
                 "customer": pseudo,
                 "campaign": {"id": job.campaign_id, "type": job.campaign_type, "send_date": job.send_date.isoformat()},
-                "tone": {"chosen": copy.tone, "reason": info["tone_reason"]},
+                "tone": {"chosen": copy.tone, "reason": tone_reason},
                 "items": [
                     {"product_id": p.product_id, "name": p.name, "score": round(float(r.score), 6), "reason": r.reason}
                     for p, r in items
