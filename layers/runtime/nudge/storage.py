@@ -11,7 +11,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -32,6 +31,20 @@ def client(service: str) -> Any:
     from botocore.config import Config
 
     return boto3.session.Session().client(service, config=Config(**RETRY_CONFIG))
+
+
+def _error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _backoff(attempt: int) -> None:
+    """Sleep before retrying what a batch call left unprocessed (50 ms doubling, at most 2 s)."""
+    time.sleep(min(2.0, 0.05 * 2**attempt))
+
+
+def _profile_key(customer_id: str) -> dict[str, str]:
+    return {"pk": f"CUST#{customer_id}", "sk": "PROFILE"}
 
 
 def _serializer():
@@ -59,10 +72,14 @@ class ProfileStore:
 
     def put_profiles(self, profiles: Iterable[Profile]) -> int:
         """Write profiles 25 per BatchWriteItem, retrying unprocessed items with backoff."""
+        return self._write_all({"PutRequest": {"Item": self._to_ddb(profile_to_item(p))}} for p in profiles)
+
+    def _write_all(self, requests: Iterable[dict[str, Any]]) -> int:
+        """BatchWriteItem over any number of put/delete requests, 25 per call (streamed)."""
         written = 0
         batch: list[dict[str, Any]] = []
-        for profile in profiles:
-            batch.append({"PutRequest": {"Item": self._to_ddb(profile_to_item(profile))}})
+        for request in requests:
+            batch.append(request)
             if len(batch) == 25:
                 written += self._write_batch(batch)
                 batch = []
@@ -79,12 +96,12 @@ class ProfileStore:
             if pending and attempt > 8:
                 raise StorageError(f"{len(pending)} profile writes still unprocessed after {attempt} attempts")
             if pending:
-                time.sleep(min(2.0, 0.05 * 2**attempt))
+                _backoff(attempt)
         return len(requests)
 
     def get_profile(self, customer_id: str) -> Profile | None:
         response = self.dynamodb.get_item(
-            TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}), ConsistentRead=True
+            TableName=self.table, Key=self._to_ddb(_profile_key(customer_id)), ConsistentRead=True
         )
         item = response.get("Item")
         return profile_from_item(self._from_ddb(item)) if item else None
@@ -94,7 +111,7 @@ class ProfileStore:
         found: dict[str, Profile] = {}
         unique = list(dict.fromkeys(customer_ids))
         for start in range(0, len(unique), 100):
-            keys = [self._to_ddb({"pk": f"CUST#{cid}", "sk": "PROFILE"}) for cid in unique[start : start + 100]]
+            keys = [self._to_ddb(_profile_key(cid)) for cid in unique[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
             attempt = 0
             while request:
@@ -107,7 +124,7 @@ class ProfileStore:
                 if request and attempt > 8:
                     raise StorageError("profile reads still unprocessed after 8 attempts")
                 if request:
-                    time.sleep(min(2.0, 0.05 * 2**attempt))
+                    _backoff(attempt)
         return found
 
     def scan_profiles(self, *, segment: int = 0, total_segments: int = 1, page_size: int = 500) -> Iterator[Profile]:
@@ -127,13 +144,10 @@ class ProfileStore:
 
     def record_holdout(self, campaign_id: str, customer_ids: Sequence[str], *, now: datetime) -> int:
         """Holdout members are recorded (for uplift measurement), never emailed."""
-        requests = [
+        return self._write_all(
             {"PutRequest": {"Item": self._to_ddb({"pk": f"CUST#{cid}", "sk": f"HOLDOUT#{campaign_id}", "at": now.isoformat()})}}
             for cid in customer_ids
-        ]
-        for start in range(0, len(requests), 25):
-            self._write_batch(requests[start : start + 25])
-        return len(requests)
+        )
 
     def claim_send(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
         """Idempotency per (campaign, customer): claim the SEND# item before writing.
@@ -165,7 +179,7 @@ class ProfileStore:
             )
             return "claimed"
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if _error_code(exc) != "ConditionalCheckFailedException":
                 raise
         current = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True).get("Item")
         current = self._from_ddb(current) if current else {}
@@ -177,12 +191,16 @@ class ProfileStore:
 
     def release_send(self, customer_id: str, campaign_id: str) -> None:
         """Drop an in-progress claim after a failed attempt, so the retry need not wait for the lease."""
+        self._release({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}, active="in_progress")
+
+    def _release(self, key: dict[str, str], *, active: str) -> None:
+        """Delete a claim only while it is still in its active state (never a finished one)."""
         self.dynamodb.delete_item(
             TableName=self.table,
-            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
-            ConditionExpression="#s = :in_progress",
+            Key=self._to_ddb(key),
+            ConditionExpression="#s = :active",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":in_progress": {"S": "in_progress"}},
+            ExpressionAttributeValues={":active": {"S": active}},
         )
 
     def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
@@ -194,7 +212,7 @@ class ProfileStore:
         """
         self.dynamodb.update_item(
             TableName=self.table,
-            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+            Key=self._to_ddb(_profile_key(customer_id)),
             UpdateExpression="SET last_marketing_sent_at = :now",
             ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
             ExpressionAttributeValues={":now": {"S": now.isoformat()}},
@@ -206,20 +224,16 @@ class ProfileStore:
 
     def delete_customer(self, customer_id: str) -> int:
         """Delete every item of one customer (profile, sends, holdouts): erasure on request."""
-        deleted = 0
-        for page in self.dynamodb.get_paginator("query").paginate(
+        pages = self.dynamodb.get_paginator("query").paginate(
             TableName=self.table, KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"CUST#{customer_id}"}}, ProjectionExpression="pk, sk",
-        ):
-            requests = [{"DeleteRequest": {"Key": item}} for item in page.get("Items", [])]
-            for start in range(0, len(requests), 25):
-                deleted += self._write_batch(requests[start : start + 25])
-        return deleted
+        )
+        return self._write_all({"DeleteRequest": {"Key": item}} for page in pages for item in page.get("Items", []))
 
     def set_suppressed(self, customer_id: str, reason: str) -> None:
         self.dynamodb.update_item(
             TableName=self.table,
-            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+            Key=self._to_ddb(_profile_key(customer_id)),
             UpdateExpression="SET suppressed = :t, suppression_reason = :r",
             ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
         )
@@ -233,14 +247,14 @@ class ProfileStore:
         try:
             self.dynamodb.update_item(
                 TableName=self.table,
-                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+                Key=self._to_ddb(_profile_key(customer_id)),
                 UpdateExpression="SET carted = :items, cart_updated_at = :at",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cart_updated_at) OR cart_updated_at <= :at)",
                 ExpressionAttributeValues=self._to_ddb({":items": items, ":at": at}),
             )
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
 
@@ -258,14 +272,14 @@ class ProfileStore:
         try:
             self.dynamodb.update_item(
                 TableName=self.table,
-                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
+                Key=self._to_ddb(_profile_key(customer_id)),
                 UpdateExpression="SET carted = :carted, purchased = :purchased, last_order_at = :ordered",
                 ConditionExpression=f"attribute_exists(pk) AND {seen}",
                 ExpressionAttributeValues=self._to_ddb(values),
             )
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
 
@@ -316,13 +330,7 @@ class ProfileStore:
 
     def release_delivery(self, customer_id: str, campaign_id: str) -> None:
         """Drop a "sending" claim after SES refused, so the retry need not wait for the lease."""
-        self.dynamodb.delete_item(
-            TableName=self.table,
-            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}),
-            ConditionExpression="#s = :sending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":sending": {"S": "sending"}},
-        )
+        self._release({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}, active="sending")
 
 
 @dataclass
@@ -350,7 +358,7 @@ class EmailStore:
             )
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+            if _error_code(exc) in {"PreconditionFailed", "412"}:
                 return False
             raise
 
@@ -377,7 +385,7 @@ class EmailStore:
         try:
             return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            if _error_code(exc) in {"NoSuchKey", "404"}:
                 return None
             raise
 
@@ -414,7 +422,7 @@ class JobQueue:
                     entries.pop(failure["Id"], None)
             if not entries:
                 return
-            time.sleep(min(2.0, 0.05 * 2**attempt))
+            _backoff(attempt)
         self.failed.extend(f"unsent after {self.max_attempts} attempts" for _ in entries)
 
 
@@ -477,5 +485,5 @@ class RawEmailSender:
         try:
             return str(self.ses.send_raw_email(RawMessage={"Data": eml})["MessageId"])
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "unknown")
+            code = _error_code(exc) or "unknown"
             raise StorageError(f"SES refused the message ({code}); see the SES console or sending statistics") from None
