@@ -41,18 +41,20 @@ def stack(aws, tiny_profiles, tiny_artifacts, monkeypatch):
     return created
 
 
-@pytest.fixture
-def generate_app(stack):
-    """The generate handler module with a fresh per-container service (a cold start)."""
-    module = importlib.import_module("generate.app")
+def cold_started(function: str):
+    """Yield a function's handler module with a fresh per-container service (a cold start), and
+    drop that service afterwards so the next test starts cold too."""
+    module = importlib.import_module(f"{function}.app")
     module._service = None
     yield module
     module._service = None
+
+
+@pytest.fixture
+def generate_app(stack):
+    yield from cold_started("generate")
 
 
 @pytest.fixture
 def plan_app(stack):
-    module = importlib.import_module("plan.app")
-    module._service = None
-    yield module
-    module._service = None
+    yield from cold_started("plan")

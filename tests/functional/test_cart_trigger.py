@@ -8,7 +8,6 @@ crossed without waiting; the last test goes through both handlers on the real cl
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +22,7 @@ from nudge.triggers import DueItem, check_due, cart_campaign, due_bucket, format
 from nudge_local.esm import LambdaContext
 from tests import factories
 from tests.conftest import EVENTS
+from tests.functional.conftest import cold_started
 
 CART_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)  # tests/events/cart_updated.json
 
@@ -32,18 +32,12 @@ CART_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)  # tests/events/car
 # ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def cart_app(stack):
-    module = importlib.import_module("cart.app")
-    module._service = None
-    yield module
-    module._service = None
+    yield from cold_started("cart")
 
 
 @pytest.fixture
 def sweep_app(stack):
-    module = importlib.import_module("sweep.app")
-    module._service = None
-    yield module
-    module._service = None
+    yield from cold_started("sweep")
 
 
 def store_event(name: str = "cart_updated.json", *, customer_id: str | None = None, items: list[str] | None = None,

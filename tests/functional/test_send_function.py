@@ -8,7 +8,6 @@ deterministic key and the completed SEND# item (ProfileStore.mark_sent).
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timezone
 from email.message import EmailMessage
 
@@ -19,6 +18,7 @@ from nudge.identity import pseudonymize
 from nudge.pipeline import email_keys
 from nudge.storage import EmailStore, ProfileStore
 from nudge_local.esm import LambdaContext
+from tests.functional.conftest import cold_started
 
 CAMPAIGN = "win-back-2026-11-20"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"  # as tests/functional/conftest.py sets it
@@ -27,10 +27,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def send_app(stack):
-    module = importlib.import_module("send.app")
-    module._service = None
-    yield module
-    module._service = None
+    yield from cold_started("send")
 
 
 @pytest.fixture
