@@ -233,6 +233,20 @@ def _read_store_json(path: Path) -> tuple[StoreInfo, date, dict[str, Any]]:
     return info, as_of, raw
 
 
+def _unique(value: str, column: str, first_row: dict[str, int]) -> None:
+    """Refuse an id already accepted in this file, naming the row where it first stood."""
+    if value in first_row:
+        raise _RowError(
+            column, "duplicate", f"expected a unique {column}, got {_show(value)} again (first at row {first_row[value]})"
+        )
+
+
+def _optional_url(value: str, column: str) -> str:
+    if value and not value.startswith(("https://", "http://")):
+        raise _RowError(column, "bad_value", f"expected an https:// URL or empty, got {_show(value)}")
+    return value
+
+
 def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], dict[str, int]]:
     """Products by id, and the rows where rejected product ids stood (so events can say why)."""
     products: dict[str, Product] = {}
@@ -244,22 +258,14 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
         product_id = cells[i["product_id"]]
         try:
             _required(product_id, "product_id", "a product id")
-            if product_id in first_row:
-                raise _RowError(
-                    "product_id",
-                    "duplicate",
-                    f"expected a unique product_id, got {_show(product_id)} again "
-                    f"(first at row {first_row[product_id]})",
-                )
+            _unique(product_id, "product_id", first_row)
             price = _parse_money(_required(cells[i["price"]], "price", "a price such as 12.50"), "price")
             currency = cells[i["currency"]]
             if currency != info.currency:
                 raise _RowError(
                     "currency", "bad_value", f"expected the store currency {info.currency}, got {_show(currency)}"
                 )
-            image_url = cells[i["image_url"]]
-            if image_url and not image_url.startswith(("https://", "http://")):
-                raise _RowError("image_url", "bad_value", f"expected an https:// URL or empty, got {_show(image_url)}")
+            image_url = _optional_url(cells[i["image_url"]], "image_url")
             clearance = _parse_bool(cells[i["clearance"]], "clearance", default=False)
             raw_clearance_price = cells[i["clearance_price"]]
             clearance_price = None
@@ -278,9 +284,7 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
                     "bad_value",
                     f"expected empty when clearance is false, got {_show(raw_clearance_price)}",
                 )
-            url = cells[i["url"]]
-            if url and not url.startswith(("https://", "http://")):
-                raise _RowError("url", "bad_value", f"expected an https:// URL or empty, got {_show(url)}")
+            url = _optional_url(cells[i["url"]], "url")
             product = Product(
                 product_id=product_id,
                 name=_required(cells[i["name"]], "name", "a product name"),
@@ -323,13 +327,7 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
                     "bad_value",
                     f"expected a pseudonymous id (no email address), got {_show(customer_id)}",
                 )
-            if customer_id in first_row:
-                raise _RowError(
-                    "customer_id",
-                    "duplicate",
-                    f"expected a unique customer_id, got {_show(customer_id)} again "
-                    f"(first at row {first_row[customer_id]})",
-                )
+            _unique(customer_id, "customer_id", first_row)
             email = cells[i["email"]]
             if email:
                 if not _EMAIL.match(email):
