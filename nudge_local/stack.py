@@ -42,6 +42,30 @@ class Stack:
     visibility_timeout: int
 
 
+def function_env(
+    stack: Stack, *, store: Any, model_dir: str, pseudonym_key: str, link_key: str, **extra: str
+) -> dict[str, str]:
+    """The environment the deployed functions get from template.yaml, pointed at this stack:
+    what the local runner and the tests set before importing a handler. `store` is a StoreInfo;
+    `extra` adds or overrides variables (e.g. NUDGE_HOLDOUT_SHARE)."""
+    return {
+        "NUDGE_OUTPUT_BUCKET": stack.bucket,
+        "NUDGE_PROFILE_TABLE": stack.table,
+        "NUDGE_JOBS_QUEUE_URL": stack.queue_url,
+        "NUDGE_ARTIFACTS_URI": f"s3://{stack.bucket}/artifacts/",
+        "NUDGE_MODEL_DIR": model_dir,
+        "NUDGE_STORE_NAME": store.name,
+        "NUDGE_STORE_ADDRESS": store.postal_address,
+        "NUDGE_STORE_URL": store.base_url,
+        "NUDGE_SENDER": store.sender,
+        "NUDGE_PSEUDONYM_KEY": pseudonym_key,
+        "NUDGE_LINK_KEY": link_key,
+        "POWERTOOLS_SERVICE_NAME": "nudge",
+        "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
+        **extra,
+    }
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -91,7 +91,7 @@ def run(config: DemoConfig) -> dict:
     from nudge.storage import ProfileStore, client, upload_dir
     from nudge_local.esm import EventSourceMapping, queue_depth
     from nudge_local.export import export_emails, write_manifest
-    from nudge_local.stack import create_stack, moto_server
+    from nudge_local.stack import create_stack, function_env, moto_server
 
     store = load_store(config.store_dir)
     say(f"store: {len(store.products)} products, {len(store.customers)} customers, {len(store.events)} events; "
@@ -108,24 +108,13 @@ def run(config: DemoConfig) -> dict:
 
         import os
 
-        os.environ.update({
-            "NUDGE_OUTPUT_BUCKET": stack.bucket,
-            "NUDGE_PROFILE_TABLE": stack.table,
-            "NUDGE_JOBS_QUEUE_URL": stack.queue_url,
-            "NUDGE_ARTIFACTS_URI": f"s3://{stack.bucket}/artifacts/",
-            "NUDGE_MODEL_DIR": str(config.model_dir),
-            "NUDGE_STORE_NAME": store.info.name,
-            "NUDGE_STORE_ADDRESS": store.info.postal_address,
-            "NUDGE_STORE_URL": store.info.base_url,
-            "NUDGE_SENDER": store.info.sender,
-            "NUDGE_PSEUDONYM_KEY": config.pseudonym_key,
-            "NUDGE_LINK_KEY": config.link_key,
-            "NUDGE_HOLDOUT_SHARE": str(config.holdout_share),
-            "NUDGE_FREQUENCY_CAP_DAYS": str(config.frequency_cap_days),
-            "POWERTOOLS_SERVICE_NAME": "nudge",
-            "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
-            "POWERTOOLS_METRICS_FUNCTION_NAME": "nudge-local",
-        })
+        os.environ.update(function_env(
+            stack, store=store.info, model_dir=str(config.model_dir),
+            pseudonym_key=config.pseudonym_key, link_key=config.link_key,
+            NUDGE_HOLDOUT_SHARE=str(config.holdout_share),
+            NUDGE_FREQUENCY_CAP_DAYS=str(config.frequency_cap_days),
+            POWERTOOLS_METRICS_FUNCTION_NAME="nudge-local",
+        ))
         from generate import app as generate_app
         from plan import app as plan_app
 

@@ -71,7 +71,8 @@ def one_run(run: Run, config: LoadConfig, profiles: dict) -> dict:
     from nudge_local.esm import DrainStats, EventSourceMapping, queue_depth
     from nudge_local.faults import FaultInjector
     from nudge_local.redrive import redrive
-    from nudge_local.stack import create_stack, moto_server
+    from nudge.types import StoreInfo
+    from nudge_local.stack import create_stack, function_env, moto_server
 
     consenting = sorted(cid for cid, p in profiles.items() if p.customer.consent)
     pairs = [(consenting[i % len(consenting)], CAMPAIGNS[i // len(consenting)]) for i in range(run.jobs)]
@@ -81,14 +82,13 @@ def one_run(run: Run, config: LoadConfig, profiles: dict) -> dict:
         stack = create_stack()
         ProfileStore(stack.table).put_profiles(profiles.values())
         upload_dir(config.artifacts_dir, f"s3://{stack.bucket}/artifacts/")
-        os.environ.update({
-            "NUDGE_OUTPUT_BUCKET": stack.bucket, "NUDGE_PROFILE_TABLE": stack.table, "NUDGE_JOBS_QUEUE_URL": stack.queue_url,
-            "NUDGE_ARTIFACTS_URI": f"s3://{stack.bucket}/artifacts/", "NUDGE_MODEL_DIR": "",
-            "NUDGE_PSEUDONYM_KEY": "load-test-pseudonym-key-0123456789", "NUDGE_LINK_KEY": "load-test-link-key-0123456789abc",
-            "NUDGE_STORE_NAME": "nudge load test", "NUDGE_STORE_ADDRESS": "1 Example Street, London", "NUDGE_STORE_URL": "https://shop.example.com",
-            "NUDGE_SENDER": "nudge <news@shop.example.com>", "POWERTOOLS_SERVICE_NAME": "nudge", "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
-            "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
-        })
+        store = StoreInfo(name="nudge load test", postal_address="1 Example Street, London",
+                          base_url="https://shop.example.com", sender="nudge <news@shop.example.com>")
+        os.environ.update(function_env(
+            stack, store=store, model_dir="",  # reviewed copy: this run measures the plumbing
+            pseudonym_key="load-test-pseudonym-key-0123456789", link_key="load-test-link-key-0123456789abc",
+            POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true",
+        ))
         app = importlib.import_module("generate.app")
         app._service = None  # a cold start against this run's stack
         service = app.service()

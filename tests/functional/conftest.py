@@ -13,29 +13,23 @@ from tests.conftest import ROOT
 @pytest.fixture
 def stack(aws, tiny_profiles, tiny_artifacts, monkeypatch):
     from nudge.storage import ProfileStore, upload_dir
-    from nudge_local.stack import create_stack
+    from nudge.types import StoreInfo
+    from nudge_local.stack import create_stack, function_env
 
     created = create_stack()
     ProfileStore(created.table).put_profiles(tiny_profiles.values())
     upload_dir(tiny_artifacts, f"s3://{created.bucket}/artifacts/")
-    env = {
-        "NUDGE_OUTPUT_BUCKET": created.bucket,
-        "NUDGE_PROFILE_TABLE": created.table,
-        "NUDGE_JOBS_QUEUE_URL": created.queue_url,
-        "NUDGE_ARTIFACTS_URI": f"s3://{created.bucket}/artifacts/",
-        "NUDGE_MODEL_DIR": str(ROOT / "layers" / "model" / "copywriter"),
-        "NUDGE_STORE_NAME": "Hearth & Thread",
-        "NUDGE_STORE_ADDRESS": "12 Example Street, Bristol BS1 4XX, United Kingdom",
-        "NUDGE_STORE_URL": "https://shop.example.com",
-        "NUDGE_SENDER": "Hearth & Thread <news@shop.example.com>",
-        "NUDGE_PSEUDONYM_KEY": "test-pseudonym-key-0123456789abcdef",
-        "NUDGE_LINK_KEY": "test-link-key-0123456789abcdef",
-        "NUDGE_HOLDOUT_SHARE": "0",
-        "NUDGE_FREQUENCY_CAP_DAYS": "7",
-        "POWERTOOLS_SERVICE_NAME": "nudge",
-        "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
-        "POWERTOOLS_DEV": "false",
-    }
+    env = function_env(
+        created,
+        store=StoreInfo(name="Hearth & Thread", postal_address="12 Example Street, Bristol BS1 4XX, United Kingdom",
+                        base_url="https://shop.example.com", sender="Hearth & Thread <news@shop.example.com>"),
+        model_dir=str(ROOT / "layers" / "model" / "copywriter"),
+        pseudonym_key="test-pseudonym-key-0123456789abcdef",
+        link_key="test-link-key-0123456789abcdef",
+        NUDGE_HOLDOUT_SHARE="0",
+        NUDGE_FREQUENCY_CAP_DAYS="7",
+        POWERTOOLS_DEV="false",
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return created
