@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 from nudge.errors import ConfigError
-
-_PSEUDONYM = re.compile(r"^p_[0-9a-f]{24}$")
 
 
 def pseudonymize(customer_id: str, *, key: bytes) -> str:
@@ -22,10 +19,6 @@ def pseudonymize(customer_id: str, *, key: bytes) -> str:
         raise ConfigError("a pseudonymization key is required (NUDGE_PSEUDONYM_KEY or the secret's pseudonym_key)")
     digest = hmac.new(key, customer_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return "p_" + digest[:24]
-
-
-def is_pseudonym(value: str) -> bool:
-    return bool(_PSEUDONYM.match(value))
 
 
 def holdout_bucket(customer_id: str, campaign_id: str, *, key: bytes) -> float:

@@ -36,9 +36,6 @@ class PlanResult:
     holdout: list[str] = field(default_factory=list)  # customer ids recorded as holdout
     counts: Counter[str] = field(default_factory=Counter)
 
-    def summary(self) -> dict[str, int]:
-        return {"considered": sum(self.counts.values()), **{k: self.counts.get(k, 0) for k in (ENQUEUED, *EXCLUSIONS)}}
-
 
 # Audience rules: name → predicate(profile, audience spec, now). Adding a rule is adding a function.
 def _taste_match(p: Profile, spec: dict, now: datetime) -> bool:
