@@ -14,12 +14,14 @@ generate handler (the same code that runs in AWS).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -89,7 +91,7 @@ def run(config: DemoConfig) -> dict:
     from nudge.store import load_store
     from nudge.profiles import build_profiles
     from nudge.storage import ProfileStore, client, upload_dir
-    from nudge_local.esm import EventSourceMapping, queue_depth
+    from nudge_local.esm import EventSourceMapping, LambdaContext, queue_depth
     from nudge_local.export import export_emails, write_manifest
     from nudge_local.stack import create_stack, function_env, moto_server
 
@@ -124,10 +126,12 @@ def run(config: DemoConfig) -> dict:
         plans, drains = [], []
         for campaign_type in config.campaigns:
             request = {"campaign_type": campaign_type, "send_date": send_date.isoformat(), "limit": config.limit_per_campaign}
-            plan = _quiet(plan_app.handler, request)
+            with _stdout_to_log():
+                plan = plan_app.handler(request, LambdaContext(function_name="nudge-local-plan"))
             plans.append(plan)
             say(f"planned {campaign_type}: {plan['enqueued']} enqueued of {plan['considered']} considered; excluded {plan['excluded']}")
-            stats = _quiet_drain(esm)
+            with _stdout_to_log():
+                stats = esm.drain()
             drains.append(stats.to_dict())
             say(f"  generated: {stats.succeeded} records done, {stats.failed_attempts} failed attempts, {stats.seconds:.1f} s")
         dead_letters = queue_depth(sqs, stack.dlq_url)
@@ -185,28 +189,14 @@ def _route_function_logs(file_handler: logging.Handler) -> None:
             fn_logger.addHandler(json_handler)
 
 
-def _quiet(handler, event):
-    import contextlib
-    import io
-
-    from nudge_local.esm import LambdaContext
-
-    buffer = io.StringIO()  # EMF metrics lines go to stdout in Lambda; keep them in the log here
+@contextlib.contextmanager
+def _stdout_to_log():
+    """The functions print EMF metric lines to stdout (CloudWatch reads them in Lambda); here they
+    go to out/demo.log so the console shows the summary only."""
+    buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        result = handler(event, LambdaContext(function_name="nudge-local-plan"))
+        yield
     logging.getLogger("nudge_demo").info(buffer.getvalue())
-    return result
-
-
-def _quiet_drain(esm):
-    import contextlib
-    import io
-
-    buffer = io.StringIO()  # EMF metrics lines go to stdout in Lambda; keep them in the log here
-    with contextlib.redirect_stdout(buffer):
-        stats = esm.drain()
-    logging.getLogger("nudge_demo").info(buffer.getvalue())
-    return stats
 
 
 def main(config: DemoConfig) -> int:

@@ -4,7 +4,7 @@ the expected customers get jobs, and every other customer is counted under one e
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
