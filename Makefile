@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy copywriter load clean
+.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter load clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench      benchmarks → build/reports/*.json"
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
 	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
+	@echo "make eval-tone  review-sentiment (tone) evaluation → build/reports/sentiment.{json,md}"
 	@echo "make copywriter reproduce the shipped copywriter (corpus → student → ONNX int8)"
 	@echo "make load       10,000 jobs, then 2,000 with 20% injected faults → build/reports/reliability.json"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
@@ -94,6 +95,9 @@ copywriter: train-venv
 
 eval-copy: train-venv
 	$(TRAIN)/bin/python scripts/eval_copywriter.py --update-model-card
+
+eval-tone: venv
+	$(PY) scripts/eval_sentiment.py
 
 eval-recs: venv
 	$(PY) scripts/eval_recs.py
