@@ -89,7 +89,7 @@ bench: venv train-venv
 	$(TRAIN)/bin/python scripts/bench.py
 
 copywriter: train-venv
-	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --teacher-samples 32
+	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --teacher-samples 200
 	nice -n 10 $(TRAIN)/bin/python scripts/train_copywriter.py
 	$(TRAIN)/bin/python scripts/export_copywriter.py
 

@@ -1,13 +1,15 @@
 """Benchmark the copywriter runtime on one thread: latency, throughput, cold start, memory.
 
-Inputs : layers/model/copywriter/ (the shipped ONNX model); for the baseline, the trained student in
-         build/copywriter/student/final/ run with transformers (PyTorch), same prompts, same tokens.
+Inputs : layers/model/copywriter/ (the shipped ONNX model); for the baseline, the trained student it was
+         exported from (its training folder in meta.json, `<out_dir>/final/`, checked to be the same
+         architecture and tokenizer) run with transformers (PyTorch), same prompts, same tokens.
 Outputs: build/reports/bench_copywriter.json, and a table on stdout.
 
   tokens_per_s / emails_per_s / ms_per_email_p50 at batch 1 and batch 10 (write_batch, candidates
-  from meta.json, one onnxruntime thread); cold_start_s (fresh process: import + load + first email);
+  from meta.json, one onnxruntime thread; medians over `repeats` batches); cold_start_s (fresh process: import + load + first email);
   peak_rss_mb of that process; speedup_vs_transformers = ONNX tokens/s over transformers generate()
-  tokens/s for the same student, batch 10, one torch thread; speedup_vs_teacher_transformers = the
+  tokens/s for the same student, batch 10, one torch thread, median over pairs run back to back on the
+  same batch; speedup_vs_teacher_transformers = the
   same over the teacher (SmolLM2-135M) generating in transformers, i.e. writing copy without a student.
 
 Run: .venv-train/bin/python scripts/bench_copywriter.py
@@ -33,10 +35,10 @@ from nudge.copy.writer import Copywriter, CopyBrief  # noqa: E402
 @dataclass
 class BenchConfig:
     model_dir: str = "layers/model/copywriter"
-    student_dir: str = "build/copywriter/student/final"  # transformers baseline; skipped when missing
+    student_dir: str = ""  # transformers baseline; "": the shipped model's training folder (meta.json); skipped when missing
     out_json: str = "build/reports/bench_copywriter.json"
-    repeats: int = 5  # timed batches per batch size (after one warm-up)
-    baseline_repeats: int = 2
+    repeats: int = 9  # timed batches per batch size (after one warm-up); rates are medians over them
+    baseline_repeats: int = 7  # ONNX/transformers pairs on the same batch
     teacher: str = "smollm2"  # second baseline: the teacher itself in transformers ("" skips it)
 
 
@@ -73,9 +75,31 @@ def cold_start(model_dir: Path) -> dict:
     return {k: round(v, 3) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
-def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: int) -> float | None:
+def baseline_dir(config: BenchConfig, meta: dict) -> Path:
+    if config.student_dir:
+        return ROOT / config.student_dir
+    return ROOT / meta["training"]["config"]["out_dir"] / "final"
+
+
+def check_same_student(student_dir: Path, meta: dict) -> None:
+    """The baseline must run the weights the ONNX model was exported from, or the ratio means nothing."""
+    from nudge.copy.generator import sha256_file
+
+    config = json.loads((student_dir / "config.json").read_text())
+    arch = meta["architecture"]
+    differs = {k: (config.get(k), arch[k]) for k in ("n_layer", "n_head", "n_embd", "vocab_size") if config.get(k) != arch[k]}
+    if sha256_file(student_dir / "tokenizer.json") != meta["files"]["tokenizer.json"]["sha256"]:
+        differs["tokenizer.json"] = ("differs", "shipped")
+    if differs:
+        raise SystemExit(f"{student_dir} is not the student of the shipped model: expected {meta['model_version']}'s "
+                         f"architecture and tokenizer, got {differs}")
+
+
+def transformers_generator(student_dir: Path, writer: Copywriter):
+    """A function batch -> (tokens, seconds) running the same student in transformers generate(), or None."""
     if not (student_dir / "config.json").is_file():
         return None
+    check_same_student(student_dir, writer.model.meta)
     try:
         import torch
     except ImportError:  # the runtime venv: no baseline, the ONNX numbers still count
@@ -87,9 +111,8 @@ def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: in
     model = GPT2LMHeadModel.from_pretrained(student_dir).eval()
     tokenizer = Tokenizer.from_file(str(student_dir / "tokenizer.json"))
     s, eos = writer.settings, model.config.eos_token_id
-    rates = []
-    for r in range(repeats + 1):
-        batch = briefs(10, offset=r * 10)
+
+    def run(batch: list[CopyBrief], seed: int) -> tuple[int, float]:
         encoded = [tokenizer.encode(writer.prompt_for(b), add_special_tokens=False).ids for b in batch for _ in range(s.candidates)]
         longest = max(map(len, encoded))
         ids = torch.full((len(encoded), longest), eos, dtype=torch.long)
@@ -97,17 +120,38 @@ def transformers_tokens_per_s(student_dir: Path, writer: Copywriter, repeats: in
         for i, e in enumerate(encoded):
             ids[i, longest - len(e):] = torch.tensor(e)
             mask[i, longest - len(e):] = 1
-        torch.manual_seed(r)
+        torch.manual_seed(seed)
         t0 = time.perf_counter()
         with torch.no_grad():
             out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=s.temperature, top_k=s.top_k,
                                  top_p=s.top_p, max_new_tokens=s.max_new_tokens, pad_token_id=eos, eos_token_id=eos)
         seconds = time.perf_counter() - t0
         new = out[:, longest:]
-        tokens = int(((new != eos).cumsum(1) == torch.arange(1, new.shape[1] + 1)).sum()) + len(encoded)
-        if r:  # the first run warms up
-            rates.append(tokens / seconds)
-    return statistics.median(rates)
+        return int(((new != eos).cumsum(1) == torch.arange(1, new.shape[1] + 1)).sum()) + len(encoded), seconds
+
+    return run
+
+
+def paired_speedup(writer: Copywriter, baseline, repeats: int) -> dict:
+    """ONNX and transformers on the same batch of 10, back to back, `repeats` times (after a warm-up pair).
+
+    Pairing keeps a noisy neighbour on the shared cores from landing on one side only; the speedup is the
+    median of the per-pair ratios, the rates are medians too.
+    """
+    pairs = []
+    for r in range(repeats + 1):
+        batch = briefs(10, offset=500 + r * 10)
+        onnx_tokens, onnx_seconds = count_tokens(writer, batch)
+        torch_tokens, torch_seconds = baseline(batch, seed=r)
+        if r:
+            pairs.append((onnx_tokens / onnx_seconds, torch_tokens / torch_seconds))
+    return {
+        "onnx_tokens_per_s_batch_10": round(statistics.median(p[0] for p in pairs), 1),
+        "transformers_tokens_per_s_batch_10": round(statistics.median(p[1] for p in pairs), 1),
+        "speedup_vs_transformers": round(statistics.median(p[0] / p[1] for p in pairs), 2),
+        "speedup_vs_transformers_range": [round(min(p[0] / p[1] for p in pairs), 2), round(max(p[0] / p[1] for p in pairs), 2)],
+        "pairs": len(pairs),
+    }
 
 
 def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) -> float | None:
@@ -139,26 +183,29 @@ def main(config: BenchConfig) -> dict:
     writer = Copywriter.load(model_dir, threads=1)
     if writer.model is None:
         raise SystemExit(f"no model in {model_dir}; run scripts/export_copywriter.py first")
-    result: dict = {"model_version": writer.model_version, "candidates": writer.settings.candidates, "threads": 1}
+    result: dict = {"model_version": writer.model_version, "candidates": writer.settings.candidates, "threads": 1,
+                    "graph": writer.model.meta.get("export", {}).get("graph", "optimum")}
     for size in (1, 10):
         writer.write_batch(briefs(size, offset=999))  # warm-up
-        per_email, tokens_total, seconds_total = [], 0, 0.0
+        per_email, rates = [], []
         for r in range(config.repeats):
             batch = briefs(size, offset=r * size)
             t0 = time.perf_counter()
             writer.write_batch(batch)
             per_email.append((time.perf_counter() - t0) / size)
             tokens, seconds = count_tokens(writer, batch)
-            tokens_total, seconds_total = tokens_total + tokens, seconds_total + seconds
+            rates.append(tokens / seconds)
         result[f"batch_{size}"] = {
             "ms_per_email_p50": round(statistics.median(per_email) * 1000, 1),
             "emails_per_s": round(1 / statistics.median(per_email), 2),
-            "tokens_per_s": round(tokens_total / seconds_total, 1),
+            "tokens_per_s": round(statistics.median(rates), 1),
         }
     result.update(cold_start(model_dir))
-    baseline = transformers_tokens_per_s(ROOT / config.student_dir, writer, config.baseline_repeats)
-    result["transformers_tokens_per_s_batch_10"] = round(baseline, 1) if baseline else None
-    result["speedup_vs_transformers"] = round(result["batch_10"]["tokens_per_s"] / baseline, 2) if baseline else None
+    student_dir = baseline_dir(config, writer.model.meta)
+    result["baseline_student"] = str(student_dir.relative_to(ROOT)) if student_dir.is_relative_to(ROOT) else str(student_dir)
+    baseline = transformers_generator(student_dir, writer)
+    result.update(paired_speedup(writer, baseline, config.baseline_repeats) if baseline else
+                  {"transformers_tokens_per_s_batch_10": None, "speedup_vs_transformers": None})
     teacher_rate = teacher_tokens_per_s(config.teacher, writer) if config.teacher else None
     result["teacher_transformers_tokens_per_s_batch_10"] = round(teacher_rate, 1) if teacher_rate else None
     result["speedup_vs_teacher_transformers"] = round(result["batch_10"]["tokens_per_s"] / teacher_rate, 1) if teacher_rate else None

@@ -1,5 +1,6 @@
 """Prompt context: GIVEN the shipped model and a store whose categories it never saw WHEN copy is
-written THEN unseen words stay out of the prompt and the model (not the fallback) writes."""
+written THEN unseen words stay out of the prompt and the model (not the fallback) writes; and the
+embedded stores' own category words are all words the model was trained on."""
 
 from pathlib import Path
 
@@ -20,11 +21,21 @@ def brief(i: int, categories: tuple[str, ...]) -> CopyBrief:
 
 def test_unseen_category_words_are_left_out_of_the_prompt():
     writer = Copywriter.load(MODEL)
-    prompt = writer.prompt_for(brief(0, ("wall art", "ceramics")))
-    assert "wall art" not in prompt and "ceramics" in prompt
+    prompt = writer.prompt_for(brief(0, ("surfboards", "ceramics")))
+    assert "surfboards" not in prompt and "ceramics" in prompt
 
 
 def test_store_categories_the_model_never_saw_still_get_model_copy():
     writer = Copywriter.load(MODEL)
-    copies = writer.write_batch([brief(i, ("vases", "wall art", "notebooks")) for i in range(10)])
+    copies = writer.write_batch([brief(i, ("surfboards", "kites", "harpoons")) for i in range(10)])
     assert sum(c.source == "model" for c in copies) >= 8
+
+
+def test_the_embedded_stores_category_words_are_in_the_models_vocabulary():
+    from nudge.copy.prompt import context_words
+    from nudge.store.online_retail import NOUN_CATEGORIES
+    from nudge.store.vocabulary import CATEGORIES
+
+    known = set(Copywriter.load(MODEL).model.meta["context_words"])
+    store_words = {w for c in [*CATEGORIES, *NOUN_CATEGORIES.values()] for w in context_words((c,), limit=9).split(", ")}
+    assert store_words <= known, sorted(store_words - known)

@@ -113,6 +113,36 @@ def test_same_seed_same_text_and_seeds_diverge_with_temperature():
     assert len({s.text for s in first}) > 1
 
 
+def test_finished_rows_leave_the_batch_without_disturbing_the_others():
+    # GIVEN sampled rows that end at different steps ("y" ends soon, the rest wander), several per prompt
+    wander = {i: i for i in range(len(VOCAB))}
+    lm = model(table=wander, runner_up={i: (i + 1) % len(VOCAB) for i in range(len(VOCAB))})
+    prompts, seeds = ["Hi", "x", "there"], [[11, 12, 13], [14, 15], [16]]
+    # WHEN generated together (rows are dropped from the batch as they finish) and one prompt at a time
+    together = lm.generate(prompts, seeds=seeds, temperature=5.0, top_p=1.0, max_new_tokens=12)
+    alone = [lm.generate([p], seeds=[s], temperature=5.0, top_p=1.0, max_new_tokens=12)[0] for p, s in zip(prompts, seeds)]
+    # THEN every candidate is the same text, so caches, positions and seeds stayed with their rows
+    assert [[s.text for s in per] for per in together] == [[s.text for s in per] for per in alone]
+    lengths = [len(s.token_ids) for per in together for s in per]
+    assert len(set(lengths)) > 1  # rows did finish at different steps
+    assert min(call.shape[0] for call in lm.session.calls[1:]) < 6  # and the batch shrank
+
+
+def test_a_graph_emitting_log_probabilities_scores_samples_the_same():
+    # GIVEN the same table as raw logits and as log-softmax output (what the fused graph emits)
+    class LogSoftmaxSession(TableSession):
+        def run(self, names, feeds):
+            logits, *presents = super().run(names, feeds)
+            shifted = logits - logits.max(axis=-1, keepdims=True)
+            return [shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))] + presents
+
+    normalized = OnnxLanguageModel(LogSoftmaxSession(CHAIN), tokenizer(), META | {"export": {"logits": "log_softmax"}})
+    # WHEN both generate THEN the text and the mean log-probability agree
+    [[raw]] = model().generate(["Hi"], seeds=[[3]], temperature=0.7)
+    [[logs]] = normalized.generate(["Hi"], seeds=[[3]], temperature=0.7)
+    assert raw.text == logs.text and raw.mean_logprob == pytest.approx(logs.mean_logprob, abs=1e-5)
+
+
 def test_a_session_without_the_cache_inputs_is_refused():
     class NoCache(TableSession):
         def get_inputs(self):

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("optimum.exporters.onnx")
 
-from scripts import build_copy_corpus, export_copywriter, train_copywriter  # noqa: E402
+from scripts import build_copy_corpus, copywriter_graph, export_copywriter, train_copywriter  # noqa: E402
 
 from nudge.copy.writer import Copywriter, CopyBrief  # noqa: E402
 from nudge.errors import ExportParityError  # noqa: E402
@@ -60,6 +60,8 @@ def test_training_from_a_local_checkpoint_then_export_ships_a_loadable_model(tmp
         student_dir=str(student / "final"), corpus_report=str(corpus[0] / "report.json"),
         work_dir=str(tmp_path / "work"), out_dir=str(shipped)))
     assert export["export"]["fp32_parity"]["max_abs_logit_diff"] < 1e-3
+    assert set(export["export"]["parity"]) == {"fused_fp32", "fused_int8", "optimum_fp32", "optimum_int8"}
+    assert export["export"]["graph"] in {"fused", "optimum"}
     assert {p.name for p in shipped.iterdir()} == {"model.onnx", "tokenizer.json", "meta.json", "MODEL_CARD.md"}
 
     writer = Copywriter.load(shipped)
@@ -95,3 +97,31 @@ def test_token_level_distillation_runs_with_a_teacher_sharing_the_tokenizer(tmp_
         eval_every=2, eval_fraction=0.02))
     # THEN training mixes the KL term in and still produces a model
     assert meta["config"]["distill_alpha"] == 0.5 and meta["final_eval_loss"] > 0
+
+
+def test_fused_decoder_graph_computes_what_pytorch_computes(tmp_path, tiny_checkpoint):
+    # GIVEN a tiny GPT-2 (2 layers, so the residual chain between layers is exercised) and left-padded prompts
+    import onnx
+    from tokenizers import Tokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = Tokenizer.from_file(str(tiny_checkpoint / "tokenizer.json"))
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.get_vocab_size(), n_positions=160, n_embd=32, n_layer=2,
+                                       n_head=2)).eval()
+    path = tmp_path / "fused.onnx"
+    # WHEN it is written as the fused graph
+    onnx.save(copywriter_graph.decoder_graph(model), path)
+    ids, mask = export_copywriter.parity_inputs(tokenizer, eos_id=0)
+    # THEN prefill and one cached decode step match PyTorch at every real position
+    result = export_copywriter.compare(export_copywriter.torch_logits(model, ids, mask),
+                                       export_copywriter.onnx_logits(export_copywriter.session_for(path), ids, mask, 2, 2, 16),
+                                       mask)
+    assert result["max_abs_logit_diff"] < 1e-4 and result["top1_agreement"] == 1.0
+
+
+def test_fused_decoder_graph_refuses_a_model_it_does_not_describe():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, activation_function="relu"))
+    with pytest.raises(ValueError, match="expected the tanh GELU"):
+        copywriter_graph.decoder_graph(model)

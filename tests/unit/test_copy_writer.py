@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from nudge.copy.generator import Sample, read_meta
+from nudge.copy.generator import PROMPT_FORMAT, Sample, read_meta
 from nudge.copy.writer import Copywriter, CopyBrief, GenerationSettings, SeedCopy, stable_seed, tone_for
 from nudge.errors import ArtifactMismatchError
 
@@ -94,7 +94,7 @@ def test_prompt_carries_no_personal_data_or_product_names():
     writer.write_batch([brief(first_name="Zelda", product_names=("Secret Mug 9000",), store_name="Kiln")])
     prompt = model.calls[0][0][0]
     assert "Zelda" not in prompt and "Secret" not in prompt and "9000" not in prompt and "Kiln" not in prompt
-    assert prompt.endswith("Subject:") and "campaign: loyalty" in prompt
+    assert prompt.endswith("\nSubject:") and prompt.startswith("loyalty ")
 
 
 def test_negative_sentiment_gets_caring_tone():
@@ -113,7 +113,7 @@ def write_artifact(folder, **meta_overrides):
     from nudge.copy.generator import sha256_file
 
     meta = {
-        "artifact": "nudge-copywriter", "schema_version": 1, "prompt_format": 1, "model_version": "t",
+        "artifact": "nudge-copywriter", "schema_version": 1, "prompt_format": PROMPT_FORMAT, "model_version": "t",
         "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
                   for name in ("model.onnx", "tokenizer.json")},
     }
@@ -127,7 +127,7 @@ def test_meta_json_that_matches_is_accepted(tmp_path):
     assert read_meta(tmp_path)["model_version"] == "t"
 
 
-@pytest.mark.parametrize("override", [{"schema_version": 2}, {"artifact": "recommender"}, {"prompt_format": 0}])
+@pytest.mark.parametrize("override", [{"schema_version": 2}, {"artifact": "recommender"}, {"prompt_format": PROMPT_FORMAT - 1}])
 def test_meta_json_that_does_not_match_is_refused(tmp_path, override):
     write_artifact(tmp_path, **override)
     with pytest.raises(ArtifactMismatchError, match="expected"):

@@ -3,18 +3,19 @@
 This module is the contract between the offline scripts (corpus, training, evaluation) and the
 runtime generator: both build prompts and parse completions only through these functions.
 
-    campaign: clearance
-    tone: urgent
-    mood: neutral
-    shows: kitchen, garden
-    likes: kitchen
+    clearance urgent neutral | kitchen, garden | kitchen
     Subject: {first_name}, clearance picks won't stay long
     Preheader: Reduced pieces, picked for you.
     Intro: {first_name}, our clearance is on ...
     <eos>
 
-The prompt carries no personal data and no fact the copy could leak: the first name, product
-names, prices and the store name stay out (they are slots); categories are reduced to letters.
+The prompt line is campaign, tone and review mood, then the categories shown, then the categories
+the customer bought before. It is kept short on purpose: every prompt token stays in the KV cache of
+every candidate for the whole generation, and the labelled five-line format of prompt format 1
+(`campaign: clearance` ...) cost 24 tokens where this one costs about 12 (measured: a decode step at
+40 cached positions is ~20% cheaper than at 55). The prompt carries no personal data and no fact the
+copy could leak: the first name, product names, prices and the store name stay out (they are slots);
+categories are reduced to letters.
 
 >>> parse_completion(" Hi {first_name}\\nPreheader: A note.\\nIntro: Hello there.\\n")
 {'subject': 'Hi {first_name}', 'preheader': 'A note.', 'intro': 'Hello there.'}
@@ -26,7 +27,6 @@ import re
 
 from nudge.copy.slots import clean_value
 
-PROMPT_FIELDS = ("campaign", "tone", "mood", "shows", "likes")
 COMPLETION_PREFIX = "Subject:"  # the prompt ends here; the model writes the subject first
 SENTIMENTS = ("positive", "neutral", "negative")
 _CONTEXT_WORD_RE = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
@@ -38,6 +38,11 @@ CONTEXT_WORDS = (
     "mugs", "kitchen", "garden", "lighting", "candles", "stationery", "toys", "jewellery", "home decor",
     "bags", "clothing", "books", "tea", "bakeware", "textiles", "plants", "ceramics", "prints", "shoes",
     "skincare", "coffee", "outdoor", "games", "accessories", "furniture", "baby", "pets", "crafts",
+    # the embedded store's categories (nudge.store.vocabulary, nudge.store.online_retail) as context_words() splits them
+    "baking", "bath", "bedding", "body", "cards", "christmas", "clocks", "comfort", "cups", "cushions", "fashion",
+    "glassware", "gloves", "hats", "home fragrance", "kitchen textiles", "lamps", "lights", "notebooks", "party",
+    "photo frames", "planters", "puzzles", "rugs", "scarves", "slippers", "socks", "storage", "tableware", "teapots",
+    "throws", "towels", "vases", "wall art",
 )
 
 
@@ -67,11 +72,7 @@ def build_prompt(
     """The text the model continues; it ends with "Subject:"."""
     mood = sentiment if sentiment in SENTIMENTS else "neutral"
     return (
-        f"campaign: {campaign_type}\n"
-        f"tone: {tone}\n"
-        f"mood: {mood}\n"
-        f"shows: {context_words(categories)}\n"
-        f"likes: {context_words(history_categories)}\n"
+        f"{campaign_type} {tone} {mood} | {context_words(categories)} | {context_words(history_categories)}\n"
         f"{COMPLETION_PREFIX}"
     )
 
