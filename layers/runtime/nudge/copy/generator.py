@@ -197,17 +197,23 @@ class OnnxLanguageModel:
         finished = np.zeros(rows, dtype=bool)
         batch = np.arange(rows)  # the global row of each row still in the batch
         batch_rngs = rngs
+        live = np.ones(rows, dtype=bool)  # per batch row: still writing (finished rows wait for compaction)
         for step in range(max_new_tokens):
-            tokens, logprobs = self._sample(logits, batch_rngs, temperature=temperature, top_k=top_k, top_p=top_p)
-            live = ~finished[batch]
-            ended = live & (tokens == self.eos_id)
-            kept = live & ~ended
-            at = batch[kept]
-            generated[at, lengths[at]] = tokens[kept]
+            if live.all():
+                sampled, sampled_logits, sampled_rngs = np.arange(len(batch)), logits, batch_rngs
+            else:  # finished rows are not sampled: their draws would be thrown away
+                sampled = np.flatnonzero(live)
+                sampled_logits, sampled_rngs = logits[sampled], [batch_rngs[i] for i in sampled]
+            new, logprobs = self._sample(sampled_logits, sampled_rngs, temperature=temperature, top_k=top_k, top_p=top_p)
+            tokens = np.full(len(batch), self.pad_id, dtype=np.int64)
+            tokens[sampled] = new
+            at, ended = batch[sampled], new == self.eos_id
+            finished[at[ended]] = True
+            at, new, logprobs = at[~ended], new[~ended], logprobs[~ended]
+            generated[at, lengths[at]] = new
             lengths[at] += 1
-            logprob_sum[at] += logprobs[kept]
-            newline_count[at] += self.newlines[tokens[kept]]
-            finished[batch[ended]] = True
+            logprob_sum[at] += logprobs
+            newline_count[at] += self.newlines[new]
             finished[at[newline_count[at] >= STOP_AFTER_NEWLINES]] = True
             live = ~finished[batch]
             if not live.any() or step == max_new_tokens - 1:
@@ -218,7 +224,7 @@ class OnnxLanguageModel:
                 attention, next_position, tokens, batch = attention[keep], next_position[keep], tokens[keep], batch[keep]
                 batch_rngs = [batch_rngs[i] for i in keep]
                 live = np.ones(len(batch), dtype=bool)
-            tokens = np.where(live, tokens, self.pad_id).astype(np.int64)
+            tokens[~live] = self.pad_id
             attention = np.concatenate([attention, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
             feeds.update(self._past_feeds(presents))
