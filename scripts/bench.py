@@ -76,7 +76,9 @@ def print_summary(results: dict) -> None:
     copy = results.get("copywriter", {})
     if "batch_10" in copy:
         rows.append(("copy: ms per email, batch 10, 1 thread", f"{copy['batch_10']['ms_per_email_p50']}", "budget 100"))
-        rows.append(("copy: speedup vs transformers (same weights)", f"{copy.get('speedup_vs_transformers')}", "bar 10"))
+        spread = copy.get("speedup_vs_transformers_range")
+        rows.append(("copy: speedup vs transformers (same weights)",
+                     f"{copy.get('speedup_vs_transformers')}" + (f" ({spread[0]}-{spread[1]})" if spread else ""), "bar 10"))
         rows.append(("copy: speedup vs the teacher", f"{copy.get('speedup_vs_teacher_transformers')}", "-"))
         rows.append(("copy: cold start s", f"{copy.get('cold_start_s')}", "budget 1.5"))
         rows.append(("copy: peak RSS MB", f"{copy.get('peak_rss_mb')}", "-"))

@@ -99,7 +99,7 @@ class OnnxLanguageModel:
                 f"model.onnx inputs {sorted(self.input_names)} do not match meta.json "
                 f"(expected input_ids and past_key_values.0..{self.n_layer - 1})"
             )
-        vocab_size = int(arch["vocab_size"])
+        self.vocab_size = vocab_size = int(arch["vocab_size"])
         self.newlines = np.zeros(vocab_size, dtype=np.int64)  # newlines each token emits
         self.masked = np.zeros(vocab_size, dtype=bool)  # tokens never sampled
         for token, token_id in tokenizer.get_vocab(with_added_tokens=True).items():
@@ -115,6 +115,7 @@ class OnnxLanguageModel:
         self.mask_bias = np.where(self.masked, -np.inf, 0.0).astype(np.float32)
         # the fused graph emits log-softmax normalized logits; optimum's graph raw ones
         self.normalized = meta.get("export", {}).get("logits") == "log_softmax"
+        self.present_names = [f"present.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")]
 
     @classmethod
     def load(cls, model_dir: str | Path, *, threads: int = 1) -> OnnxLanguageModel:
@@ -139,11 +140,31 @@ class OnnxLanguageModel:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def _run(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        outputs = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})
-        named = dict(zip(self.output_names, outputs))
-        presents = [named[f"present.{i}.{kind}"] for i in range(self.n_layer) for kind in ("key", "value")]
-        return named["logits"], presents
+    def _run(self, feeds: dict[str, np.ndarray], top_k: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One forward pass: the top-k candidates at each row's last position and the new KV cache.
+
+        Candidates are (log-probabilities, token ids), both (rows, k), unordered; masked tokens never
+        appear unless fewer than k tokens are allowed (then with -inf).
+        """
+        feeds = {k: v for k, v in feeds.items() if k in self.input_names}
+        named = dict(zip(self.output_names, self.session.run(None, feeds)))
+        values, ids = self._top_k(named["logits"][:, -1, :], top_k)
+        return values, ids, [named[name] for name in self.present_names]
+
+    def _top_k(self, logits: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's k best allowed tokens with their log-probabilities (unordered).
+
+        numpy's argpartition, not onnxruntime's TopK inside the graph: measured end to end, a TopK node
+        made a batch of 10 emails ~15% slower (28.5k vs 33.5k tokens/s) than this.
+        """
+        n_rows, vocab = logits.shape
+        if not self.normalized:
+            peak = logits.max(axis=1, keepdims=True)
+            logits = logits - (peak + np.log(np.exp(logits - peak).sum(axis=1, keepdims=True)))
+        scores = logits + self.mask_bias[:vocab]
+        k = min(top_k, vocab)
+        ids = np.argpartition(scores, vocab - k, axis=1)[:, vocab - k :]
+        return scores[np.arange(n_rows)[:, None], ids], ids
 
     def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
         names = [f"past_key_values.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")]
@@ -179,11 +200,12 @@ class OnnxLanguageModel:
         empty = np.zeros((n_prompts, self.n_head, 0, self.head_dim), dtype=np.float32)
         feeds = {"input_ids": input_ids, "attention_mask": attention, "position_ids": positions}
         feeds.update({f"past_key_values.{i}.{kind}": empty for i in range(self.n_layer) for kind in ("key", "value")})
-        logits, presents = self._run(feeds)
+        top_k = max(1, min(top_k, self.vocab_size))
+        values, ids, presents = self._run(feeds, top_k)
 
         # Repeat each prompt's cache once per candidate. Rows: (total candidates,).
         owner = np.repeat(np.arange(n_prompts), [len(s) for s in seeds])
-        logits = logits[owner, -1, :]
+        values, ids = values[owner], ids[owner]
         presents = [p[owner] for p in presents]
         attention = attention[owner]
         next_position = positions[owner, -1] + 1
@@ -200,11 +222,12 @@ class OnnxLanguageModel:
         live = np.ones(rows, dtype=bool)  # per batch row: still writing (finished rows wait for compaction)
         for step in range(max_new_tokens):
             if live.all():
-                sampled, sampled_logits, sampled_rngs = np.arange(len(batch)), logits, batch_rngs
+                sampled, sampled_rngs = np.arange(len(batch)), batch_rngs
+                new, logprobs = self._sample(values, ids, sampled_rngs, temperature=temperature, top_p=top_p)
             else:  # finished rows are not sampled: their draws would be thrown away
                 sampled = np.flatnonzero(live)
-                sampled_logits, sampled_rngs = logits[sampled], [batch_rngs[i] for i in sampled]
-            new, logprobs = self._sample(sampled_logits, sampled_rngs, temperature=temperature, top_k=top_k, top_p=top_p)
+                sampled_rngs = [batch_rngs[i] for i in sampled]
+                new, logprobs = self._sample(values[sampled], ids[sampled], sampled_rngs, temperature=temperature, top_p=top_p)
             tokens = np.full(len(batch), self.pad_id, dtype=np.int64)
             tokens[sampled] = new
             at, ended = batch[sampled], new == self.eos_id
@@ -228,8 +251,7 @@ class OnnxLanguageModel:
             attention = np.concatenate([attention, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
             feeds.update(self._past_feeds(presents))
-            step_logits, presents = self._run(feeds)
-            logits = step_logits[:, -1, :]
+            values, ids, presents = self._run(feeds, top_k)
             next_position = next_position + 1
 
         out: list[list[Sample]] = []
@@ -251,30 +273,21 @@ class OnnxLanguageModel:
         return out
 
     def _sample(
-        self, logits: np.ndarray, rngs: list[np.random.Generator], *, temperature: float, top_k: int, top_p: float
+        self, values: np.ndarray, ids: np.ndarray, rngs: list[np.random.Generator], *, temperature: float, top_p: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One token per row, and its log-probability under the untempered, unmasked model."""
-        n_rows, vocab = logits.shape
-        rows = np.arange(n_rows)
-        if self.normalized:
-            log_normalizer = np.zeros(n_rows, dtype=np.float32)
-        else:
-            peak = logits.max(axis=1)
-            log_normalizer = peak + np.log(np.exp(logits - peak[:, None]).sum(axis=1))  # (rows,)
-        scores = logits + self.mask_bias[:vocab]  # -inf on tokens never sampled
+        """One token per row from its top-k candidates, and its log-probability under the untempered model.
+
+        `values` are the candidates' log-probabilities (masked ones -inf), `ids` their tokens, both (rows, k).
+        """
+        rows = np.arange(len(ids))[:, None]
+        order = np.argsort(-values, axis=1)
+        ids, values = ids[rows, order], values[rows, order].astype(np.float64)  # descending
         if temperature <= 0:
-            tokens = scores.argmax(axis=1)
-        else:
-            k = min(top_k, vocab)
-            top = np.argpartition(scores, vocab - k, axis=1)[:, vocab - k :]  # (rows, k), unordered
-            order = np.argsort(-scores[rows[:, None], top], axis=1)
-            top = top[rows[:, None], order]
-            values = scores[rows[:, None], top].astype(np.float64)
-            probs = np.exp((values - values[:, :1]) / temperature)  # unnormalized, descending
-            cumulative = np.cumsum(probs, axis=1)
-            keep = (cumulative - probs) < top_p * cumulative[:, -1:]  # the nucleus; always keeps the first
-            cumulative = np.cumsum(np.where(keep, probs, 0.0), axis=1)
-            draws = np.array([rng.random() for rng in rngs]) * cumulative[:, -1]
-            choice = np.minimum((cumulative < draws[:, None]).sum(axis=1), k - 1)
-            tokens = top[rows, choice]
-        return tokens, (logits[rows, tokens] - log_normalizer).astype(np.float64)
+            return ids[:, 0], values[:, 0]
+        probs = np.exp((values - values[:, :1]) / temperature)  # unnormalized, descending
+        cumulative = np.cumsum(probs, axis=1)
+        keep = (cumulative - probs) < top_p * cumulative[:, -1:]  # the nucleus; always keeps the first
+        cumulative = np.cumsum(np.where(keep, probs, 0.0), axis=1)
+        draws = np.array([rng.random() for rng in rngs]) * cumulative[:, -1]
+        choice = np.minimum((cumulative < draws[:, None]).sum(axis=1), ids.shape[1] - 1)
+        return ids[rows[:, 0], choice], values[rows[:, 0], choice]
