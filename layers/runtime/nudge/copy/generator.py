@@ -1,14 +1,19 @@
 """ONNX text generation for the copywriter: numpy + onnxruntime + tokenizers, nothing else.
 
-The model is a GPT-2 exported by `scripts/export_copywriter.py` with optimum's
-`text-generation-with-past` task: one `model.onnx` taking `input_ids`, `attention_mask`,
-`position_ids` and `past_key_values.{i}.key|value`, returning `logits` and `present.{i}.*`.
+The model is a GPT-2 exported by `scripts/export_copywriter.py`, either as the fused decoder graph
+of `scripts/copywriter_graph.py` (what ships: its `logits` are log-softmax normalized, meta.json
+`export.logits`) or as optimum's `text-generation-with-past` graph. Both take `input_ids`,
+`attention_mask`, `position_ids` and `past_key_values.{i}.key|value` and return `logits` and
+`present.{i}.*`.
 
 Generation is batched across briefs: prompts are left-padded, the padding is masked out and
 position ids count only real tokens, so a prompt yields the same logits alone or in a batch (up to
 float rounding). The prompt is run once per brief and its KV cache is repeated for each candidate.
-Sampling (temperature, top-k, top-p) draws from one numpy Generator per candidate, seeded by the
-caller, so the same seed gives the same text.
+A finished row is no longer sampled, and finished rows leave the batch (their cache rows dropped)
+once they are half of it. Sampling (temperature, top-k, top-p) draws from one numpy Generator per
+candidate, seeded by the caller, one draw per step while the row writes, so the same seed gives
+the same text whatever else is in the batch (up to the float rounding of int8 activations, which
+are quantized per batch).
 
 Tokens that could only produce a guardrail violation (digits, markup, `%`, `@`, `$`, `/`) are
 masked out before sampling; the guardrails still check every result.
