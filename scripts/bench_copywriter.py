@@ -150,6 +150,7 @@ def paired_speedup(writer: Copywriter, baseline, repeats: int) -> dict:
         "transformers_tokens_per_s_batch_10": round(statistics.median(p[1] for p in pairs), 1),
         "speedup_vs_transformers": round(statistics.median(p[0] / p[1] for p in pairs), 2),
         "speedup_vs_transformers_range": [round(min(p[0] / p[1] for p in pairs), 2), round(max(p[0] / p[1] for p in pairs), 2)],
+        "speedup_vs_transformers_pairs": [round(p[0] / p[1], 2) for p in pairs],
         "pairs": len(pairs),
     }
 
