@@ -76,6 +76,25 @@ def test_training_from_a_local_checkpoint_then_export_ships_a_loadable_model(tmp
     assert not (tmp_path / "never").exists()
 
 
+def test_a_lossy_int8_graph_is_recorded_and_never_shipped(tmp_path, corpus, tiny_checkpoint):
+    # GIVEN a trained student and an int8 tolerance no quantized graph can meet
+    student = tmp_path / "student"
+    train_copywriter.main(train_copywriter.TrainConfig(
+        corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(student), init_from=str(tiny_checkpoint),
+        batch_size=4, max_steps=1, eval_every=1, eval_fraction=0.02, learning_rate=1e-4))
+    config = dict(student_dir=str(student / "final"), corpus_report=str(corpus[0] / "report.json"), int8_tolerance=-1.0)
+    # WHEN exported with the precision left to the export THEN fp32 ships and both int8 checks are on record
+    export = export_copywriter.main(export_copywriter.ExportConfig(work_dir=str(tmp_path / "w1"), out_dir=str(tmp_path / "ok"),
+                                                                   **config))
+    assert export["export"]["quantization"] == "fp32"
+    assert export["export"]["parity"]["fused_int8"]["passed"] is False and export["export"]["parity"]["optimum_int8"]["passed"] is False
+    # WHEN int8 is demanded THEN a named error says what was expected, and nothing is written
+    with pytest.raises(ExportParityError, match="ONNX int8 vs PyTorch: expected"):
+        export_copywriter.main(export_copywriter.ExportConfig(work_dir=str(tmp_path / "w2"), out_dir=str(tmp_path / "never"),
+                                                              quantize="int8", **config))
+    assert not (tmp_path / "never").exists()
+
+
 def test_resuming_training_continues_from_the_checkpoint(tmp_path, corpus):
     config = dict(corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(tmp_path / "s"), n_layer=1, n_embd=32, n_head=2,
                   vocab_size=400, batch_size=4, eval_every=2, eval_fraction=0.02, checkpoint_every=1)
