@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import shutil
 import sys
@@ -266,11 +267,13 @@ def main(config: ExportConfig) -> dict:
     import torch
     import transformers
 
+    generation = {"candidates": config.candidates, "max_new_tokens": config.max_new_tokens,
+                  "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p}
     meta = {
         "artifact": ARTIFACT_NAME,
         "schema_version": SCHEMA_VERSION,
         "prompt_format": PROMPT_FORMAT,
-        "model_version": f"copywriter-{files['model.onnx']['sha256'][:12]}",
+        "model_version": model_version(files, generation),
         "context_words": list(CONTEXT_WORDS),  # the runtime keeps only these in prompts (unseen words break the format)
         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "files": files,
@@ -279,8 +282,7 @@ def main(config: ExportConfig) -> dict:
                          "parameters": int(sum(p.numel() for p in model.parameters()))},
         "tokenizer": {"kind": train_meta["config"]["tokenizer"], "eos_token_id": eos_id, "pad_token_id": eos_id,
                       "vocab_size": tokenizer.get_vocab_size()},
-        "generation": {"candidates": config.candidates, "max_new_tokens": config.max_new_tokens,
-                       "temperature": config.temperature, "top_k": config.top_k, "top_p": config.top_p},
+        "generation": generation,
         "teacher": corpus_report.get("teacher", {}),
         "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "expansion_acceptance")}
                   | {"trained_on_sha256": train_meta["corpus_sha256"]},
@@ -303,6 +305,15 @@ def main(config: ExportConfig) -> dict:
     if shipped > MAX_SHIPPED_BYTES:
         raise SystemExit(f"{out} holds {shipped} bytes; expected at most {MAX_SHIPPED_BYTES} (40 MB)")
     return meta
+
+
+def model_version(files: dict, generation: dict) -> str:
+    """`copywriter-` + 12 hex of what decides the copy: the model, the tokenizer, the prompt format and the
+    generation settings. Emails record it and candidates are seeded with it, so a new temperature is a new
+    version too (the same customer gets the same copy only under the same version)."""
+    decided_by = {"files": {name: info["sha256"] for name, info in sorted(files.items())}, "prompt_format": PROMPT_FORMAT,
+                  "generation": generation}
+    return "copywriter-" + hashlib.sha256(json.dumps(decided_by, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _timings(decode_step_ms: dict) -> str:

@@ -95,6 +95,15 @@ def test_a_lossy_int8_graph_is_recorded_and_never_shipped(tmp_path, corpus, tiny
     assert not (tmp_path / "never").exists()
 
 
+def test_the_model_version_changes_with_the_generation_settings_not_with_the_clock():
+    files = {"model.onnx": {"sha256": "a" * 64}, "tokenizer.json": {"sha256": "b" * 64}}
+    settings = {"candidates": 3, "max_new_tokens": 96, "temperature": 0.9, "top_k": 40, "top_p": 0.95}
+    version = export_copywriter.model_version(files, settings)
+    assert version == export_copywriter.model_version(files, dict(settings)) and version.startswith("copywriter-")
+    assert version != export_copywriter.model_version(files, settings | {"temperature": 0.85})
+    assert version != export_copywriter.model_version(files | {"model.onnx": {"sha256": "c" * 64}}, settings)
+
+
 def test_resuming_training_continues_from_the_checkpoint(tmp_path, corpus):
     config = dict(corpus=str(corpus[0] / "corpus.jsonl"), out_dir=str(tmp_path / "s"), n_layer=1, n_embd=32, n_head=2,
                   vocab_size=400, batch_size=4, eval_every=2, eval_fraction=0.02, checkpoint_every=1)
