@@ -1,6 +1,7 @@
 """Slot filling with hostile facts: GIVEN data values that try to inject markup, invent facts or
 break a subject line WHEN filled into reviewed or model copy THEN the email text stays plain,
-single-line and bounded, and the data's own facts (digits in a product name) stay as data."""
+single-line and bounded, and the data's own facts (digits in a product name) stay as data; a
+category before a head noun reads as a modifier ("planter pieces") without guessing at unknown words."""
 
 from nudge.copy.guardrails import check_copy
 from nudge.copy.slots import SLOT_DEFAULTS, SLOT_MAX_CHARS, clean_name, clean_value, fill_slots, slot_values
@@ -115,3 +116,24 @@ def test_a_value_at_a_sentence_start_is_capitalized():
 
 def test_first_name_filled_directly_is_cleaned_like_slot_values():
     assert fill_slots("Hi {first_name}", {"first_name": "eve@example.com"}) == "Hi friend"
+
+
+@pytest.mark.parametrize(
+    "category, expected",
+    [
+        ("Planters", "New Planter pieces for Ada, and more Planters."),
+        ("games & puzzles", "New game & puzzle pieces for Ada, and more games & puzzles."),
+        ("Glassware", "New Glassware pieces for Ada, and more Glassware."),  # uncountable: unchanged
+        ("Tassen", "New Tassen pieces for Ada, and more Tassen."),  # not in the table: never guessed at
+        ("", "New favourite pieces for Ada, and more favourites."),  # the default reads as a modifier too
+    ],
+)
+def test_a_category_before_a_head_noun_reads_as_a_modifier(category, expected):
+    # GIVEN copy using the category both as a modifier and as a noun
+    template = "New {category} pieces for {first_name}, and more {category}."
+    # WHEN filled THEN only the modifier use is singular, and only for plurals the table knows
+    assert fill_slots(template, {"category": category, "first_name": "Ada"}) == expected
+
+
+def test_a_category_before_a_verb_keeps_its_plural():
+    assert fill_slots("New {category} picked for you", {"category": "Mugs"}) == "New Mugs picked for you"

@@ -29,6 +29,25 @@ SLOT_DEFAULTS: dict[str, str] = {
     "store_name": "our shop",
 }
 
+# A category before one of these nouns modifies it ("new {category} pieces"), and English wants the
+# modifier singular: "new planter pieces", not "new planters pieces". Only the plurals below are
+# changed (the category words the copywriter knows, nudge.copy.prompt.CONTEXT_WORDS, and the default):
+# a closed table, so a word in another language or an unusual plural is never guessed at.
+HEAD_NOUNS = frozenset({
+    "pieces", "piece", "finds", "ideas", "favourites", "picks", "arrivals", "treats", "options", "items", "suggestions",
+    "gifts", "selection", "range", "collection", "essentials", "styles", "designs", "inspiration", "lovers", "edit",
+})
+SINGULAR = {
+    "accessories": "accessory", "bags": "bag", "books": "book", "candles": "candle", "cards": "card", "ceramics": "ceramic",
+    "clocks": "clock", "crafts": "craft", "cups": "cup", "cushions": "cushion", "favourites": "favourite", "frames": "frame",
+    "games": "game", "gloves": "glove", "hats": "hat", "lamps": "lamp", "lights": "light", "mugs": "mug",
+    "notebooks": "notebook", "pets": "pet", "planters": "planter", "plants": "plant", "prints": "print", "puzzles": "puzzle",
+    "rugs": "rug", "scarves": "scarf", "shoes": "shoe", "slippers": "slipper", "socks": "sock", "teapots": "teapot",
+    "textiles": "textile", "throws": "throw", "towels": "towel", "toys": "toy", "vases": "vase",
+}
+_NEXT_WORD_RE = re.compile(r"\s+([^\W\d_]+)")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
 _SENTENCE_START_RE = re.compile(r"(^|[.!?]\s+)$")
 _TAG_RE = re.compile(r"<[^>]*>?")
@@ -91,11 +110,32 @@ def slot_values(
     return out
 
 
+def as_modifier(category: str) -> str:
+    """A category name as it reads before a noun: known plurals singular, everything else as it was.
+
+    >>> as_modifier("Games & Puzzles"), as_modifier("Glassware"), as_modifier("Tassen")
+    ('Game & Puzzle', 'Glassware', 'Tassen')
+    """
+
+    def singular(match: re.Match[str]) -> str:
+        word = match.group(0)
+        one = SINGULAR.get(word.lower())
+        if one is None:
+            return word
+        return one.upper() if word.isupper() else one[:1].upper() + one[1:] if word[:1].isupper() else one
+
+    return _WORD_RE.sub(singular, category)
+
+
 def fill_slots(template: str, values: Mapping[str, str]) -> str:
     """`template` with each `{slot}` replaced by its cleaned value, in one pass.
 
     One pass means a value that itself looks like a slot ("{first_name}") is never expanded again.
     An unknown slot raises GuardrailViolation: guardrails should have rejected the text before.
+    A category right before a head noun ("{category} pieces") reads as a modifier (`as_modifier`).
+
+    >>> fill_slots("New {category} pieces, and more {category}.", {"category": "Planters"})
+    'New Planter pieces, and more Planters.'
     """
 
     def replace(match: re.Match[str]) -> str:
@@ -104,6 +144,10 @@ def fill_slots(template: str, values: Mapping[str, str]) -> str:
             raise GuardrailViolation(f"unknown slot {{{name}}} in copy; expected one of {SLOTS}")
         clean = clean_name if name == "first_name" else clean_value
         value = clean(values.get(name, ""), max_chars=SLOT_MAX_CHARS[name]) or SLOT_DEFAULTS[name]
+        if name == "category":
+            following = _NEXT_WORD_RE.match(template, match.end())
+            if following and following.group(1).lower() in HEAD_NOUNS:
+                value = as_modifier(value)
         if _SENTENCE_START_RE.search(template[: match.start()]):
             value = value[:1].upper() + value[1:]  # "friend, we hope ..." -> "Friend, we hope ..."
         return value
