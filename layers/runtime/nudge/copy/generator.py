@@ -98,8 +98,10 @@ class OnnxLanguageModel:
         self.pad_id = int(meta["tokenizer"].get("pad_token_id", self.eos_id))
         self.input_names = {i.name for i in session.get_inputs()}
         self.output_names = [o.name for o in session.get_outputs()]
-        want = {f"past_key_values.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")}
-        if not want <= self.input_names or "input_ids" not in self.input_names:
+        layer_kinds = [(i, kind) for i in range(self.n_layer) for kind in ("key", "value")]
+        self.past_names = [f"past_key_values.{i}.{kind}" for i, kind in layer_kinds]
+        self.present_names = [f"present.{i}.{kind}" for i, kind in layer_kinds]
+        if not set(self.past_names) <= self.input_names or "input_ids" not in self.input_names:
             raise ArtifactMismatchError(
                 f"model.onnx inputs {sorted(self.input_names)} do not match meta.json "
                 f"(expected input_ids and past_key_values.0..{self.n_layer - 1})"
@@ -120,7 +122,6 @@ class OnnxLanguageModel:
         self.mask_bias = np.where(self.masked, -np.inf, 0.0).astype(np.float32)
         # the fused graph emits log-softmax normalized logits; optimum's graph raw ones
         self.normalized = meta.get("export", {}).get("logits") == "log_softmax"
-        self.present_names = [f"present.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")]
 
     @classmethod
     def load(cls, model_dir: str | Path, *, threads: int = 1) -> OnnxLanguageModel:
@@ -172,8 +173,7 @@ class OnnxLanguageModel:
         return scores[np.arange(n_rows)[:, None], ids], ids
 
     def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
-        names = [f"past_key_values.{i}.{kind}" for i in range(self.n_layer) for kind in ("key", "value")]
-        return dict(zip(names, presents))
+        return dict(zip(self.past_names, presents))
 
     def generate(
         self,
@@ -204,7 +204,7 @@ class OnnxLanguageModel:
         positions = np.clip(np.cumsum(attention, axis=1) - 1, 0, None)
         empty = np.zeros((n_prompts, self.n_head, 0, self.head_dim), dtype=np.float32)
         feeds = {"input_ids": input_ids, "attention_mask": attention, "position_ids": positions}
-        feeds.update({f"past_key_values.{i}.{kind}": empty for i in range(self.n_layer) for kind in ("key", "value")})
+        feeds.update(self._past_feeds([empty] * len(self.past_names)))
         top_k = max(1, min(top_k, self.vocab_size))
         values, ids, presents = self._run(feeds, top_k)
 
@@ -226,13 +226,9 @@ class OnnxLanguageModel:
         batch_rngs = rngs
         live = np.ones(rows, dtype=bool)  # per batch row: still writing (finished rows wait for compaction)
         for step in range(max_new_tokens):
-            if live.all():
-                sampled, sampled_rngs = np.arange(len(batch)), batch_rngs
-                new, logprobs = self._sample(values, ids, sampled_rngs, temperature=temperature, top_p=top_p)
-            else:  # finished rows are not sampled: their draws would be thrown away
-                sampled = np.flatnonzero(live)
-                sampled_rngs = [batch_rngs[i] for i in sampled]
-                new, logprobs = self._sample(values[sampled], ids[sampled], sampled_rngs, temperature=temperature, top_p=top_p)
+            sampled = np.flatnonzero(live)  # finished rows are not sampled: their draws would be thrown away
+            new, logprobs = self._sample(values[sampled], ids[sampled], [batch_rngs[i] for i in sampled],
+                                         temperature=temperature, top_p=top_p)
             tokens = np.full(len(batch), self.pad_id, dtype=np.int64)
             tokens[sampled] = new
             at, ended = batch[sampled], new == self.eos_id
