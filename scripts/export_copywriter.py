@@ -66,7 +66,7 @@ class ExportConfig:
     quantize: str = "auto"  # "auto": ship the faster of int8 and fp32; "int8"; "fp32"
     graph: str = "auto"  # "auto": the faster of "fused" (scripts/copywriter_graph.py) and "optimum"
     timing_rows: int = 30  # decode-step timing shape: 10 briefs x 3 candidates ...
-    timing_past: int = 55  # ... at the mean cache length of a generation (prompt ~24 + ~30 new tokens)
+    timing_past: int = 55  # ... at a mid-generation cache length (prompt ~12 + ~43 new tokens; unchanged since prompt format 1)
     # generation defaults written to meta.json (the runtime reads them)
     candidates: int = 3
     max_new_tokens: int = 96

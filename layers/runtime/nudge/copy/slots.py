@@ -122,7 +122,11 @@ def as_modifier(category: str) -> str:
         one = SINGULAR.get(word.lower())
         if one is None:
             return word
-        return one.upper() if word.isupper() else one[:1].upper() + one[1:] if word[:1].isupper() else one
+        if word.isupper():
+            return one.upper()
+        if word[:1].isupper():
+            return one[:1].upper() + one[1:]
+        return one
 
     return _WORD_RE.sub(singular, category)
 
