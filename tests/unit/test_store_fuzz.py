@@ -35,7 +35,9 @@ def _write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    catalog_rows=st.lists(st.lists(cell, min_size=12, max_size=12), max_size=4),
+    catalog_rows=st.lists(
+        st.lists(cell, min_size=len(fmt.CATALOG_COLUMNS), max_size=len(fmt.CATALOG_COLUMNS)), max_size=4
+    ),
     customer_rows=st.lists(st.lists(cell, min_size=9, max_size=9), max_size=4),
     event_rows=st.lists(st.lists(cell, min_size=7, max_size=7), max_size=8),
 )
@@ -60,3 +62,5 @@ def test_hostile_rows_are_named_never_crash(
     for counts in report.counts.values():
         assert counts.read == counts.accepted + counts.rejected
     assert len(report.rejected) == sum(c.rejected for c in report.counts.values())
+    # AND only the catalog's descriptive cells are ever cleared rather than rejected
+    assert all(c.file == fmt.CATALOG_CSV and c.column in ("material", "colour") for c in report.cleared)

@@ -84,6 +84,48 @@ def test_catalog_shares_are_realistic(small: SyntheticStore) -> None:
     assert all(p.price == p.price.quantize(p.price.__class__("0.01")) for p in products)
 
 
+def test_most_products_have_a_material_and_a_colour(small: SyntheticStore) -> None:
+    # GIVEN the generated catalog
+    products = small.products
+    n = len(products)
+    # THEN about 15% lack a material and about 15% a colour (unknown, so emails sometimes go without)
+    assert 0.08 <= sum(p.material == "" for p in products) / n <= 0.25
+    assert 0.08 <= sum(p.colour == "" for p in products) / n <= 0.25
+    assert len({p.material for p in products}) > 40 and len({p.colour for p in products}) > 20
+
+
+def test_material_and_colour_fit_the_category_and_never_contradict_the_name(small: SyntheticStore) -> None:
+    for p in small.products:
+        spec = vocab.CATEGORIES[p.category]
+        # the material is one of the category's (mugs: stoneware, porcelain, enamel...)
+        assert p.material in {vocab.MATERIAL_OF.get(m, m.lower()) for m in spec.materials} | {""}, p
+        # in a category sold in COLOURS, a colour word in the name is the colour (unless unknown);
+        # skipped: the collection ("Heather") and words that are materials too ("Terracotta")
+        if not set(vocab.COLOURS) <= set(spec.modifiers):
+            continue
+        words = p.name.removeprefix(small.truth.product_collection[p.product_id])
+        named = [c for c in vocab.COLOURS if f" {c} " in f" {words} " and c not in spec.materials]
+        if named and p.colour:
+            assert p.colour in {vocab.COLOUR_OF.get(c, c.lower()) for c in named}, p
+    mugs = {p.material for p in small.products if p.category == "mugs"} - {""}
+    assert mugs and mugs <= {"stoneware", "speckled stoneware", "porcelain", "enamel", "bone china"}
+
+
+def test_generated_attributes_load_back_unchanged(small: SyntheticStore, small_dir: Path) -> None:
+    # GIVEN the same store in memory and on disk WHEN loaded THEN every attribute passes the
+    # loader's phrase rule untouched (nothing cleared) and equals what was generated
+    store = load_store(small_dir, strict=True)
+    assert store.report.cleared == []
+    assert {p.product_id: (p.material, p.colour) for p in small.products} == {
+        pid: (p.material, p.colour) for pid, p in store.products.items()
+    }
+
+
+def test_same_seed_gives_the_same_attributes() -> None:
+    one, two = (generate(seed=3, n_products=120, n_customers=10, n_events=50) for _ in range(2))
+    assert [(p.material, p.colour) for p in one.products] == [(p.material, p.colour) for p in two.products]
+
+
 def test_prices_follow_each_category_range(small: SyntheticStore) -> None:
     for p in small.products:
         low, high = vocab.CATEGORIES[p.category].price

@@ -333,6 +333,7 @@ def test_optional_columns_may_be_left_out(tmp_path: Path) -> None:
     # THEN the left-out values take their documented defaults
     product, customer, event = store.products["p1"], store.customers["c1"], store.events[0]
     assert (product.description, product.image_url, product.clearance, product.clearance_price) == ("", "", False, None)
+    assert (product.material, product.colour) == ("", "")  # unknown
     assert (customer.email, customer.birthday, customer.loyalty_tier, customer.signup_date) == ("", None, "none", None)
     assert (event.quantity, event.rating, event.text) == (1, None, "")
 
@@ -345,6 +346,101 @@ def test_unknown_columns_are_warned_not_fatal(tiny_copy: Path) -> None:
     )
     store = load_store(tiny_copy, strict=True)
     assert store.report.warnings == ["customers.csv: ignored unknown columns ['shoe_size']"]
+
+
+# --- material and colour: optional, lower-cased, a bad cell cleared and the product kept -------
+
+
+def with_attributes(store: Path, attributes: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """Add material and colour columns to the catalog: (material, colour) by product id, others
+    empty. Returns each product's row number."""
+    path = store / "catalog.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    # the last two fields hold no quoted commas, so a plain append keeps every row intact
+    out = [header + ",material,colour"]
+    for row in rows:
+        material, colour = attributes.get(row.split(",", 1)[0], ("", ""))
+        out.append(f"{row},{material},{colour}")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return {row.split(",", 1)[0]: n for n, row in enumerate(rows, start=2)}
+
+
+def test_material_and_colour_are_read_as_lower_case_phrases(tiny_copy: Path) -> None:
+    # GIVEN a catalog with the two columns, in shop spelling, some left empty
+    with_attributes(
+        tiny_copy,
+        {"p004": ("Speckled  Stoneware", "Cream"), "p010": ("Linen", "Sage Green"), "p007": ("merino", "")},
+    )
+    # WHEN loaded strictly
+    store = load_store(tiny_copy, strict=True)
+    # THEN values are lower-case with spaces collapsed, empty means unknown, and nothing is cleared
+    products = store.products
+    assert (products["p004"].material, products["p004"].colour) == ("speckled stoneware", "cream")
+    assert (products["p010"].material, products["p010"].colour) == ("linen", "sage green")
+    assert (products["p007"].material, products["p007"].colour) == ("merino", "")
+    assert (products["p001"].material, products["p001"].colour) == ("", "")
+    assert store.report.ok and store.report.cleared == []
+
+
+def test_hyphens_and_apostrophes_are_plain_phrases(tiny_copy: Path) -> None:
+    # GIVEN a hyphen, an apostrophe, and a phrase of exactly 32 characters (the most allowed)
+    longest = "washed linen and recycled cotton"
+    assert len(longest) == 32
+    with_attributes(tiny_copy, {"p012": (longest, "Off-White"), "p011": ("", "Payne's Grey")})
+    # WHEN loaded THEN all are kept as written, lower-cased
+    store = load_store(tiny_copy, strict=True)
+    products = store.products
+    assert (products["p012"].colour, products["p011"].colour) == ("off-white", "payne's grey")
+    assert products["p012"].material == longest and store.report.cleared == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Red 2",  # a digit
+        "<b>red</b>",  # markup
+        "navy; drop table",  # punctuation
+        "a very long and winding colour name",  # 35 characters, over 32
+        "²",  # a unicode digit is no letter
+    ],
+)
+def test_a_bad_colour_is_cleared_and_reported_and_the_product_kept(tiny_copy: Path, bad: str) -> None:
+    # GIVEN one product with a colour that is not a short plain phrase, and a good material
+    row = with_attributes(tiny_copy, {"p005": ("Stoneware", bad)})["p005"]
+    # WHEN loaded (strictly: a cleared cell is no rejected row)
+    store = load_store(tiny_copy, strict=True)
+    report = store.report
+    # THEN the product is kept, without the bad colour, with its other facts intact
+    product = store.products["p005"]
+    assert (product.material, product.colour, product.price) == ("stoneware", "", Decimal("14.00"))
+    assert len(store.products) == 12
+    # AND the cell is named in the report's cleared list, not as a rejected row
+    [cleared] = report.cleared
+    assert (cleared.file, cleared.row, cleared.column, cleared.code) == ("catalog.csv", row, "colour", "bad_value")
+    assert "expected a short plain colour" in cleared.reason and "at most 32 characters" in cleared.reason
+    assert repr(bad) in cleared.reason and cleared.reason.endswith("cleared, the product kept")
+    assert report.rejected == [] and report.ok
+    counts = report.counts["catalog.csv"]
+    assert (counts.read, counts.accepted, counts.rejected) == (12, 12, 0)
+    assert "1 cells cleared" in report.summary() and f"catalog.csv row {row} column colour" in report.summary()
+    assert report.to_dict()["cleared"][0]["column"] == "colour"
+
+
+def test_a_bad_material_and_a_bad_colour_are_both_cleared(tiny_copy: Path) -> None:
+    row = with_attributes(tiny_copy, {"p002": ("100% cotton", "http://x.example/red")})["p002"]
+    store = load_store(tiny_copy)
+    assert (store.products["p002"].material, store.products["p002"].colour) == ("", "")
+    assert [(c.row, c.column) for c in store.report.cleared] == [(row, "material"), (row, "colour")]
+
+
+def test_a_rejected_row_lists_its_rejection_only(tiny_copy: Path) -> None:
+    # GIVEN a new product with a bad price and a bad colour
+    with_attributes(tiny_copy, {})
+    row = append_row(tiny_copy, "catalog.csv", "p013,Cup,,mugs,zero,GBP,3,,2025-01-01,false,,,Red 2")
+    # WHEN loaded THEN the row is rejected for its price, and no cleared cell claims it was kept
+    report = load_store(tiny_copy).report
+    assert [(r.row, r.column) for r in report.rejected] == [(row, "price")]
+    assert report.cleared == []
 
 
 # --- writer round trip ------------------------------------------------------------------------
@@ -372,6 +468,26 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     assert again.info == original.info and again.as_of == original.as_of
 
 
+def test_material_and_colour_round_trip_through_the_writer(tiny_copy: Path, tmp_path: Path) -> None:
+    # GIVEN the tiny store with material and colour on some products
+    with_attributes(tiny_copy, {"p004": ("Stoneware", "Cream"), "p008": ("Silk", ""), "p011": ("", "Mustard")})
+    original = load_store(tiny_copy, strict=True)
+    # WHEN written and loaded again
+    out = write_store(
+        tmp_path / "copy",
+        info=original.info,
+        as_of=original.as_of,
+        products=original.products.values(),
+        customers=original.customers.values(),
+        events=original.events,
+    )
+    again = load_store(out, strict=True)
+    # THEN the columns are written and every product comes back equal
+    assert (out / "catalog.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",url,material,colour")
+    assert again.products == original.products and again.report.cleared == []
+    assert (again.products["p004"].material, again.products["p011"].colour) == ("stoneware", "mustard")
+
+
 def test_the_format_docs_example_loads_cleanly(tmp_path: Path) -> None:
     # GIVEN the example files of docs/STORE_FORMAT.md
     example = FORMAT_DOC.read_text(encoding="utf-8").split("## A small example")[1]
@@ -382,6 +498,8 @@ def test_the_format_docs_example_loads_cleanly(tmp_path: Path) -> None:
     # WHEN loaded strictly THEN nothing is rejected
     store = load_store(tmp_path, strict=True)
     assert (len(store.products), len(store.customers), len(store.events)) == (3, 2, 4)
+    assert (store.products["p001"].material, store.products["p001"].colour) == ("soy wax", "amber")
+    assert store.report.cleared == []
 
 
 def test_absurd_price_is_rejected_not_a_crash(tmp_path):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nudge.errors import ValidationError
-from nudge.store.online_retail import category_for, load_online_retail
+from nudge.store import load_store, write_store
+from nudge.store.online_retail import attributes_for, category_for, load_online_retail
 
 SHARED_SLICE = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "online-retail-uci-first20k" / "online_retail.csv"
@@ -126,6 +127,48 @@ def test_category_is_the_last_known_noun(description: str, category: str) -> Non
     assert category_for(description) == category
 
 
+@pytest.mark.parametrize(
+    ("description", "material", "colour"),
+    [
+        ("WHITE METAL LANTERN", "metal", "white"),
+        ("WHITE HANGING HEART T-LIGHT HOLDER", "", "white"),
+        ("WOODEN HAPPY BIRTHDAY GARLAND", "wood", ""),  # WOODEN -> wood
+        ("GREY HEART HOT WATER BOTTLE", "", "grey"),
+        ("GRAY ENAMEL MUG", "enamel", "grey"),  # GRAY -> grey
+        ("RED RETROSPOT ROUND CAKE TINS", "tin", "red"),  # TINS -> tin
+        ("SET OF 3 CAKE TINS PINK BLUE", "tin", ""),  # two colours: unknown, not a guess
+        ("GLASS JAR DAISY FRESH COTTON WOOL", "", ""),  # two materials: unknown
+        ("PINK SUNGLASSES", "", "pink"),  # whole words only: no glass here
+        ("TOAST ITS - HAPPY BIRTHDAY", "", ""),
+    ],
+)
+def test_material_and_colour_are_derived_from_the_description(description: str, material: str, colour: str) -> None:
+    assert attributes_for(description) == (material, colour)
+
+
+def test_products_carry_the_derived_attributes_through_write_and_load(known_csv: Path, tmp_path: Path) -> None:
+    # GIVEN the known rows loaded from the UCI layout
+    store = load_online_retail(known_csv)
+    lantern, bag = store.products["71053"], store.products["20725"]
+    assert (lantern.material, lantern.colour) == ("metal", "white")
+    assert (bag.material, bag.colour) == ("", "red")
+    # WHEN written in the store format and loaded back
+    out = write_store(
+        tmp_path / "store",
+        info=store.info,
+        as_of=store.as_of,
+        products=store.products.values(),
+        customers=store.customers.values(),
+        events=store.events,
+    )
+    again = load_store(out, strict=True)
+    # THEN every derived attribute passes the loader's rule untouched
+    assert again.report.cleared == []
+    assert {pid: (p.material, p.colour) for pid, p in again.products.items()} == {
+        pid: (p.material, p.colour) for pid, p in store.products.items()
+    }
+
+
 @pytest.mark.data
 @pytest.mark.skipif(
     not SHARED_SLICE.is_file(), reason=f"UCI Online Retail slice not found at {SHARED_SLICE} (../shared/data)"
@@ -151,4 +194,7 @@ def test_shared_uci_slice_reports_its_cancellations() -> None:
     assert len(store.customers) > 600 and len(store.products) > 2000
     other = sum(store.products[e.product_id].category == "other" for e in store.events) / len(store.events)
     assert other < 0.15  # the noun table covers most of what is sold
+    products = list(store.products.values())
+    assert sum(p.colour != "" for p in products) > 0.2 * len(products)  # about 31% name one colour
+    assert sum(p.material != "" for p in products) > 0.1 * len(products)  # about 19% one material
     assert store.as_of == date(2010, 12, 15)

@@ -35,6 +35,9 @@ class Product:
     clearance: bool = False
     clearance_price: Decimal | None = None  # the discounted price when on clearance
     url: str = ""
+    # Catalog attributes an email may mention; always from the data, never from a model.
+    material: str = ""  # a short lower-case phrase, e.g. "stoneware"; "" when unknown
+    colour: str = ""  # a short lower-case phrase, e.g. "sage green"; "" when unknown
 
 
 @dataclass(frozen=True, slots=True)

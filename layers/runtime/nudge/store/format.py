@@ -41,6 +41,8 @@ CATALOG_COLUMNS = (
     ("clearance", False),  # empty: false
     ("clearance_price", False),
     ("url", False),  # empty: base_url + "/products/<product_id>"
+    ("material", False),  # empty: unknown; a bad value is cleared, the product kept
+    ("colour", False),  # empty: unknown; likewise
 )
 CUSTOMER_COLUMNS = (
     ("customer_id", True),

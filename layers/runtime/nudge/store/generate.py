@@ -2,8 +2,9 @@
 
     generate_store("build/store", seed=7)   # 2,400 products, 5,000 customers, 200,000 events
 
-The same seed gives byte-identical files (one `random.Random(seed)` stream, no set iteration,
-no wall clock). The latent model, which a recommender should be able to learn:
+The same seed gives byte-identical files (a `random.Random(seed)` stream, and a second one for
+the catalog attributes so that adding them changed nothing else; no set iteration, no wall
+clock). The latent model, which a recommender should be able to learn:
 
 - **Taste segments** (`vocabulary.SEGMENTS`): groups of categories one kind of customer buys
   ("cosy evenings": candles, throws, cushions...). Each segment has a centre in a 4-d style space.
@@ -11,7 +12,9 @@ no wall clock). The latent model, which a recommender should be able to learn:
   a price level and a quality. Items of one collection are bought together (complements).
 - **Items**: a category and a collection; style = the collection's plus noise; a price level
   (0 budget .. 1 premium) that sets the price within the category's range; a hidden quality that
-  drives reviews and conversion; a popularity.
+  drives reviews and conversion; a popularity. Material and colour come from the words the name
+  was built from (`vocabulary.MATERIAL_OF` and friends), so they never contradict it; ~15% of
+  items are left without each, as real catalogs are patchy.
 - **Customers**: 1-3 segments (weighted), favourite collections, a price bucket, an activity
   level, an active window (lapsed customers stop 95+ days before as_of; ~12% never shop).
 - **Sessions**: an anchor item (taste pick 60%, favourite collection 15%, complement of an
@@ -62,6 +65,10 @@ COLD_SHARE_OF_NEW = 0.45  # of those, no history events at all
 NO_IMAGE_SHARE = 0.03
 OUT_OF_STOCK_SHARE = 0.06
 CLEARANCE_SHARE = 0.08
+# Left blank on purpose (unknown), on top of items whose words give none (bath & body, wall art):
+# ~15% of products without a material and ~15% without a colour in all.
+NO_MATERIAL_SHARE = 0.08
+NO_COLOUR_SHARE = 0.06
 CONSENT_SHARE = 0.85
 NO_BIRTHDAY_SHARE = 0.08
 INACTIVE_SHARE = 0.12  # customers with no events at all
@@ -232,6 +239,7 @@ class _Generator:
                 f"got {n_products}, {n_customers}, {n_events}"
             )
         self.rng = random.Random(seed)
+        self.attribute_rng = random.Random(f"{seed}/attributes")  # its own stream: all else as before
         self.seed, self.n_products, self.n_customers, self.n_events = seed, n_products, n_customers, n_events
         self.as_of = as_of
         self.cutoff = fmt.cutoff(as_of)
@@ -239,6 +247,10 @@ class _Generator:
         self.categories = list(vocab.CATEGORIES)
         self.segment_names = list(vocab.SEGMENTS)
         self.segment_cats = [vocab.SEGMENTS[s] for s in self.segment_names]
+        # categories whose items come in COLOURS (some of them patterned instead)
+        self.colour_categories = frozenset(
+            c for c, spec in vocab.CATEGORIES.items() if set(vocab.COLOURS) <= set(spec.modifiers)
+        )
         self._tables: dict[tuple[int, str, int], tuple[list[int], list[float]]] = {}
 
     # --- catalog ------------------------------------------------------------------------------
@@ -292,6 +304,24 @@ class _Generator:
                 by_category[c].append(index)
         self.collections = collections
         self.collections_by_category = by_category
+
+    def _attributes(self, category: str, material: str, modifier: str) -> tuple[str, str]:
+        """(material, colour) of an item whose name was built from `material` and `modifier`."""
+        rng = self.attribute_rng
+        known_material = vocab.MATERIAL_OF.get(material, material.lower())
+        if material in vocab.COLOUR_OF_MATERIAL:
+            colour = vocab.COLOUR_OF_MATERIAL[material]
+        elif modifier in vocab.COLOURS:
+            colour = vocab.COLOUR_OF.get(modifier, modifier.lower())
+        elif category in self.colour_categories:  # a pattern, printed on one of the colours
+            pick = rng.choice(vocab.COLOURS)
+            colour = vocab.COLOUR_OF.get(pick, pick.lower())
+        else:
+            palette = vocab.GROUND_COLOURS.get(category, ())
+            colour = rng.choice(palette) if palette else ""
+        # One draw each, always, so that one item's blanks never shift the next item's.
+        drop_material, drop_colour = rng.random() < NO_MATERIAL_SHARE, rng.random() < NO_COLOUR_SHARE
+        return ("" if drop_material else known_material), ("" if drop_colour else colour)
 
     def make_products(self) -> list[Product]:
         rng = self.rng
@@ -362,6 +392,7 @@ class _Generator:
             )
             stock = 0 if rng.random() < OUT_OF_STOCK_SHARE else int(math.exp(rng.uniform(0.0, 5.3)))
             image_url = "" if rng.random() < NO_IMAGE_SHARE else IMAGE_URL.format(product_id=product_id)
+            known_material, colour = self._attributes(category, material, modifier)
             items.append(item)
             fields.append(
                 dict(
@@ -371,6 +402,8 @@ class _Generator:
                     category=category,
                     stock=stock,
                     image_url=image_url,
+                    material=known_material,
+                    colour=colour,
                 )
             )
         # Clearance: older stock (arrived 120+ days ago), still on the shelf.
@@ -392,6 +425,8 @@ class _Generator:
                     arrival_date=item.arrival,
                     clearance=on_clearance,
                     clearance_price=_clearance_price(rng, item.price) if on_clearance else None,
+                    material=str(f["material"]),
+                    colour=str(f["colour"]),
                 )
             )
         self.items = items

@@ -1,7 +1,8 @@
 """Read and validate a store directory (format in docs/STORE_FORMAT.md) into typed values.
 
 Row problems never stop a load: the row is rejected, named in the report (file, row, column,
-reason) and counted. File problems (a missing file, a missing column, a bad store.json) raise
+reason) and counted. A bad catalog `material` or `colour` costs only its cell: cleared, named in
+`report.cleared`, the product kept. File problems (a missing file, a missing column, a bad store.json) raise
 `ValidationError` at once, since nothing sensible can be loaded around them.
 """
 
@@ -30,6 +31,8 @@ _LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TIMEZONE = re.compile(r"^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+\-]+)+)$")
 _SHOWN = 60  # characters of an offending value quoted in a reason
+_ATTRIBUTE_MARKS = frozenset(" -'’")  # allowed in a catalog attribute besides letters (any script)
+MAX_ATTRIBUTE = 32  # characters, after lower-casing and collapsing spaces: "sage green", "rose gold-plated"
 
 
 @dataclass(slots=True)
@@ -247,6 +250,30 @@ def _optional_url(value: str, column: str) -> str:
     return value
 
 
+def _attribute(value: str, column: str, cleared: list[_RowError]) -> str:
+    """A catalog attribute as a short lower-case phrase ("Sage  Green" -> "sage green"); "" is unknown.
+
+    A bad value is not worth the product: it comes back as "" and its problem is added to
+    `cleared`, for the report once the row is accepted.
+
+    >>> _attribute(" Sage  Green ", "colour", []), _attribute("<b>red</b>", "colour", [])
+    ('sage green', '')
+    """
+    phrase = " ".join(value.split()).lower()
+    plain = phrase[:1].isalpha() and all(ch.isalpha() or ch in _ATTRIBUTE_MARKS for ch in phrase)
+    if phrase and (len(phrase) > MAX_ATTRIBUTE or not plain):
+        cleared.append(
+            _RowError(
+                column,
+                "bad_value",
+                f"expected a short plain {column} (letters, spaces, hyphens or apostrophes, at most "
+                f"{MAX_ATTRIBUTE} characters) or empty, got {_show(value)}; cleared, the product kept",
+            )
+        )
+        return ""
+    return phrase
+
+
 def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], dict[str, int]]:
     """Products by id, and the rows where rejected product ids stood (so events can say why)."""
     products: dict[str, Product] = {}
@@ -256,6 +283,7 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
     report, name = table.report, table.name
     for row_number, cells in table.rows():
         product_id = cells[i["product_id"]]
+        cleared: list[_RowError] = []  # bad attribute cells, reported only if the row is accepted
         try:
             _required(product_id, "product_id", "a product id")
             _unique(product_id, "product_id", first_row)
@@ -298,6 +326,8 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
                 clearance=clearance,
                 clearance_price=clearance_price,
                 url=url or f"{info.base_url}/products/{product_id}",
+                material=_attribute(cells[i["material"]], "material", cleared),
+                colour=_attribute(cells[i["colour"]], "colour", cleared),
             )
         except _RowError as err:
             report.reject(name, row_number, err.column, err.code, err.reason)
@@ -307,6 +337,8 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
         products[product_id] = product
         first_row[product_id] = row_number
         report.accept(name)
+        for err in cleared:
+            report.clear(name, row_number, err.column, err.code, err.reason)
     return products, rejected_at
 
 

@@ -19,6 +19,11 @@ spaces upstream in Description and Country are turned back into spaces.
 Category: the last word of the description that is a known noun (`NOUN_CATEGORIES`, singular or
 plural), mapped to a coarse category; words after it (colours, sizes, patterns such as DESIGN or
 RETROSPOT) are skipped because they are not nouns in the table; "other" when none is found.
+
+Material and colour are derived from the description too, since the layout has no such columns:
+a word of the closed lists `MATERIAL_WORDS` / `COLOUR_WORDS` gives the attribute ("WOODEN" ->
+"wood", "GREY"/"GRAY" -> "grey") when the description names exactly one of them; none, or two
+different ones ("PINK BLUE", "GLASS JAR ... COTTON WOOL"), leave it "" (unknown) rather than guess.
 """
 
 from __future__ import annotations
@@ -135,6 +140,21 @@ NOUN_CATEGORIES: dict[str, str] = {noun: category for category, nouns in _CATEGO
 OTHER_CATEGORY = "other"
 _WORD = re.compile(r"[A-Z][A-Z'\-]*")
 
+# Description word -> Product.colour / Product.material (closed lists; whole words only, so
+# SUNGLASSES is no glass). ROSE (a flower more often than a colour), SLATE (a drawing slate) and
+# IRON (IRON ON patches) are left out on purpose.
+COLOUR_WORDS: dict[str, str] = {
+    **{word.upper(): word for word in "red pink blue green white black ivory cream gold silver".split()},
+    **{word.upper(): word for word in "grey purple yellow orange brown natural turquoise lilac".split()},
+    "GRAY": "grey",
+}
+MATERIAL_WORDS: dict[str, str] = {
+    **{word.upper(): word for word in "wood glass ceramic enamel zinc tin metal paper cotton felt".split()},
+    **{word.upper(): word for word in "wicker porcelain acrylic silk bamboo plastic".split()},
+    "WOODEN": "wood",
+    "TINS": "tin",
+}
+
 
 def category_for(description: str) -> str:
     """The coarse category of a UCI description (the last known noun, singular or plural).
@@ -147,6 +167,21 @@ def category_for(description: str) -> str:
             if candidate and candidate in NOUN_CATEGORIES:
                 return NOUN_CATEGORIES[candidate]
     return OTHER_CATEGORY
+
+
+def _the_one(description: str, words: dict[str, str]) -> str:
+    """The attribute named by the description's words, or "" when none or two different are named."""
+    found = {words[w] for w in _WORD.findall(description.upper()) if w in words}
+    return found.pop() if len(found) == 1 else ""
+
+
+def attributes_for(description: str) -> tuple[str, str]:
+    """(material, colour) derived from a UCI description; "" where it names none, or two different.
+
+    >>> attributes_for("WHITE METAL LANTERN"), attributes_for("SET OF 3 CAKE TINS PINK BLUE")
+    (('metal', 'white'), ('tin', ''))
+    """
+    return _the_one(description, MATERIAL_WORDS), _the_one(description, COLOUR_WORDS)
 
 
 def _pretty(description: str) -> str:
@@ -328,6 +363,7 @@ def _products(sales: list[_Sale], info: StoreInfo) -> dict[str, Product]:
         # most common, ties to the alphabetically first description and the lowest price
         description = min(descriptions[code].items(), key=lambda kv: (-kv[1], kv[0]))[0]
         price = min(prices[code].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        material, colour = attributes_for(description)
         products[code] = Product(
             product_id=code,
             name=_pretty(description),
@@ -339,6 +375,8 @@ def _products(sales: list[_Sale], info: StoreInfo) -> dict[str, Product]:
             image_url="",
             arrival_date=first_sale[code],
             url=f"{info.base_url}/products/{code}",
+            material=material,
+            colour=colour,
         )
     return products
 

@@ -1,5 +1,8 @@
 """What a store load accepted and rejected: every rejected row named, counts per file.
 
+An optional descriptive cell (a catalog `material` or `colour`) that breaks its rule costs only
+the cell: it is cleared, the row is accepted, and the cell is named in `cleared` instead.
+
 >>> report = ValidationReport()
 >>> report.read("catalog.csv")
 >>> print(report.reject("catalog.csv", 7, "price", "bad_value", "expected a decimal such as 12.50, got 'abc'"))
@@ -29,7 +32,10 @@ REJECTION_CODES = (
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One rejected row. `row` counts the header as row 1, so the first data row is row 2."""
+    """One rejected row, or (in `ValidationReport.cleared`) one rejected cell whose row was kept.
+
+    `row` counts the header as row 1, so the first data row is row 2.
+    """
 
     file: str
     row: int
@@ -50,11 +56,16 @@ class FileCounts:
 
 @dataclass(slots=True)
 class ValidationReport:
-    """Per-file counts, every rejected row, and file-level warnings (e.g. unknown columns)."""
+    """Per-file counts, every rejected row, every cleared cell, and file-level warnings (e.g. unknown columns).
+
+    A cleared cell's row is counted as accepted (read = accepted + rejected still holds), and it
+    leaves `ok` and strict loading alone: the row's facts that remain are sound.
+    """
 
     rejected: list[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    cleared: list[Rejection] = field(default_factory=list)  # bad optional cells emptied; their rows kept
 
     def _counts(self, file: str) -> FileCounts:
         counts = self.counts.get(file)
@@ -74,6 +85,12 @@ class ValidationReport:
         self._counts(file).rejected += 1
         return rejection
 
+    def clear(self, file: str, row: int, column: str, code: str, reason: str) -> Rejection:
+        """Name a bad optional cell that was emptied while its row was accepted (counts unchanged)."""
+        cleared = Rejection(file=file, row=row, column=column, code=code, reason=reason)
+        self.cleared.append(cleared)
+        return cleared
+
     @property
     def ok(self) -> bool:
         """True when no row was rejected."""
@@ -91,16 +108,22 @@ class ValidationReport:
             codes = self.by_code(file)
             if codes:
                 line += " (" + ", ".join(f"{code} {n}" for code, n in sorted(codes.items())) + ")"
+            cleared = [r for r in self.cleared if r.file == file]
+            if cleared:
+                line += f"; {len(cleared)} cells cleared"
             lines.append(line)
             for rejection in [r for r in self.rejected if r.file == file][:examples]:
+                lines.append(f"  {rejection}")
+            for rejection in cleared[:examples]:
                 lines.append(f"  {rejection}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: {"counts": {file: {read, accepted, rejected}}, "rejected": [...], "warnings": [...]}."""
+        """JSON-ready: {"counts": {file: {read, accepted, rejected}}, "rejected"/"cleared"/"warnings": [...]}."""
         return {
             "counts": {file: asdict(c) for file, c in self.counts.items()},
             "rejected": [asdict(r) for r in self.rejected],
+            "cleared": [asdict(r) for r in self.cleared],
             "warnings": list(self.warnings),
         }

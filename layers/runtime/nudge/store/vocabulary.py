@@ -4,6 +4,8 @@ A gift / home / fashion shop with 30 categories. Each category lists the product
 materials, what varies between items (colours, scents, patterns), a plausible GBP price range,
 and words for descriptions and reviews. Taste segments group categories that one kind of
 customer buys together. No digits in any phrase, so names and descriptions read as prose.
+The catalog attributes (material, colour) are derived from the same words (`MATERIAL_OF` and
+the tables after it), so that they agree with the name.
 """
 
 from __future__ import annotations
@@ -357,6 +359,36 @@ CATEGORIES: dict[str, CategorySpec] = {
         aspects=("pieces", "artwork", "box", "rules"),
         details=("Lovely for a rainy afternoon.", "Plastic free packaging.", "Beautifully illustrated box."),
     ),
+}
+
+# Catalog attributes (Product.material, Product.colour), derived from the words a product's name
+# was built from so that the two never disagree (docs/STORE_FORMAT.md).
+#
+# A material word of CATEGORIES becomes the product's material lower-cased ("Speckled Stoneware"
+# -> "speckled stoneware"), except these: techniques, ingredients and descriptors that are no
+# material give "" (unknown), and a few are spelled as a catalog would.
+MATERIAL_OF: dict[str, str] = {
+    "Giclée": "", "Watercolour": "", "Linocut": "", "Screen Print": "", "Macramé": "cotton",
+    "Chunky Knit": "", "Embroidered Cotton": "cotton", "Linen Bound": "linen", "Cloth Bound": "cloth",
+    "Wooden": "wood", "Illustrated": "", "Travel": "", "Family": "", "Essential Oil": "", "Shea Butter": "",
+    "Oat Milk": "", "Sea Mineral": "", "Olive Oil": "", "Gold Plated": "gold-plated",
+    "Rose Gold Plated": "rose gold-plated",
+}
+# A colour modifier (COLOURS) becomes the product's colour lower-cased, except these.
+COLOUR_OF: dict[str, str] = {"Sage": "sage green"}
+# A material that sets the colour whatever else the name says.
+COLOUR_OF_MATERIAL: dict[str, str] = {
+    "Sterling Silver": "silver", "Recycled Silver": "silver", "Gold Plated": "gold", "Rose Gold Plated": "rose gold",
+    "Freshwater Pearl": "ivory",
+}
+# Colours for categories whose modifiers are not colours (scents, motifs). A patterned item of a
+# category that sells COLOURS takes one of COLOURS as its ground; a category in neither has no
+# colour (bath & body, wall art, games & puzzles).
+GROUND_COLOURS: dict[str, tuple[str, ...]] = {
+    "candles": ("ivory", "cream", "white", "charcoal", "sage green", "terracotta", "blush"),
+    "home fragrance": ("amber", "smoked grey", "white", "black", "cream"),
+    "jewellery": ("navy", "coral", "teal", "blush", "ivory"),  # enamel; metals set their own (above)
+    "toys": ("natural", "red", "blue", "yellow", "pink", "grey"),
 }
 
 # Taste segments: categories that one kind of customer tends to buy together. Every category is

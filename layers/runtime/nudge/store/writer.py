@@ -95,6 +95,8 @@ def write_store(
                     fmt.format_bool(p.clearance),
                     fmt.format_money(p.clearance_price),
                     "" if p.url in ("", default_url) else p.url,
+                    p.material,
+                    p.colour,
                 )
             )
 
