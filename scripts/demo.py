@@ -144,6 +144,9 @@ def run(config: DemoConfig) -> dict:
     eml_check = verify_emails(out, entries)
 
     write_gallery(out, entries)
+    from nudge_local.copy_report import copy_variety, demo_emails, failed_bars
+
+    variety = copy_variety(demo_emails(out, store, profiles, config.pseudonym_key))
     wall = time.perf_counter() - started
     generation_seconds = sum(d["seconds"] for d in drains)
     by_campaign: dict[str, int] = {}
@@ -161,12 +164,17 @@ def run(config: DemoConfig) -> dict:
         "wall_seconds": round(wall, 1),
         "generation_seconds": round(generation_seconds, 1),
         "emails_per_second": round(len(entries) / generation_seconds, 2) if generation_seconds else 0.0,
+        "copy_variety": variety,
+        "copy_variety_failed_bars": failed_bars(variety),
         "plans": plans,
         "gallery": str(out / "index.html"),
         "manifest": str(out / "manifest.json"),
         "log": str(log_path),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    reports = ROOT / "build" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "demo_copy.json").write_text(json.dumps(variety, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say("")
     say(f"emails written   {summary['emails_written']}  {by_campaign}")
     say(f"copy source      {by_source}")
@@ -174,6 +182,15 @@ def run(config: DemoConfig) -> dict:
         f".eml checked {eml_check['checked']}, with problems {eml_check['with_problems']}")
     say(f"wall time        {summary['wall_seconds']} s   generation {summary['generation_seconds']} s   "
         f"{summary['emails_per_second']} emails/s")
+    say("")
+    say("copy, data values put back as slots (build/reports/demo_copy.json; bars: skeletons >= 0.30, intros >= 0.90,")
+    say("personal subjects >= 0.80, top line <= 0.25, quoted errors 0)")
+    columns = ("subject_skeletons", "preheader_skeletons", "intros", "intro_skeletons", "personal_subjects",
+               "personal_preheaders", "top_line_share", "quoted_errors")
+    say(f"{'campaign':<18}" + "".join(f"{c.replace('_', ' '):>12.12}" for c in columns))
+    for campaign, measures in variety.items():
+        say(f"{campaign:<18}" + "".join(f"{measures[c]:>12}" for c in columns))
+    say(f"bars missed      {summary['copy_variety_failed_bars'] or 'none'}")
     say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}")
     return summary
 

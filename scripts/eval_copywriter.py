@@ -2,12 +2,22 @@
 
 Inputs : layers/model/copywriter/ (or --model-dir), build/copywriter/corpus/report.json (teacher's
          raw violation rate), optionally the teacher for perplexities (--teacher "" skips them).
-Outputs: build/reports/copywriter.json and build/reports/copywriter.md (metrics + 20 emails verbatim)
+Outputs: build/reports/copywriter.json, build/reports/copywriter.md (metrics + 20 emails verbatim) and
+         build/reports/copy_sample.md (100 random filled emails, numbered, for a person to read)
 
 Metrics (unfilled = the model's words before slot filling):
   grounding_violations   emails whose FILLED text has a digit, currency sign, URL, email address,
                          markup or brace that no slot value brought in (must be 0)
-  raw_violation_rate     share of sampled candidates the guardrails rejected (format included)
+  raw_violation_rate     share of sampled candidates the guardrails or the grammar gate rejected
+  raw_ungrammatical_rate share of sampled candidates with a sentence outside the phrasebook (the gate)
+  ungrammatical_rate     share of SENT emails with a sentence outside the phrasebook or the reviewed
+                         fallback copy: 0 by construction, measured anyway (the gate is the same code)
+  lint_error_rate        share of sent emails that an independent lint flags after filling: a doubled
+                         word, a sentence starting in lower case, "a"/"an" before the wrong sound, a
+                         brace, or one of the broken phrases issue #11 quoted. A person's read of
+                         copy_sample.md is the real measure; docs/COPYWRITER.md has the count
+  personal_subject_share share of subjects that mention a fact of this customer (name, product,
+                         category, last purchase, cart item, occasion, tier, material, colour)
   fallback_rate          share of emails that got reviewed copy
   slot_accuracy          share of model emails whose unfilled intro uses {first_name} or {product}
                          and whose filled text keeps no brace
@@ -32,12 +42,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a checkout; the runtime is not installed
+sys.path.insert(0, str(ROOT))  # nudge_local (offline helpers shared with the demo)
 
 from tqdm import tqdm  # noqa: E402
 
 from nudge.campaigns import load_campaigns  # noqa: E402
 from nudge.copy.guardrails import FIELDS, words  # noqa: E402
-from nudge.copy.slots import fill_slots, slot_values  # noqa: E402
+from nudge.copy.phrasebook import Phrasebook, slots_in  # noqa: E402
+from nudge.copy.slots import fill_slots  # noqa: E402
+from nudge_local.copy_report import QUOTED_ERRORS  # noqa: E402
 from nudge.copy.writer import Copywriter, CopyBrief, SeedCopy, tone_for  # noqa: E402
 
 
@@ -47,7 +60,7 @@ class EvalConfig:
     corpus_report: str = "build/copywriter/corpus/report.json"
     out_json: str = "build/reports/copywriter.json"
     out_md: str = "build/reports/copywriter.md"
-    n_briefs: int = 500
+    n_briefs: int = 1000
     batch_size: int = 10  # briefs per write_batch call, as in the generate Lambda
     threads: int = 1
     seed: int = 7
@@ -55,12 +68,14 @@ class EvalConfig:
     teacher: str = "smollm2"  # "" to skip the perplexity metrics
     perplexity_samples: int = 100  # texts scored by the teacher per side (teacher passes are slow on 2 cores)
     show_emails: int = 20
+    sample_emails: int = 100  # written to copy_sample.md for a person to read
+    out_sample: str = "build/reports/copy_sample.md"
     update_model_card: bool = False  # replace the "## Evaluation" section of the model's MODEL_CARD.md
     # generation overrides for tuning (0 / -1: keep meta.json's)
     candidates: int = 0
     temperature: float = -1.0
     top_p: float = -1.0
-    novelty_weight: float = -1.0
+    personal_weight: float = -1.0
 
 
 FIRST_NAMES = ("Ada", "Bea", "Chen", "Dev", "Émile", "Farah", "Gus", "Hana", "Ivo", "Jo", "Kofi", "Lena", "Mateo", "Noor", "")
@@ -70,6 +85,11 @@ HOSTILE_PRODUCTS = ("Mug 2.0 (350 ml)", "Gift Card £25", "50% Off Bundle", "<b>
                     "Sunny Mug ☀️🎉", "Visit www.evil.example now", "Deluxe " * 20 + "Teapot", "{first_name} Special",
                     "Tote\r\nBcc: eve@example.com", "&lt;i&gt;Vase&lt;/i&gt;")
 CATEGORIES = ("Mugs", "Kitchen", "Garden", "Lighting", "Home", "Stationery", "Tea", "Bags", "Textiles")
+OCCASIONS = ("birthday", "birthday", "Christmas", "Mother's Day", "Valentine's Day", "Hanukkah")
+TIERS = ("gold", "platinum")
+MATERIALS = ("stoneware", "linen", "oak", "brass", "wool", "glass", "cotton")
+COLOURS = ("sage green", "navy", "cream", "terracotta", "charcoal", "red")
+HOSTILE_FACTS = ("<img src=x onerror=alert(1)>", "50% off", "{tier}", "\u202eevil", "gold\nBcc: eve@example.com")
 STORES = ("Kiln & Co", "Northwind", "The Linen Room", "Oak 24")
 
 
@@ -80,12 +100,18 @@ def fact_sheets(config: EvalConfig) -> list[CopyBrief]:
     for i in range(config.n_briefs):
         campaign = campaigns[i % len(campaigns)]
         sentiment = rng.choices(["neutral", "positive", "negative"], weights=[0.6, 0.25, 0.15])[0]
-        pool = HOSTILE_PRODUCTS if rng.random() < config.hostile_share else PRODUCTS
+        hostile = rng.random() < config.hostile_share
+        pool = HOSTILE_PRODUCTS if hostile else PRODUCTS
+        fact = lambda values, rate: (rng.choice(HOSTILE_FACTS) if hostile else rng.choice(values)) if rng.random() < rate else ""  # noqa: E731
         briefs.append(CopyBrief(
             campaign_type=campaign, tone=tone_for(campaign, sentiment), first_name=rng.choice(FIRST_NAMES),
             product_names=tuple(rng.sample(pool, k=2)), categories=tuple(rng.sample(CATEGORIES, k=2)),
             store_name=rng.choice(STORES), seed_key=f"eval-{campaign}:c-{i}",
-            history_categories=tuple(rng.sample(CATEGORIES, k=rng.randint(0, 2))), sentiment=sentiment))
+            history_categories=tuple(rng.sample(CATEGORIES, k=rng.randint(0, 2))), sentiment=sentiment,
+            last_bought=fact(PRODUCTS, 0.6), cart_item=fact(PRODUCTS, 1.0 if campaign == "abandoned_cart" else 0),
+            occasion=rng.choice(OCCASIONS) if campaign == "birthday_holiday" else "",
+            tier=rng.choice(TIERS) if campaign == "loyalty" else "",
+            material=fact(MATERIALS, 0.55), colour=fact(COLOURS, 0.6)))
     return briefs
 
 
@@ -101,6 +127,21 @@ def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
     for value in sorted(values.values(), key=len, reverse=True):
         residue = residue.replace(value, " ")
     return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
+
+
+_LINT = {
+    "doubled_word": re.compile(r"\b(\w+) \1\b", re.IGNORECASE),
+    "lower_case_sentence": re.compile(r"(?:^|[.!?] )[a-z]"),
+    "article": re.compile(r"\b(a [aeiouAEIOU]\w|an [b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]\w)"),
+    "brace": re.compile(r"[{}]"),
+}
+
+
+def lint(filled: dict[str, str]) -> list[str]:
+    """An independent check of filled copy (not the gate): codes of what reads as broken."""
+    text = " ".join(filled.values())
+    found = [name for name, pattern in _LINT.items() if any(pattern.search(v) for v in filled.values())]
+    return found + [f"quoted:{q}" for q in QUOTED_ERRORS if q.lower() in text.lower()]
 
 
 def teacher_perplexity(teacher_spec: str, texts: list[str], threads: int) -> float:
@@ -128,10 +169,10 @@ def as_text(fields: dict[str, str]) -> str:
 
 def main(config: EvalConfig) -> dict:
     writer = Copywriter.load(ROOT / config.model_dir, threads=config.threads)
-    overrides = {k: getattr(config, k) for k in ("candidates", "temperature", "top_p", "novelty_weight") if getattr(config, k) > 0}
+    overrides = {k: getattr(config, k) for k in ("candidates", "temperature", "top_p", "personal_weight") if getattr(config, k) > 0}
     writer.settings = replace(writer.settings, **overrides)
     briefs = fact_sheets(config)
-    drafts, candidates_total, candidates_bad, seconds = [], 0, 0, []
+    drafts, candidates_total, candidates_bad, ungrammatical_candidates, seconds = [], 0, 0, 0, []
     violation_counts: Counter = Counter()
     for start in tqdm(range(0, len(briefs), config.batch_size), desc="eval"):
         batch = briefs[start : start + config.batch_size]
@@ -143,25 +184,26 @@ def main(config: EvalConfig) -> dict:
                     candidates_total += 1
                     candidates_bad += bool(violations)
                     violation_counts.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
+                    ungrammatical_candidates += any(v.endswith(":ungrammatical") for v in violations)
             drafts.extend(writer.drafts_from(batch, scored))
         else:
             drafts.extend(writer.draft_batch(batch))
         seconds.append(time.perf_counter() - t0)
 
     emails, grounding, slot_ok, model_emails = [], 0, 0, 0
+    book = Phrasebook.load()
     for brief, draft in zip(briefs, drafts):
-        values = slot_values(first_name=brief.first_name, product=brief.product_names[0], category=brief.categories[0],
-                             store_name=brief.store_name)
+        values = brief.slot_values()
         filled = {name: fill_slots(draft.fields[name], values) for name in FIELDS}
         problems = grounding_problems(" ".join(filled.values()), values)
         grounding += bool(problems)
         if draft.source == "model":
             model_emails += 1
-            slot_ok += ("{first_name}" in draft.fields["intro"] or "{product}" in draft.fields["intro"]) and not any(
-                "{" in v for v in filled.values())
+            slot_ok += bool(slots_in(draft.fields["intro"])) and not any("{" in v for v in filled.values())
         emails.append({"campaign_type": brief.campaign_type, "tone": brief.tone, "source": draft.source,
                        "unfilled": draft.fields, "filled": filled, "rejected_reasons": list(draft.rejected_reasons),
-                       "grounding_problems": problems})
+                       "grounding_problems": problems, "gate": book.gate_fields(draft.fields), "lint": lint(filled),
+                       "personal_subject": bool(slots_in(draft.fields["subject"]) - {"store_name"})})
 
     intros = [e["unfilled"]["intro"] for e in emails]
     bigrams = [bg for intro in intros for bg in zip(words(intro), words(intro)[1:])]
@@ -175,6 +217,11 @@ def main(config: EvalConfig) -> dict:
         "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,
         "raw_violations_by_rule": dict(violation_counts.most_common()),
         "teacher_raw_violation_rate": corpus_report.get("teacher", {}).get("raw_violation_rate"),
+        "raw_ungrammatical_rate": round(ungrammatical_candidates / candidates_total, 4) if candidates_total else None,
+        "ungrammatical_rate": round(sum(bool(e["gate"]) for e in emails) / len(emails), 4),
+        "lint_error_rate": round(sum(bool(e["lint"]) for e in emails) / len(emails), 4),
+        "lint_errors_by_code": dict(Counter(code for e in emails for code in e["lint"]).most_common()),
+        "personal_subject_share": round(sum(e["personal_subject"] for e in emails) / len(emails), 4),
         "fallback_rate": round(sum(e["source"] == "fallback" for e in emails) / len(emails), 4),
         "slot_accuracy": round(slot_ok / model_emails, 4) if model_emails else None,
         "unique_intro_share": round(len(set(intros)) / len(intros), 4),
@@ -203,7 +250,7 @@ def main(config: EvalConfig) -> dict:
     shown = random.Random(config.seed).sample(emails, min(config.show_emails, len(emails)))
     lines = ["# Copywriter evaluation", "", f"Model: `{result['model_version']}` on {len(emails)} fact sheets "
              f"({int(config.hostile_share * 100)}% with hostile product names).", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "raw_violations_by_rule")]
+    lines += [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "raw_violations_by_rule", "lint_errors_by_code")]
     lines += ["", f"Raw violations by rule: {result['raw_violations_by_rule']}", "", f"## {len(shown)} random emails, verbatim", ""]
     for e in shown:
         lines += [f"**{e['campaign_type']} / {e['tone']} / {e['source']}**"
@@ -211,14 +258,32 @@ def main(config: EvalConfig) -> dict:
                   f"> Subject: {e['filled']['subject']}  ", f"> Preheader: {e['filled']['preheader']}  ",
                   f"> {e['filled']['intro']}", ""]
     (ROOT / config.out_md).write_text("\n".join(lines) + "\n")
+    write_sample(emails, result, config)
     card = ROOT / config.model_dir / "MODEL_CARD.md"
     if config.update_model_card and card.is_file() and writer.model is not None:
         keep = card.read_text().split("\n## Evaluation")[0].rstrip("\n")
-        metrics = [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "generation", "raw_violations_by_rule", "model_version")]
+        metrics = [f"| {k} | {v} |" for k, v in result.items()
+                   if k not in ("config", "generation", "raw_violations_by_rule", "lint_errors_by_code", "model_version")]
         card.write_text(keep + "\n\n## Evaluation\n\n" + f"scripts/eval_copywriter.py on {len(emails)} seeded fact sheets "
                         f"({int(config.hostile_share * 100)}% hostile product names), one thread, batch {config.batch_size}, "
                         f"generation {asdict(writer.settings)}:\n\n| metric | value |\n|---|---|\n" + "\n".join(metrics) + "\n")
     return result
+
+
+def write_sample(emails: list[dict], result: dict, config: EvalConfig) -> None:
+    """copy_sample.md: random filled emails, numbered, with room for a reader's verdict."""
+    picked = random.Random(config.seed + 1).sample(emails, min(config.sample_emails, len(emails)))
+    lines = ["# 100 random emails, filled, for a person to read", "",
+             f"Model `{result['model_version']}`, from `make eval-copy` ({len(emails)} seeded fact sheets, "
+             f"{int(config.hostile_share * 100)}% hostile). Read each as a marketer would; count a sentence that is "
+             "broken, wrong or odd as an error, and write the count into docs/COPYWRITER.md.", ""]
+    for number, e in enumerate(picked, 1):
+        lines += [f"{number}. **{e['campaign_type']} / {e['tone']} / {e['source']}**", "",
+                  f"   Subject: {e['filled']['subject']}  ", f"   Preheader: {e['filled']['preheader']}  ",
+                  f"   Intro: {e['filled']['intro']}", ""]
+    out = ROOT / config.out_sample
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

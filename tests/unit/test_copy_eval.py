@@ -23,8 +23,19 @@ def test_fact_sheets_are_seeded_and_include_hostile_products():
 def test_a_run_without_a_model_reports_full_fallback_and_no_grounding_violation(tmp_path):
     config = eval_copywriter.EvalConfig(model_dir=str(tmp_path / "none"), n_briefs=30, teacher="",
                                         out_json=str(tmp_path / "r.json"), out_md=str(tmp_path / "r.md"),
-                                        corpus_report=str(tmp_path / "missing.json"))
+                                        corpus_report=str(tmp_path / "missing.json"), out_sample=str(tmp_path / "s.md"))
     result = eval_copywriter.main(config)
     assert result["grounding_violations"] == 0 and result["fallback_rate"] == 1.0
+    # reviewed copy is accepted by the gate; the sample for a person holds every email (30 < 100), numbered
+    assert result["ungrammatical_rate"] == 0.0 and result["lint_error_rate"] == 0.0
+    assert "30. **" in (tmp_path / "s.md").read_text() and "31. **" not in (tmp_path / "s.md").read_text()
     assert json.loads((tmp_path / "r.json").read_text())["emails"] == 30
     assert "random emails, verbatim" in (tmp_path / "r.md").read_text()
+
+
+def test_the_independent_lint_flags_broken_filled_copy_and_passes_good_copy():
+    good = {"subject": "Happy birthday, Ada!", "preheader": "A few mug ideas for you.", "intro": "Hi Ada, we picked an oak board."}
+    assert eval_copywriter.lint(good) == []
+    assert eval_copywriter.lint({**good, "intro": "We simply wanted to thanks for being with us."}) == ["quoted:wanted to thanks"]
+    assert eval_copywriter.lint({**good, "intro": "We picked it it. then a oak board."}) == [
+        "doubled_word", "lower_case_sentence", "article"]

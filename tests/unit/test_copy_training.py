@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
-    report = build_copy_corpus.main(build_copy_corpus.CorpusConfig(out_dir=str(out), expansions_per_pair=2))
+    report = build_copy_corpus.main(build_copy_corpus.CorpusConfig(
+        out_dir=str(out), examples_per_campaign=40, teacher_log=str(out / "teacher_raw.jsonl")))
     return out, report
 
 
@@ -44,7 +45,7 @@ def tiny_checkpoint(tmp_path_factory, corpus):
 def test_corpus_is_guardrail_clean_and_reports_its_hash(corpus):
     out, report = corpus
     rows = [json.loads(line) for line in open(out / "corpus.jsonl")]
-    assert report["examples"] == len(rows) and report["by_source"]["seed"] == 6 * 6 * 27
+    assert report["examples"] == len(rows) and report["by_source"]["phrasebook"] == 6 * 40
     assert len(report["corpus_sha256"]) == 64 and report["teacher"]["samples"] == 0
 
 

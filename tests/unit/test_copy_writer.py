@@ -13,7 +13,7 @@ from nudge.errors import ArtifactMismatchError
 def brief(**overrides):
     base = dict(
         campaign_type="loyalty", tone="grateful", first_name="Ada", product_names=("Blue Mug",),
-        categories=("Mugs",), store_name="Kiln", seed_key="spring-loyalty:c-1",
+        categories=("Mugs",), store_name="Kiln", seed_key="spring-loyalty:c-1", tier="gold",
     )
     base.update(overrides)
     return CopyBrief(**base)
@@ -34,9 +34,16 @@ class ScriptedModel:
         return [[Sample(text, (), logprob, True) for text, logprob in self.completions[: len(s)]] for s in seeds]
 
 
-CLEAN = " Thank you, {first_name}\nPreheader: A few picks we chose for you.\nIntro: We loved choosing these for you, {first_name}, starting with {product} from {store_name}.\n"
-CLEAN_2 = " A note for {first_name}\nPreheader: Something we picked with care.\nIntro: Dear {first_name}, we found {product} and thought of you and your love of {category}.\n"
+# Completions in the phrasebook's own sentences (the grammar gate accepts nothing else)
+CLEAN = (" Thank you for being a {tier} member, {first_name}\nPreheader: We picked {product} with you in mind.\n"
+         "Intro: Hi {first_name}, thank you for being a {tier} member of {store_name}. "
+         "As a small thank you, we picked {product} and a few {category} pieces for you.\n")
+CLEAN_2 = (" {first_name}, a thank you from {store_name}\nPreheader: Thank you for being with us, {first_name}.\n"
+           "Intro: {first_name}, we simply wanted to say thank you. Every pick was chosen with your taste in mind.\n")
 DIRTY = " Save 20% now, {first_name}\nPreheader: Visit www.kiln.com today.\nIntro: Hurry {first_name}, click here for free gifts.\n"
+# Guardrail-clean, but spliced: the sentences the previous model wrote (issue #11)
+SPLICED = (" {first_name}, a thank you from {store_name}\nPreheader: Thank you for being with us, {first_name}.\n"
+           "Intro: We simply wanted to thanks for being with us. We kept your picks are safe for you.\n")
 
 
 def writer_with(completions, candidates=2):
@@ -62,12 +69,49 @@ def test_same_brief_gives_the_same_reviewed_copy():
 def test_clean_model_copy_is_used_and_filled():
     copy = writer_with([(CLEAN, -1.0), (DIRTY, -0.1)]).write_batch([brief()])[0]
     assert copy.source == "model" and copy.model_version == "test-v1"
-    assert copy.subject == "Thank you, Ada" and "Blue Mug" in copy.intro and "Kiln" in copy.intro
+    assert copy.subject == "Thank you for being a Gold member, Ada" and "Blue Mug" in copy.intro and "Kiln" in copy.intro
 
 
 def test_the_best_clean_candidate_wins():
+    # CLEAN mentions the tier (one of the customer's facts): +0.5 does not outweigh 1.5 nats
     copy = writer_with([(CLEAN, -2.0), (CLEAN_2, -0.5)]).write_batch([brief()])[0]
-    assert copy.subject == "A note for Ada"
+    assert copy.subject == "Ada, a thank you from Kiln"
+
+
+def test_a_candidate_that_mentions_more_of_the_customer_scores_higher_at_equal_fluency():
+    copy = writer_with([(CLEAN_2, -1.0), (CLEAN, -1.2)]).write_batch([brief()])[0]
+    assert copy.subject == "Thank you for being a Gold member, Ada"
+
+
+def test_a_spliced_sentence_is_rejected_like_a_guardrail_failure():
+    # GIVEN a guardrail-clean candidate whose intro is not phrasebook English, and a clean one
+    writer = writer_with([(SPLICED, -0.1), (CLEAN, -3.0)])
+    # WHEN written THEN the clean one wins despite its lower log-probability
+    assert writer.write_batch([brief()])[0].preheader == "We picked Blue Mug with you in mind."
+    # AND alone, the spliced one falls back to reviewed copy with the gate's reason
+    copy = writer_with([(SPLICED, -0.1)], candidates=1).write_batch([brief()])[0]
+    assert copy.source == "fallback" and copy.rejected_reasons == ("intro:ungrammatical",)
+
+
+def test_a_fact_the_customer_does_not_have_is_an_unknown_slot():
+    # GIVEN no tier in the data WHEN the model writes {tier} THEN the candidate is rejected
+    copy = writer_with([(CLEAN, -0.1)], candidates=1).write_batch([brief(tier="")])[0]
+    assert copy.source == "fallback" and "subject:unknown_slot:tier" in copy.rejected_reasons
+
+
+def test_the_brief_knows_its_facts_and_its_allowed_slots():
+    b = brief(first_name="", last_bought="Oak Board", colour="navy", material="  ", sentiment="negative")
+    assert b.facts == {"last_bought", "colour", "tier", "unhappy"}
+    assert b.allowed_slots == {"first_name", "product", "category", "store_name", "last_bought", "colour", "tier"}
+    assert b.slot_values()["tier"] == "Gold" and b.slot_values()["last_bought"] == "Oak Board"
+
+
+def test_the_prompt_says_which_facts_the_customer_has_never_their_values():
+    model = ScriptedModel([(CLEAN, -1.0)] * 2)
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2))
+    writer.write_batch([brief(last_bought="Secret Oak Board", colour="navy")])
+    prompt = model.calls[0][0][0]
+    assert prompt.splitlines()[0].endswith("| name bought tier colour") and "Oak" not in prompt and "navy" not in prompt
 
 
 def test_dirty_model_copy_falls_back_with_reasons():

@@ -96,6 +96,42 @@ class _Pending(NamedTuple):
     tone_reason: str
 
 
+def _name_of(catalog: Catalog, product_id: str) -> str:
+    try:
+        return catalog.product(product_id).name
+    except KeyError:  # bought or carted, since gone from the catalog: no fact rather than a wrong one
+        return ""
+
+
+def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog: Catalog) -> dict[str, Any]:
+    """What the copy may say of this customer, all from data: the featured product (the first
+    recommended one that is not the cart item, so the copy can pair them), the product bought last,
+    the cart item, the occasion, the tier, and the featured product's material and colour. A fact
+    the campaign cannot hold is left empty: a cart only in abandoned_cart, an occasion only in
+    birthday_holiday, a tier only in loyalty. An attribute the product's name already says
+    ("Linen Throw" in linen) is left out, so no sentence says it twice.
+
+    Returns CopyBrief keyword arguments plus "featured" (a Product or None).
+    """
+    kind = job.campaign_type
+    cart_ids = list(job.context.cart_items or profile.carted) if kind == "abandoned_cart" else []
+    cart_item = _name_of(catalog, cart_ids[0]) if cart_ids else ""
+    others = [p for p in products if p.product_id not in cart_ids[:1]]
+    featured = others[0] if others else (products[0] if products else None)
+    name = featured.name.lower() if featured else ""
+    attribute = lambda value: value if value and value.lower() not in name else ""  # noqa: E731
+    tier = profile.customer.loyalty_tier if kind == "loyalty" and profile.customer.loyalty_tier != "none" else ""
+    return {
+        "featured": featured,
+        "last_bought": _name_of(catalog, profile.purchased[0]) if profile.purchased else "",
+        "cart_item": cart_item,
+        "occasion": (job.context.holiday or "birthday") if kind == "birthday_holiday" else "",
+        "tier": tier,
+        "material": attribute(getattr(featured, "material", "")),
+        "colour": attribute(getattr(featured, "colour", "")),
+    }
+
+
 def compose_batch(
     jobs: Sequence[Job], profiles: Mapping[str, Profile], engine: Engine, *, now: datetime | None = None
 ) -> list[Email | Exception]:
@@ -124,17 +160,20 @@ def compose_batch(
                 campaign.copy.tone, recent_review_text=profile.recent_review_text, recent_review_rating=profile.recent_review_rating
             )
             items = [(engine.catalog.product(item.product_id), item) for item in ranked]
+            facts = brief_facts(job, profile, [p for p, _ in items], engine.catalog)
+            featured = facts.pop("featured")
             briefs.append(
                 CopyBrief(
                     campaign_type=job.campaign_type,
                     tone=tone,
                     first_name=profile.customer.first_name,
-                    product_names=tuple(p.name for p, _ in items),
-                    categories=tuple(dict.fromkeys(p.category for p, _ in items)),
+                    product_names=tuple(dict.fromkeys([featured.name] + [p.name for p, _ in items])) if featured else (),
+                    categories=tuple(dict.fromkeys(([featured.category] if featured else []) + [p.category for p, _ in items])),
                     store_name=engine.store.name,
                     seed_key=f"{job.campaign_id}|{pseudo}",
                     history_categories=tuple(profile.top_categories[:3]),
                     sentiment="negative" if tone == "caring" and campaign.copy.tone != "caring" else "neutral",
+                    **facts,
                 )
             )
             pending.append(_Pending(index, job, profile, campaign, items, pseudo, rank_ms, tone_reason))

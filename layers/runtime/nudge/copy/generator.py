@@ -38,7 +38,7 @@ from nudge.errors import ArtifactMismatchError
 
 ARTIFACT_NAME = "nudge-copywriter"
 SCHEMA_VERSION = 1
-PROMPT_FORMAT = 2  # bump with any change to nudge.copy.prompt (2: one compact line instead of five labelled ones)
+PROMPT_FORMAT = 3  # bump with any change to nudge.copy.prompt (2: one compact line instead of five labelled ones; 3: + the facts the customer has)
 STOP_AFTER_NEWLINES = 3  # subject, preheader and intro lines each end with a newline
 _MASKED_CHARS = re.compile(r"[0-9<>&%@$/\\#|]|http|www", re.IGNORECASE)
 

@@ -1,6 +1,7 @@
 """Guardrails for model-written copy: the validator of DESIGN.md principle 1.
 
-The model writes prose with slots (`{first_name}`, `{product}`, `{category}`, `{store_name}`);
+The model writes prose with slots (`{first_name}`, `{product}`, `{category}`, `{store_name}`, and the
+customer's facts `{last_bought}`, `{cart_item}`, `{occasion}`, `{tier}`, `{material}`, `{colour}`);
 facts (names, prices, discounts, dates, codes, links) are filled in later from data. So the
 UNFILLED text must carry no fact of its own: any digit, currency, percent, URL, email address,
 unknown slot, banned phrase, markup or control character is a violation, and so is text outside
@@ -21,7 +22,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-SLOTS: tuple[str, ...] = ("first_name", "product", "category", "store_name")
+# Every slot the copy may hold. The first four are always filled (a default stands in for missing
+# data); the others are facts a customer may or may not have, and a brief allows only those it has
+# (nudge.copy.writer.CopyBrief.allowed_slots): {last_bought} the product bought last, {cart_item} the
+# item left in the cart, {occasion} "birthday" or the holiday's name, {tier} the loyalty tier, and
+# {material} / {colour} of the featured product, from the catalog.
+BASE_SLOTS: tuple[str, ...] = ("first_name", "product", "category", "store_name")
+FACT_SLOTS: tuple[str, ...] = ("last_bought", "cart_item", "occasion", "tier", "material", "colour")
+SLOTS: tuple[str, ...] = BASE_SLOTS + FACT_SLOTS
 FIELDS: tuple[str, ...] = ("subject", "preheader", "intro")
 
 

@@ -3,14 +3,16 @@
 This module is the contract between the offline scripts (corpus, training, evaluation) and the
 runtime generator: both build prompts and parse completions only through these functions.
 
-    clearance urgent neutral | kitchen, garden | kitchen
-    Subject: {first_name}, clearance picks won't stay long
+    clearance urgent neutral | kitchen, garden | kitchen | name bought colour
+    Subject: {first_name}, sale picks to go with {last_bought}
     Preheader: Reduced pieces, picked for you.
     Intro: {first_name}, our clearance is on ...
     <eos>
 
 The prompt line is campaign, tone and review mood, then the categories shown, then the categories
-the customer bought before. It is kept short on purpose: every prompt token stays in the KV cache of
+the customer bought before, then which facts this customer has (`FACT_WORDS`: a name, a last
+purchase, a cart item, an occasion, a loyalty tier, the featured product's material or colour), so
+the model writes about what is there and only that (prompt format 3). It is kept short on purpose: every prompt token stays in the KV cache of
 every candidate for the whole generation, and the labelled five-line format of prompt format 1
 (`campaign: clearance` ...) cost 24 tokens where this one costs about 12 (measured: a decode step at
 40 cached positions is ~20% cheaper than at 55). The prompt carries no personal data and no fact the
@@ -61,6 +63,13 @@ def context_words(values: tuple[str, ...] | list[str], *, limit: int = 3) -> str
     return ", ".join(seen[:limit]) or "none"
 
 
+# The prompt's word for each fact slot a customer may have (nudge.copy.guardrails), in prompt order.
+FACT_WORDS: dict[str, str] = {
+    "first_name": "name", "last_bought": "bought", "cart_item": "cart", "occasion": "occasion", "tier": "tier",
+    "material": "material", "colour": "colour",
+}
+
+
 def build_prompt(
     *,
     campaign_type: str,
@@ -68,11 +77,17 @@ def build_prompt(
     sentiment: str = "neutral",
     categories: tuple[str, ...] = (),
     history_categories: tuple[str, ...] = (),
+    facts: frozenset[str] | set[str] | tuple[str, ...] = (),
 ) -> str:
-    """The text the model continues; it ends with "Subject:"."""
+    """The text the model continues; it ends with "Subject:". `facts`: the fact slots the customer has.
+
+    >>> build_prompt(campaign_type="loyalty", tone="grateful", facts={"tier", "first_name"})
+    'loyalty grateful neutral | none | none | name tier\\nSubject:'
+    """
     mood = sentiment if sentiment in SENTIMENTS else "neutral"
+    have = " ".join(word for slot, word in FACT_WORDS.items() if slot in facts) or "none"
     return (
-        f"{campaign_type} {tone} {mood} | {context_words(categories)} | {context_words(history_categories)}\n"
+        f"{campaign_type} {tone} {mood} | {context_words(categories)} | {context_words(history_categories)} | {have}\n"
         f"{COMPLETION_PREFIX}"
     )
 

@@ -20,13 +20,22 @@ from nudge.copy.guardrails import SLOTS
 from nudge.errors import GuardrailViolation
 
 # Longest filled value per slot, in characters; longer values are cut at a word boundary + "…".
-SLOT_MAX_CHARS: dict[str, int] = {"first_name": 30, "product": 48, "category": 32, "store_name": 40}
+SLOT_MAX_CHARS: dict[str, int] = {"first_name": 30, "product": 48, "category": 32, "store_name": 40,
+                                  "last_bought": 48, "cart_item": 48, "occasion": 32, "tier": 20, "material": 32, "colour": 32}
 # What a slot says when the data has nothing for it.
 SLOT_DEFAULTS: dict[str, str] = {
     "first_name": "friend",  # reads in "Hi {first_name}," and at a sentence start ("Friend, ...")
     "product": "our latest picks",
     "category": "favourites",
     "store_name": "our shop",
+    # the facts below are only allowed in copy when the brief has them (CopyBrief.allowed_slots);
+    # these defaults keep a misuse readable rather than empty
+    "last_bought": "your last order",
+    "cart_item": "your picks",
+    "occasion": "special day",
+    "tier": "valued",
+    "material": "natural materials",
+    "colour": "new colours",
 }
 
 # A category before one of these nouns modifies it ("new {category} pieces"), and English wants the
@@ -95,11 +104,17 @@ def clean_name(value: str, *, max_chars: int = 30) -> str:
     return clean_value(" ".join(kept[:3]), max_chars=max_chars)
 
 
-def slot_values(
-    *, first_name: str = "", product: str = "", category: str = "", store_name: str = ""
-) -> dict[str, str]:
-    """Cleaned values for every slot, with defaults where the data is empty."""
-    raw = {"first_name": first_name, "product": product, "category": category, "store_name": store_name}
+def slot_values(**raw: str) -> dict[str, str]:
+    """Cleaned values for every slot, with defaults where the data is empty.
+
+    >>> slot_values(first_name="Ada", tier="gold")["tier"], slot_values()["product"]
+    ('Gold', 'our latest picks')
+    """
+    unknown = set(raw) - set(SLOTS)
+    if unknown:
+        raise TypeError(f"slot_values() got unknown slots {sorted(unknown)}; expected some of {SLOTS}")
+    raw = {name: raw.get(name, "") for name in SLOTS}
+    raw["tier"] = raw["tier"].title()  # "gold" in the data, "Gold member" in a sentence
     out: dict[str, str] = {}
     for name in SLOTS:
         if name == "first_name":

@@ -2,8 +2,9 @@
 
 With a model, each brief gets `candidates` samples (seeded from the brief's `seed_key` and the
 model version, so the same input gives the same email); each candidate's UNFILLED text goes
-through the guardrails; the best clean candidate wins (highest mean log-probability plus a bonus
-for novelty against the reviewed copy). When no candidate is clean, or there is no model, the
+through the guardrails and the grammar gate (every sentence must be one the phrasebook can write,
+nudge.copy.phrasebook); the best clean candidate wins (highest mean log-probability plus a bonus
+for each of the customer's facts it mentions). When no candidate is clean, or there is no model, the
 email gets reviewed copy from `seed_copy.json` (variant chosen from `seed_key`), with
 `source="fallback"` and the violations in `Copy.rejected_reasons`.
 
@@ -29,9 +30,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
-from nudge.copy.guardrails import FIELDS, SLOTS, check_fields, words
+from nudge.copy.guardrails import BASE_SLOTS, FACT_SLOTS, FIELDS, SLOTS, check_fields
+from nudge.copy.phrasebook import Phrasebook, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
-from nudge.copy.slots import fill_slots, slot_values
+from nudge.copy.slots import clean_name, clean_value, fill_slots, slot_values
 from nudge.errors import ConfigError
 from nudge.types import Copy
 
@@ -52,6 +54,39 @@ class CopyBrief:
     seed_key: str  # stable per (campaign, customer), e.g. "spring-2026:c-42"; the model version is mixed in
     history_categories: tuple[str, ...] = ()
     sentiment: str = "neutral"  # "positive" | "neutral" | "negative" (recent review)
+    # Facts the copy may mention, each from data ("" when the customer has none): the product bought
+    # last, the item left in the cart, the occasion ("birthday" or a holiday's name), the loyalty
+    # tier, and the featured product's material and colour from the catalog.
+    last_bought: str = ""
+    cart_item: str = ""
+    occasion: str = ""
+    tier: str = ""
+    material: str = ""
+    colour: str = ""
+
+    @property
+    def facts(self) -> frozenset[str]:
+        """What this brief can say (nudge.copy.phrasebook.CUSTOMER_FACTS), and "unhappy" after a bad review."""
+        have = {name for name in FACT_SLOTS if clean_value(getattr(self, name))}
+        if clean_name(self.first_name):
+            have.add("first_name")
+        if self.sentiment == "negative":
+            have.add("unhappy")
+        return frozenset(have)
+
+    @property
+    def allowed_slots(self) -> frozenset[str]:
+        """Slots the copy of this brief may hold: the always-filled ones and the facts it has."""
+        return frozenset(BASE_SLOTS) | (self.facts & frozenset(SLOTS))
+
+    def slot_values(self) -> dict[str, str]:
+        return slot_values(
+            first_name=self.first_name,
+            product=self.product_names[0] if self.product_names else "",
+            category=self.categories[0] if self.categories else "",
+            store_name=self.store_name,
+            **{name: getattr(self, name) for name in FACT_SLOTS},
+        )
 
 
 class Draft(NamedTuple):
@@ -69,7 +104,7 @@ class GenerationSettings:
     temperature: float = 0.85
     top_k: int = 40
     top_p: float = 0.95
-    novelty_weight: float = 1.0  # score = mean logprob + weight * (1 - max bigram overlap with reviewed copy)
+    personal_weight: float = 0.5  # score = mean logprob + weight * distinct customer facts the copy mentions
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any], **overrides: Any) -> GenerationSettings:
@@ -124,11 +159,6 @@ class SeedCopy:
         return out
 
 
-def _bigrams(text: str) -> set[tuple[str, str]]:
-    tokens = words(text)
-    return set(zip(tokens, tokens[1:]))
-
-
 @dataclass
 class Copywriter:
     """Writes `Copy` for a batch of briefs; `Copywriter.load(model_dir)` builds one."""
@@ -172,12 +202,7 @@ class Copywriter:
         """One `Copy` per brief, in order; slots filled from the brief's facts."""
         out = []
         for brief, (fields, source, reasons) in zip(briefs, self.draft_batch(briefs)):
-            values = slot_values(
-                first_name=brief.first_name,
-                product=brief.product_names[0] if brief.product_names else "",
-                category=brief.categories[0] if brief.categories else "",
-                store_name=brief.store_name,
-            )
+            values = brief.slot_values()
             self.counters[source] += 1
             out.append(
                 Copy(
@@ -199,6 +224,7 @@ class Copywriter:
             sentiment=brief.sentiment,
             categories=self._known(brief.categories),
             history_categories=self._known(brief.history_categories),
+            facts=brief.facts,
         )
 
     def _known(self, categories: tuple[str, ...]) -> tuple[str, ...]:
@@ -224,9 +250,9 @@ class Copywriter:
             top_k=self.settings.top_k,
             top_p=self.settings.top_p,
         )
+        phrasebook = Phrasebook.load()
         out = []
         for brief, brief_samples in zip(briefs, samples):
-            reviewed = [_bigrams(t) for t in self.seed_copy.variants(brief.campaign_type, brief.tone, "intro")]
             intro_max = get_campaign(brief.campaign_type).copy.intro_max_words
             scored = []
             for sample in brief_samples:
@@ -235,11 +261,11 @@ class Copywriter:
                     scored.append((None, ["format"], sample.mean_logprob))
                     continue
                 violations = check_fields(
-                    fields, allowed_slots=SLOTS, campaign_type=brief.campaign_type, intro_max_words=intro_max
+                    fields, allowed_slots=brief.allowed_slots, campaign_type=brief.campaign_type, intro_max_words=intro_max
                 )
-                grams = _bigrams(fields["intro"])
-                overlap = max((len(grams & r) / max(len(grams | r), 1) for r in reviewed), default=0.0)
-                score = sample.mean_logprob + self.settings.novelty_weight * (1.0 - overlap)
+                violations += phrasebook.gate_fields(fields)  # a sentence outside the phrasebook: "<field>:ungrammatical"
+                mentioned = set().union(*(slots_in(text) for text in fields.values())) & set(FACT_SLOTS)
+                score = sample.mean_logprob + self.settings.personal_weight * len(mentioned)
                 scored.append((fields, violations, score))
             out.append(scored)
         return out

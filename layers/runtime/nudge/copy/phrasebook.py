@@ -1,0 +1,216 @@
+"""The phrasebook: every sentence the copywriter may send, written by people, grammatical by construction.
+
+The model chooses and orders sentences; it does not invent sentence structure. `phrasebook.json`
+holds, per campaign, subject lines, preheaders and intro sentences (roles `open`, `body`, `close`)
+written as small templates with alternatives:
+
+    "{first_name}, new {category} pieces [just landed|are in]"
+
+`[a|b]` is a choice (nestable; an empty choice `[a|]` makes a part optional) and `<name>` is a
+shared list from `lists`. Each template is expanded to every sentence it stands for, and each of
+those was read when the template was written: alternatives are only ever synonyms that fit every
+combination. Agreement is never left to chance: no verb agrees with a slot (a product name may
+be plural: "Glass Beads"), so templates use past tense or constructions without agreement
+("you left {cart_item} in your cart", never "{cart_item} is still in your cart").
+
+The grammar gate (`Phrasebook.gate`) accepts a field only when every sentence of it, with slots
+unfilled, is one the phrasebook can expand to (or reviewed fallback copy, `seed_copy.json`):
+a spliced sentence such as "We kept your picks are safe for you" is not, whatever its n-grams.
+The same gate runs offline on every training line and at run time on every candidate.
+
+>>> book = Phrasebook.load()
+>>> book.gate("subject", "{first_name}, new {category} pieces just landed")
+[]
+>>> book.gate("intro", "We kept your picks are safe for you.")
+['ungrammatical']
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from nudge.copy.guardrails import FACT_SLOTS
+from nudge.errors import ConfigError
+
+ROLES = ("open", "body", "close")
+# Facts a sentence may need beyond the campaign itself: the fact slots, `first_name` (a customer
+# without a name gets sentences that do not need one), and "unhappy" (a recent unhappy review:
+# only then may a sentence apologise for it), which an entry asks for with "needs".
+CUSTOMER_FACTS = ("first_name", *FACT_SLOTS)
+_SLOT_RE = re.compile(r"\{([a-z_]+)\}")
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """A field split into sentences at . ! or ? followed by a space."""
+    return [s for s in _SENTENCE_RE.split(" ".join(text.split())) if s]
+
+
+def slots_in(text: str) -> frozenset[str]:
+    return frozenset(_SLOT_RE.findall(text))
+
+
+def _tidy(text: str) -> str:
+    """Whitespace an empty choice leaves behind: double spaces, a space before , . ! ? :"""
+    text = re.sub(r" ([,.!?:;])", r"\1", " ".join(text.split()))
+    return text[:1].upper() + text[1:]  # a line may start with a lower-case list item
+
+
+def expand(template: str, lists: dict[str, list[str]], _depth: int = 0) -> Iterator[str]:
+    """Every sentence `template` stands for, in a stable order.
+
+    >>> sorted(expand("[Hi|Hello] {first_name}[, welcome|]", {}))
+    ['Hello {first_name}', 'Hello {first_name}, welcome', 'Hi {first_name}', 'Hi {first_name}, welcome']
+    """
+    if _depth > 8:
+        raise ConfigError(f"phrasebook: lists nest deeper than 8 levels at {template!r}")
+    parts = _split_top(template)
+    yield from (_tidy(s) for s in _product(parts, lists, _depth))
+
+
+def _split_top(template: str) -> list[tuple[str, Any]]:
+    """('text', str) | ('choice', [alternatives]) | ('list', name), at the top level."""
+    parts: list[tuple[str, Any]] = []
+    i, buf = 0, []
+    while i < len(template):
+        ch = template[i]
+        if ch == "[":
+            if buf:
+                parts.append(("text", "".join(buf)))
+                buf = []
+            depth, start = 1, i + 1
+            alternatives, cut = [], start
+            i += 1
+            while i < len(template) and depth:
+                if template[i] == "[":
+                    depth += 1
+                elif template[i] == "]":
+                    depth -= 1
+                elif template[i] == "|" and depth == 1:
+                    alternatives.append(template[cut:i])
+                    cut = i + 1
+                i += 1
+            if depth:
+                raise ConfigError(f"phrasebook: unclosed '[' in {template!r}")
+            alternatives.append(template[cut : i - 1])
+            parts.append(("choice", alternatives))
+            continue
+        if ch == "<":
+            end = template.find(">", i)
+            if end < 0:
+                raise ConfigError(f"phrasebook: unclosed '<' in {template!r}")
+            if buf:
+                parts.append(("text", "".join(buf)))
+                buf = []
+            parts.append(("list", template[i + 1 : end]))
+            i = end + 1
+            continue
+        if ch in "]|>":
+            raise ConfigError(f"phrasebook: stray {ch!r} in {template!r}")
+        buf.append(ch)
+        i += 1
+    if buf:
+        parts.append(("text", "".join(buf)))
+    return parts
+
+
+def _product(parts: list[tuple[str, Any]], lists: dict[str, list[str]], depth: int) -> Iterator[str]:
+    if not parts:
+        yield ""
+        return
+    (kind, value), rest = parts[0], parts[1:]
+    if kind == "text":
+        heads: list[str] = [value]
+    elif kind == "choice":
+        heads = [s for alternative in value for s in _product(_split_top(alternative), lists, depth + 1)]
+    else:
+        if value not in lists:
+            raise ConfigError(f"phrasebook: unknown list <{value}>; known: {sorted(lists)}")
+        heads = [s for item in lists[value] for s in _product(_split_top(item), lists, depth + 1)]
+    tails = list(_product(rest, lists, depth))
+    for head in heads:
+        for tail in tails:
+            yield head + tail
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One expanded sentence (or subject, or preheader) and when it may be used."""
+
+    text: str
+    campaign_type: str
+    field: str  # "subject" | "preheader" | "intro"
+    role: str  # "subject" | "preheader" | "open" | "body" | "close"
+    tones: frozenset[str]  # empty: any tone
+    facts: frozenset[str]  # CUSTOMER_FACTS this sentence fills, and what its entry "needs"
+
+    def fits(self, tone: str, facts: frozenset[str] | set[str]) -> bool:
+        return (not self.tones or tone in self.tones) and self.facts <= facts
+
+
+class Phrasebook:
+    """Expanded lines per campaign and role, and the set the grammar gate accepts per field."""
+
+    def __init__(self, raw: dict[str, Any], reviewed: dict[str, set[str]] | None = None):
+        if raw.get("schema_version") != 1:
+            raise ConfigError(f"phrasebook.json: expected schema_version 1, got {raw.get('schema_version')!r}")
+        lists = raw.get("lists", {})
+        self.lines: list[Line] = []
+        for campaign, by_role in raw["campaigns"].items():
+            for role, entries in by_role.items():
+                field = role if role in ("subject", "preheader") else "intro"
+                if role not in ("subject", "preheader", *ROLES):
+                    raise ConfigError(f"phrasebook: {campaign}: role must be subject, preheader or one of {ROLES}, got {role!r}")
+                for entry in entries:
+                    if isinstance(entry, str):
+                        entry = {"text": entry}
+                    tones, needs = frozenset(entry.get("tones", ())), frozenset(entry.get("needs", ()))
+                    for text in expand(entry["text"], lists):
+                        facts = (slots_in(text) & frozenset(CUSTOMER_FACTS)) | needs
+                        self.lines.append(Line(text, campaign, field, role, tones, facts))
+        self.accepted: dict[str, set[str]] = {f: set() for f in ("subject", "preheader", "intro")}
+        for line in self.lines:
+            self.accepted[line.field].add(line.text)
+        for field, texts in (reviewed or {}).items():
+            self.accepted[field].update(texts)
+
+    @classmethod
+    @cache
+    def load(cls) -> Phrasebook:
+        """The shipped phrasebook, with the reviewed fallback copy accepted too."""
+        from nudge.copy.writer import SeedCopy
+
+        raw = json.loads(resources.files("nudge.copy").joinpath("phrasebook.json").read_text(encoding="utf-8"))
+        reviewed: dict[str, set[str]] = {"subject": set(), "preheader": set(), "intro": set()}
+        for by_tone in SeedCopy.load().copy.values():
+            for fields in by_tone.values():
+                reviewed["subject"].update(fields["subject"])
+                reviewed["preheader"].update(fields["preheader"])
+                for intro in fields["intro"]:
+                    reviewed["intro"].update(sentences(intro))
+        return cls(raw, reviewed)
+
+    def choices(self, campaign_type: str, role: str, tone: str, facts: frozenset[str] | set[str]) -> list[Line]:
+        return [l for l in self.lines if l.campaign_type == campaign_type and l.role == role and l.fits(tone, facts)]
+
+    def gate(self, field: str, text: str) -> list[str]:
+        """[] when every sentence of `text` (unfilled) is in the phrasebook, else ['ungrammatical'].
+
+        Subjects and preheaders are judged whole; an intro sentence by sentence.
+        """
+        accepted = self.accepted[field]
+        units = sentences(text) if field == "intro" else [" ".join(text.split())]
+        return [] if units and all(u in accepted for u in units) else ["ungrammatical"]
+
+    def gate_fields(self, fields: dict[str, str]) -> list[str]:
+        """`gate` over subject, preheader and intro; codes prefixed with the field, like check_fields."""
+        return [f"{name}:{code}" for name in ("subject", "preheader", "intro") for code in self.gate(name, fields.get(name, ""))]
+
+
+__all__ = ["CUSTOMER_FACTS", "Line", "Phrasebook", "ROLES", "expand", "sentences", "slots_in"]

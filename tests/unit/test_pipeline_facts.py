@@ -1,0 +1,60 @@
+"""Brief facts: GIVEN a job, a profile and ranked products WHEN the pipeline builds the brief's
+facts THEN each comes from data, only in the campaign that can hold it, and never twice."""
+
+from datetime import date
+from decimal import Decimal
+
+from factories import profile
+
+from nudge.jobs import Job, JobContext
+from nudge.pipeline import brief_facts
+from nudge.recommend import Catalog
+from nudge.types import Product
+
+
+def product(pid, name, **kw):
+    return Product(product_id=pid, name=name, description="", category=kw.pop("category", "Mugs"), price=Decimal("10"),
+                   currency="GBP", stock=5, image_url="", arrival_date=date(2026, 1, 1), **kw)
+
+
+PRODUCTS = {
+    "p1": product("p1", "Blue Mug", material="stoneware", colour="navy"),
+    "p2": product("p2", "Linen Throw", material="linen", colour="sage green", category="Throws"),
+    "p3": product("p3", "Oak Board"),
+}
+CATALOG = Catalog.from_products(PRODUCTS)
+
+
+def job(kind, **context):
+    return Job(campaign_id="c-2026", campaign_type=kind, customer_id="c1", send_date=date(2026, 12, 1),
+               context=JobContext(**context))
+
+
+def test_abandoned_cart_names_the_cart_item_and_features_another_product():
+    # GIVEN a cart holding p1, ranked cart-first, and a past purchase of p3
+    facts = brief_facts(job("abandoned_cart", cart_items=("p1",)), profile(purchased=["p3"]),
+                        [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
+    # THEN the cart item is p1, the featured product p2 (so the copy can pair them), with p2's colour;
+    # the material "linen" is already in its name, so it is left out
+    assert facts["cart_item"] == "Blue Mug" and facts["featured"].product_id == "p2"
+    assert facts["colour"] == "sage green" and facts["material"] == ""
+    assert facts["last_bought"] == "Oak Board" and facts["occasion"] == facts["tier"] == ""
+
+
+def test_occasion_is_the_holiday_or_the_birthday_and_only_in_its_campaign():
+    p = profile()
+    assert brief_facts(job("birthday_holiday", holiday="Christmas"), p, [PRODUCTS["p1"]], CATALOG)["occasion"] == "Christmas"
+    assert brief_facts(job("birthday_holiday"), p, [PRODUCTS["p1"]], CATALOG)["occasion"] == "birthday"
+    assert brief_facts(job("new_arrivals", holiday="Christmas"), p, [PRODUCTS["p1"]], CATALOG)["occasion"] == ""
+
+
+def test_tier_only_in_loyalty_and_never_none():
+    gold = profile(customer_overrides={"loyalty_tier": "gold"})
+    assert brief_facts(job("loyalty"), gold, [PRODUCTS["p1"]], CATALOG)["tier"] == "gold"
+    assert brief_facts(job("win_back"), gold, [PRODUCTS["p1"]], CATALOG)["tier"] == ""
+    assert brief_facts(job("loyalty"), profile(customer_overrides={"loyalty_tier": "none"}), [PRODUCTS["p1"]], CATALOG)["tier"] == ""
+
+
+def test_a_purchase_gone_from_the_catalog_is_no_fact_and_no_products_means_no_featured():
+    facts = brief_facts(job("win_back"), profile(purchased=["gone"]), [], CATALOG)
+    assert facts["last_bought"] == "" and facts["featured"] is None and facts["colour"] == facts["material"] == ""
