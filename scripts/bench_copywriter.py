@@ -1,45 +1,87 @@
-"""Benchmark the copywriter runtime on one thread: latency, throughput, cold start, memory.
+"""Benchmark the copywriter runtime on one thread: latency, throughput, cold start, memory, and its speedup
+over the same student run with PyTorch.
 
-Inputs : layers/model/copywriter/ (the shipped ONNX model); for the baseline, the trained student it was
-         exported from (its training folder in meta.json, `<out_dir>/final/`, checked to be the same
-         architecture and tokenizer) run with transformers (PyTorch), same prompts, same tokens.
+Inputs : layers/model/copywriter/ (the shipped ONNX model); models/copywriter-student/ (the fp32 PyTorch
+         student that model was exported from, written by scripts/export_copywriter.py; refused unless its
+         architecture, tokenizer.json sha256 and model_version are the shipped model's)
 Outputs: build/reports/bench_copywriter.json, and a table on stdout.
 
-  tokens_per_s / emails_per_s / ms_per_email_p50 at batch 1 and batch 10 (write_batch, candidates
-  from meta.json, one onnxruntime thread; medians over `repeats` batches); cold_start_s (fresh process: import + load + first email);
-  peak_rss_mb of that process; speedup_vs_transformers = ONNX tokens/s over transformers generate()
-  tokens/s for the same student, batch 10, one torch thread, median over pairs run back to back on the
-  same batch; speedup_vs_teacher_transformers = the
-  same over the teacher (SmolLM2-135M) generating in transformers, i.e. writing copy without a student.
+  batch_1 / batch_10: ms_per_email_p50, emails_per_s (write_batch) and tokens_per_s (the runtime's generate);
+  cold_start_s and peak_rss_mb of a fresh process (import + load + first email).
 
-Run: .venv-train/bin/python scripts/bench_copywriter.py
+  baselines: each paired with the ONNX runtime on the same batch of 10 briefs x candidates (same prompts, same
+  sampling settings, same pair seed), one thread each, back to back, each side warmed by an untimed batch
+  first; `speedup` = median over pairs of ONNX tokens/s over the baseline's tokens/s.
+    transformers_generate  generate() on the fp32 student: do_sample with the runtime's temperature, top-k and
+                           top-p, its masked tokens suppressed, a row stops after the intro line as in the
+                           runtime; torch.manual_seed(pair seed) (one torch generator for the batch, so its
+                           tokens are not the runtime's). Bar: 10x.
+    torch_loop_fp32        a plain PyTorch KV-cache loop: the runtime's own loop (prefill each prompt once,
+                           repeat its cache per candidate, one-token steps with past_key_values, the same
+                           numpy sampler with the same per-candidate seeds, the same stops) with the student's
+                           forward in place of onnxruntime: against an fp32 graph both write the same tokens
+                           up to float rounding; `identical_share` (candidates whose tokens equal the ONNX
+                           side's) shows how far the shipped graph's int8 moves them
+    torch_loop_int8        the same loop on torch dynamic int8: GPT-2's Conv1D layers turned into nn.Linear
+                           (transposed weights), then quantize_dynamic(..., {nn.Linear}, dtype=torch.qint8)
+    teacher                SmolLM2-135M in transformers generate(), fp32, 10 prompts (no candidates), 32 greedy
+                           tokens forced (min_new_tokens), unpaired: ONNX batch_10 tokens/s over its tokens/s
+  A baseline that cannot run has status "missing" (or "refused") and a reason instead of numbers.
+
+Tokens are the tokens a side sampled: for each candidate its tokens up to and including the end token when it
+sampled one, or up to its intro line's newline where the runtime stops it; never padding, never a token that
+was not sampled.
+
+Run: .venv-train/bin/python scripts/bench_copywriter.py   (without torch: ONNX numbers only)
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "runtime"))  # scripts run from a checkout; the runtime is not installed
 
+from nudge.copy.generator import STOP_AFTER_NEWLINES, OnnxLanguageModel, Sample, sha256_file  # noqa: E402
 from nudge.copy.writer import Copywriter, CopyBrief  # noqa: E402
+from nudge.errors import ArtifactMismatchError  # noqa: E402
+
+STUDENT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+TORCH_INT8 = "int8 dynamic (qint8 Linear)"
 
 
 @dataclass
 class BenchConfig:
     model_dir: str = "layers/model/copywriter"
-    student_dir: str = ""  # transformers baseline; "": the shipped model's training folder (meta.json); skipped when missing
+    student_dir: str = "models/copywriter-student"  # the fp32 student the ONNX model was exported from (baselines)
     out_json: str = "build/reports/bench_copywriter.json"
     repeats: int = 9  # timed batches per batch size (after one warm-up); rates are medians over them
-    baseline_repeats: int = 7  # ONNX/transformers pairs on the same batch
-    teacher: str = "smollm2"  # second baseline: the teacher itself in transformers ("" skips it)
+    baseline_repeats: int = 7  # pairs (ONNX, baseline) per baseline, each on its own batch of 10 briefs
+    teacher: str = "smollm2"  # the teacher in transformers as one more baseline ("" skips it)
+
+
+@dataclass(frozen=True)
+class Run:
+    tokens: int  # tokens sampled over all candidates (see the module docstring)
+    seconds: float
+    token_ids: list[tuple[int, ...]] | None  # per candidate, when the side draws the runtime's per-candidate seeds
+
+
+Side = Callable[[list[str], int], Run]  # (prompts, pair seed) -> Run
 
 
 def briefs(n: int, offset: int = 0) -> list[CopyBrief]:
@@ -50,14 +92,54 @@ def briefs(n: int, offset: int = 0) -> list[CopyBrief]:
             for i, (c, t) in enumerate(campaigns[(offset + j) % 6] for j in range(n))]
 
 
-def count_tokens(writer: Copywriter, batch: list[CopyBrief]) -> tuple[int, float]:
-    """(generated tokens over all candidates, seconds) for one write_batch-equivalent run."""
-    s = writer.settings
-    t0 = time.perf_counter()
-    samples = writer.model.generate([writer.prompt_for(b) for b in batch], seeds=[[i * 7 + k for k in range(s.candidates)] for i in range(len(batch))],
-                                    max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p)
-    seconds = time.perf_counter() - t0
-    return sum(len(x.token_ids) + 1 for per in samples for x in per), seconds
+def candidate_seeds(n_prompts: int, candidates: int, seed: int) -> list[list[int]]:
+    """One numpy seed per candidate (the runtime draws each candidate from its own Generator), from one pair seed."""
+    return [[seed * 100_000 + i * candidates + k for k in range(candidates)] for i in range(n_prompts)]
+
+
+def sampled_token_count(sample: Sample, newlines: np.ndarray) -> int:
+    """Tokens the runtime sampled for one candidate.
+
+    `token_ids` never hold the end token (the generator stops a row on it without keeping it), and a row that
+    stopped after its STOP_AFTER_NEWLINES-th newline ends on that newline token. So a finished row whose tokens
+    hold fewer newlines stopped on a sampled end token, which counts; an unfinished one ran out of
+    max_new_tokens. `newlines`: newlines per token id (OnnxLanguageModel.newlines).
+
+    >>> newlines = np.array([0, 0, 1])  # id 2 is a newline
+    >>> sampled_token_count(Sample("", (1, 1), 0.0, finished=True), newlines)  # stopped on the end token
+    3
+    """
+    ids = np.asarray(sample.token_ids, dtype=np.int64)
+    stopped_on_newline = int(newlines[ids].sum()) >= STOP_AFTER_NEWLINES
+    return len(ids) + int(sample.finished and not stopped_on_newline)
+
+
+def sampled_lengths(new_tokens: np.ndarray, *, eos_id: int, newlines: np.ndarray) -> np.ndarray:
+    """Tokens each row sampled in generate()'s new tokens (rows, steps), padded with eos_id after a row stops.
+
+    A row ends on its first end token (sampled, so it counts) or on its STOP_AFTER_NEWLINES-th newline; what
+    follows is padding. A row with neither ran all steps.
+
+    >>> sampled_lengths(np.array([[5, 0, 0], [5, 6, 7]]), eos_id=0, newlines=np.zeros(8, dtype=np.int64)).tolist()
+    [2, 3]
+    """
+    ends = (new_tokens == eos_id) | (np.cumsum(newlines[new_tokens], axis=1) >= STOP_AFTER_NEWLINES)
+    return np.where(ends.any(axis=1), ends.argmax(axis=1) + 1, new_tokens.shape[1])
+
+
+def runtime_side(lm: OnnxLanguageModel, settings) -> Side:
+    """The runtime's generate on `lm` (onnxruntime, or PyTorch through TorchDecoder), seeded per candidate."""
+
+    def run(prompts: list[str], seed: int) -> Run:
+        seeds = candidate_seeds(len(prompts), settings.candidates, seed)
+        t0 = time.perf_counter()
+        samples = lm.generate(prompts, seeds=seeds, max_new_tokens=settings.max_new_tokens,
+                              temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p)
+        seconds = time.perf_counter() - t0
+        flat = [s for per_prompt in samples for s in per_prompt]
+        return Run(sum(sampled_token_count(s, lm.newlines) for s in flat), seconds, [s.token_ids for s in flat])
+
+    return run
 
 
 def cold_start(model_dir: Path) -> dict:
@@ -75,104 +157,288 @@ def cold_start(model_dir: Path) -> dict:
     return {k: round(v, 3) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
-def baseline_dir(config: BenchConfig, meta: dict) -> Path:
-    if config.student_dir:
-        return ROOT / config.student_dir
-    return ROOT / meta["training"]["config"]["out_dir"] / "final"
+# --------------------------------------------------------------------------------------------------
+# The student: found, checked to be the shipped model's, loaded
+# --------------------------------------------------------------------------------------------------
+def missing_student_reason(student_dir: Path) -> str | None:
+    missing = [name for name in STUDENT_FILES if not (student_dir / name).is_file()]
+    if not missing:
+        return None
+    return (f"no fp32 student in {student_dir} (missing {', '.join(missing)}); scripts/export_copywriter.py writes it "
+            f"next to the ONNX model it exports (make copywriter)")
 
 
-def check_same_student(student_dir: Path, meta: dict) -> None:
-    """The baseline must run the weights the ONNX model was exported from, or the ratio means nothing."""
-    from nudge.copy.generator import sha256_file
+def check_same_student(student_dir: Path, meta: dict) -> list[str]:
+    """The baseline must run the weights the ONNX model was exported from, or the ratio means nothing.
 
+    Checks architecture and tokenizer.json sha256 against the shipped meta.json and, when the folder has the
+    meta.json export_copywriter.py writes, its model_version; returns what was checked.
+    """
     config = json.loads((student_dir / "config.json").read_text())
     arch = meta["architecture"]
     differs = {k: (config.get(k), arch[k]) for k in ("n_layer", "n_head", "n_embd", "vocab_size") if config.get(k) != arch[k]}
     if sha256_file(student_dir / "tokenizer.json") != meta["files"]["tokenizer.json"]["sha256"]:
-        differs["tokenizer.json"] = ("differs", "shipped")
+        differs["tokenizer.json sha256"] = (sha256_file(student_dir / "tokenizer.json")[:12],
+                                            meta["files"]["tokenizer.json"]["sha256"][:12])
+    checked = ["architecture", "tokenizer.json sha256"]
+    student_meta_path = student_dir / "meta.json"
+    if student_meta_path.is_file():
+        recorded = json.loads(student_meta_path.read_text())
+        if recorded.get("model_version") != meta["model_version"]:
+            differs["model_version"] = (recorded.get("model_version"), meta["model_version"])
+        checked.append("model_version")
     if differs:
-        raise SystemExit(f"{student_dir} is not the student of the shipped model: expected {meta['model_version']}'s "
-                         f"architecture and tokenizer, got {differs}")
+        raise ArtifactMismatchError(f"{student_dir} is not the student of the shipped model: expected "
+                                    f"{meta['model_version']}'s values, got (student, shipped) {differs}")
+    return checked
 
 
-def transformers_generator(student_dir: Path, writer: Copywriter):
-    """A function batch -> (tokens, seconds) running the same student in transformers generate(), or None."""
-    if not (student_dir / "config.json").is_file():
-        return None
-    check_same_student(student_dir, writer.model.meta)
-    try:
-        import torch
-    except ImportError:  # the runtime venv: no baseline, the ONNX numbers still count
-        return None
+def load_student(student_dir: Path):
+    """(fp32 GPT2LMHeadModel in eval mode, tokenizers.Tokenizer)."""
+    import torch
     from tokenizers import Tokenizer
     from transformers import GPT2LMHeadModel
 
-    torch.set_num_threads(1)
-    model = GPT2LMHeadModel.from_pretrained(student_dir).eval()
-    tokenizer = Tokenizer.from_file(str(student_dir / "tokenizer.json"))
-    s, eos = writer.settings, model.config.eos_token_id
+    model = GPT2LMHeadModel.from_pretrained(student_dir).eval()  # transformers loads fp32 unless told otherwise
+    dtypes = {p.dtype for p in model.parameters()}
+    if dtypes != {torch.float32}:
+        raise ArtifactMismatchError(f"{student_dir}: expected fp32 weights, got {sorted(map(str, dtypes))}")
+    return model, Tokenizer.from_file(str(student_dir / "tokenizer.json"))
 
-    def run(batch: list[CopyBrief], seed: int) -> tuple[int, float]:
-        encoded = [tokenizer.encode(writer.prompt_for(b), add_special_tokens=False).ids for b in batch for _ in range(s.candidates)]
-        longest = max(map(len, encoded))
-        ids = torch.full((len(encoded), longest), eos, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, e in enumerate(encoded):
-            ids[i, longest - len(e):] = torch.tensor(e)
-            mask[i, longest - len(e):] = 1
+
+def student_meta(student_dir: Path) -> dict:
+    path = student_dir / "meta.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def onnx_precision(meta: dict, student: dict) -> str:
+    """What the ONNX side computes in, e.g. "int8 (dynamic, 7-bit weights) fused graph"."""
+    export = meta.get("export", {})
+    graph = f"{export.get('graph', 'optimum')} graph"
+    if export.get("quantization") != "int8":
+        return f"fp32 {graph}"
+    # export_copywriter.py quantizes with reduce_range=True unless told otherwise; the student's meta.json records it
+    weights = "7-bit weights" if student.get("onnx", {}).get("reduce_range", True) else "8-bit weights"
+    return f"int8 (dynamic, {weights}) {graph}"
+
+
+# --------------------------------------------------------------------------------------------------
+# PyTorch sides
+# --------------------------------------------------------------------------------------------------
+class TorchDecoder:
+    """The part of an onnxruntime session OnnxLanguageModel uses (get_inputs, get_outputs, run), over a GPT-2's
+    PyTorch forward: OnnxLanguageModel(TorchDecoder(model), tokenizer, meta).generate is then the runtime's own
+    loop (prefill once, cache repeated per candidate, one-token steps, same sampler, seeds and stops) on PyTorch.
+
+    `logits` come back log-softmax normalized at the last position only, (rows, 1, vocab), as the fused graph's
+    (the runtime reads only that position); numpy <-> torch conversions share memory.
+    """
+
+    def __init__(self, model, n_layer: int):
+        self.model, self.n_layer = model, n_layer
+        kinds = [(i, kind) for i in range(n_layer) for kind in ("key", "value")]
+        inputs = ["input_ids", "attention_mask", "position_ids"] + [f"past_key_values.{i}.{k}" for i, k in kinds]
+        self._inputs = [SimpleNamespace(name=name) for name in inputs]
+        self._outputs = [SimpleNamespace(name=name) for name in ["logits"] + [f"present.{i}.{k}" for i, k in kinds]]
+
+    def get_inputs(self):
+        return self._inputs
+
+    def get_outputs(self):
+        return self._outputs
+
+    def run(self, output_names, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        import torch
+        from transformers.cache_utils import DynamicCache
+
+        past = None
+        if feeds["past_key_values.0.key"].shape[2]:  # prefill passes an empty cache
+            past = DynamicCache()
+            for i in range(self.n_layer):
+                past.update(torch.from_numpy(feeds[f"past_key_values.{i}.key"]),
+                            torch.from_numpy(feeds[f"past_key_values.{i}.value"]), i)
+        with torch.no_grad():
+            out = self.model(input_ids=torch.from_numpy(feeds["input_ids"]),
+                             attention_mask=torch.from_numpy(feeds["attention_mask"]),
+                             position_ids=torch.from_numpy(feeds["position_ids"]), past_key_values=past, use_cache=True)
+            logprobs = torch.log_softmax(out.logits[:, -1:], dim=-1)
+        presents = [t.numpy() for layer in out.past_key_values.layers for t in (layer.keys, layer.values)]
+        return [logprobs.numpy()] + presents
+
+
+def torch_loop_model(model, tokenizer, meta: dict) -> OnnxLanguageModel:
+    """The runtime's generator over `model`'s PyTorch forward (see TorchDecoder)."""
+    meta = copy.deepcopy(meta)
+    meta.setdefault("export", {})["logits"] = "log_softmax"  # TorchDecoder normalizes, as the fused graph does
+    return OnnxLanguageModel(TorchDecoder(model, int(meta["architecture"]["n_layer"])), tokenizer, meta)
+
+
+def conv1d_to_linear(model):
+    """Replace every transformers Conv1D (y = x @ W + b, W (in, out)) by nn.Linear (W transposed), in place.
+
+    GPT-2 in transformers uses Conv1D, which torch's quantize_dynamic does not know: without this only the
+    LM head would be quantized. Returns the model.
+    """
+    import torch
+    from transformers.pytorch_utils import Conv1D
+
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Conv1D):
+                linear = torch.nn.Linear(child.nx, child.nf)
+                linear.weight = torch.nn.Parameter(child.weight.detach().t().contiguous())
+                linear.bias = torch.nn.Parameter(child.bias.detach().clone())
+                setattr(parent, name, linear)
+    return model
+
+
+def quantize_int8(model, tokenizer, prompts: list[str], pad_id: int):
+    """(int8 copy of `model`, its check): Conv1D -> Linear, then torch dynamic int8 on every nn.Linear.
+
+    The check proves the quantization took: every Linear is a quantized module, no Conv1D is left, and the
+    last-position log-probabilities on `prompts` moved a little from fp32 but not the argmax much.
+    """
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+    from transformers.pytorch_utils import Conv1D
+
+    linear = conv1d_to_linear(copy.deepcopy(model))
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in linear.modules())
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao; still the plain API
+        warnings.simplefilter("ignore")
+        quantized = torch.ao.quantization.quantize_dynamic(linear, {torch.nn.Linear}, dtype=torch.qint8).eval()
+    n_quantized = sum(isinstance(m, QuantizedLinear) for m in quantized.modules())
+    left = sum(isinstance(m, (Conv1D, torch.nn.Linear)) for m in quantized.modules())
+    ids, mask = left_padded([tokenizer.encode(p, add_special_tokens=False).ids for p in prompts], pad_id)
+    reference, candidate = (last_logprobs(m, ids, mask) for m in (model, quantized))
+    max_diff = float((reference - candidate).abs().max())
+    check = {"quantized_linear_modules": n_quantized, "float_linear_or_conv1d_left": left,
+             "max_abs_logprob_diff_vs_fp32": round(max_diff, 5),
+             "top1_agreement_vs_fp32": float((reference.argmax(-1) == candidate.argmax(-1)).float().mean())}
+    if n_quantized != n_linear or left or max_diff == 0:
+        raise RuntimeError(f"torch int8: expected all {n_linear} Linear layers quantized and log-probabilities that "
+                           f"differ from fp32, got {check}")
+    return quantized, check
+
+
+def left_padded(encoded: list[list[int]], pad_id: int):
+    """(input_ids, attention_mask) as torch tensors (rows, longest), prompts left-padded as in the runtime."""
+    import torch
+
+    longest = max(map(len, encoded))
+    ids = torch.full((len(encoded), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, e in enumerate(encoded):
+        ids[row, longest - len(e):] = torch.tensor(e)
+        mask[row, longest - len(e):] = 1
+    return ids, mask
+
+
+def last_logprobs(model, ids, mask):
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(1) - 1).clamp(min=0))
+    return torch.log_softmax(out.logits[:, -1], dim=-1)
+
+
+def generate_side(model, tokenizer, lm: OnnxLanguageModel, settings) -> Side:
+    """transformers generate() on the student, doing the runtime's job: same prompts x candidates, sampling
+    settings, masked tokens and stop after the intro line; seeded with torch.manual_seed(pair seed)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    eos = lm.eos_id
+    newlines = torch.from_numpy(lm.newlines)
+    suppressed = np.flatnonzero(lm.masked).tolist()  # the runtime never samples these (digits, markup, ...)
+
+    class StopAfterIntro(StoppingCriteria):
+        """Per row: done at its STOP_AFTER_NEWLINES-th generated newline, where the runtime stops it."""
+
+        def __init__(self, prompt_length: int):
+            self.prompt_length = prompt_length
+
+        def __call__(self, input_ids, scores, **kwargs):
+            return newlines[input_ids[:, self.prompt_length:]].sum(dim=1) >= STOP_AFTER_NEWLINES
+
+    def run(prompts: list[str], seed: int) -> Run:
+        encoded = [tokenizer.encode(p, add_special_tokens=False).ids for p in prompts for _ in range(settings.candidates)]
+        ids, mask = left_padded(encoded, lm.pad_id)
+        longest = ids.shape[1]
         torch.manual_seed(seed)
         t0 = time.perf_counter()
         with torch.no_grad():
-            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=s.temperature, top_k=s.top_k,
-                                 top_p=s.top_p, max_new_tokens=s.max_new_tokens, pad_token_id=eos, eos_token_id=eos)
+            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=settings.temperature,
+                                 top_k=settings.top_k, top_p=settings.top_p,
+                                 max_new_tokens=min(settings.max_new_tokens, lm.max_positions - longest),
+                                 suppress_tokens=suppressed, stopping_criteria=StoppingCriteriaList([StopAfterIntro(longest)]),
+                                 pad_token_id=lm.pad_id, eos_token_id=eos)
         seconds = time.perf_counter() - t0
-        new = out[:, longest:]
-        return int(((new != eos).cumsum(1) == torch.arange(1, new.shape[1] + 1)).sum()) + len(encoded), seconds
+        lengths = sampled_lengths(out[:, longest:].numpy(), eos_id=eos, newlines=lm.newlines)
+        return Run(int(lengths.sum()), seconds, None)
 
     return run
 
 
-def paired_speedup(writer: Copywriter, baseline, repeats: int) -> dict:
-    """ONNX and transformers on the same batch of 10, back to back, `repeats` times.
+# --------------------------------------------------------------------------------------------------
+# Pairs
+# --------------------------------------------------------------------------------------------------
+def pair_batches(writer: Copywriter, repeats: int) -> list[tuple[list[str], list[str], int]]:
+    """(prompts, warm-up prompts, pair seed) per pair: 10 briefs each, the same for every baseline."""
+    prompts = lambda batch: [writer.prompt_for(b) for b in batch]  # noqa: E731
+    return [(prompts(briefs(10, offset=500 + r * 10)), prompts(briefs(10, offset=900 + r * 10)), r) for r in range(repeats)]
+
+
+def paired_speedup(onnx: Side, baseline: Side, batches: list[tuple[list[str], list[str], int]]) -> dict:
+    """ONNX and a baseline on the same batch, back to back, once per batch.
 
     Pairing keeps a noisy neighbour on the shared cores from landing on one side only; the speedup is the
-    median of the per-pair ratios, the rates are medians too. Each side runs an untimed batch (another
-    one) right before its timed one: otherwise each side starts with caches the other side just filled,
-    which is not how a Lambda container that only writes copy runs (measured: ONNX 30.5k -> 37.5k tokens/s,
+    median of the per-pair ratios, the rates are medians too. Each side runs an untimed batch (another one)
+    right before its timed one: otherwise each side starts with caches the other side just filled, which is
+    not how a Lambda container that only writes copy runs (measured: ONNX 30.5k -> 37.5k tokens/s,
     transformers 2.9k -> 3.35k; the ratio's median moved from 10.4 to 11.0-11.4).
     """
-    pairs = []
-    for r in range(repeats):
-        batch, warm_up = briefs(10, offset=500 + r * 10), briefs(10, offset=900 + r * 10)
-        count_tokens(writer, warm_up)
-        onnx_tokens, onnx_seconds = count_tokens(writer, batch)
-        baseline(warm_up, seed=1000 + r)
-        torch_tokens, torch_seconds = baseline(batch, seed=r)
-        pairs.append((onnx_tokens / onnx_seconds, torch_tokens / torch_seconds))
-    return {
-        "onnx_tokens_per_s_batch_10": round(statistics.median(p[0] for p in pairs), 1),
-        "transformers_tokens_per_s_batch_10": round(statistics.median(p[1] for p in pairs), 1),
-        "speedup_vs_transformers": round(statistics.median(p[0] / p[1] for p in pairs), 2),
-        "speedup_vs_transformers_range": [round(min(p[0] / p[1] for p in pairs), 2), round(max(p[0] / p[1] for p in pairs), 2)],
-        "speedup_vs_transformers_pairs": [round(p[0] / p[1], 2) for p in pairs],
-        "pairs": len(pairs),
+    onnx_runs, baseline_runs = [], []
+    for prompts, warm_up, seed in batches:
+        onnx(warm_up, seed + 1000)
+        onnx_runs.append(onnx(prompts, seed))
+        baseline(warm_up, seed + 1000)
+        baseline_runs.append(baseline(prompts, seed))
+    ratios = [(o.tokens / o.seconds) / (b.tokens / b.seconds) for o, b in zip(onnx_runs, baseline_runs)]
+    result = {
+        "status": "ok",
+        "speedup": round(statistics.median(ratios), 2),
+        "speedup_range": [round(min(ratios), 2), round(max(ratios), 2)],
+        "speedup_pairs": [round(r, 2) for r in ratios],
+        "onnx_tokens_per_s": round(statistics.median(o.tokens / o.seconds for o in onnx_runs), 1),
+        "tokens_per_s": round(statistics.median(b.tokens / b.seconds for b in baseline_runs), 1),
+        "onnx_tokens": [o.tokens for o in onnx_runs],  # per pair: tokens sampled over the batch's candidates
+        "tokens": [b.tokens for b in baseline_runs],
+        "pairs": len(ratios),
     }
+    if baseline_runs[0].token_ids is not None:  # the same sampler and seeds: how often the same tokens came out
+        same = [a == b for o, r in zip(onnx_runs, baseline_runs) for a, b in zip(o.token_ids, r.token_ids)]
+        result["identical_share"] = round(sum(same) / len(same), 4)
+        result["candidates_compared"] = len(same)
+    return result
 
 
-def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) -> float | None:
-    """The teacher writing copy directly (the no-distillation alternative): transformers, batch 10, one thread."""
-    try:
-        import torch
-    except ImportError:
-        return None
-
+def load_teacher(spec: str):
+    """(model, tokenizer) of the teacher in fp32, as build_copy_corpus.py loads it."""
     try:  # imported as scripts.<name> (tests) or run as a script (scripts/ on sys.path)
-        from scripts.build_copy_corpus import load_teacher
+        from scripts.build_copy_corpus import load_teacher as load
     except ImportError:
-        from build_copy_corpus import load_teacher
+        from build_copy_corpus import load_teacher as load
+
+    return load(spec, ROOT / "build/copywriter/teacher_fp32")
+
+
+def teacher_tokens_per_s(model, tokenizer, writer: Copywriter, new_tokens: int = 32) -> float:
+    """The teacher writing copy directly (the no-distillation alternative): transformers, 10 prompts, one thread,
+    `new_tokens` greedy tokens forced per prompt."""
+    import torch
 
     torch.set_num_threads(1)
-    model, tokenizer = load_teacher(spec, ROOT / "build/copywriter/teacher_fp32")
     prompts = [writer.prompt_for(b) for b in briefs(10)]
     batch = tokenizer(prompts, return_tensors="pt", padding=True)
     with torch.no_grad():
@@ -183,13 +449,74 @@ def teacher_tokens_per_s(spec: str, writer: Copywriter, new_tokens: int = 32) ->
     return 10 * new_tokens / (time.perf_counter() - t0)
 
 
+def teacher_baseline(config: BenchConfig, writer: Copywriter, onnx_batch_10_tokens_per_s: float, torch_missing: str | None) -> dict:
+    described = {"precision": "fp32", "paired": False,
+                 "decoding": "transformers generate(), greedy, 32 new tokens forced (min_new_tokens=32) on 10 prompts "
+                             "(one row per brief, no candidates); ratio over ONNX batch_10 tokens_per_s"}
+    if not config.teacher:
+        return described | {"status": "missing", "reason": "skipped (--teacher '')"}
+    if torch_missing:
+        return described | {"status": "missing", "reason": torch_missing}
+    try:
+        model, tokenizer = load_teacher(config.teacher)
+    except (SystemExit, OSError, ValueError) as error:  # not installed (load_teacher exits saying so), not found, bad name
+        return described | {"status": "missing", "reason": f"teacher {config.teacher!r} could not be loaded: {error}"}
+    rate = teacher_tokens_per_s(model, tokenizer, writer)
+    return described | {"status": "ok", "tokens_per_s": round(rate, 1), "speedup": round(onnx_batch_10_tokens_per_s / rate, 1)}
+
+
+def student_baselines(config: BenchConfig, writer: Copywriter, student_dir: Path, torch_missing: str | None) -> dict:
+    """transformers_generate, torch_loop_fp32 and torch_loop_int8, each paired with the ONNX runtime."""
+    lm, settings = writer.model, writer.settings
+    described = {
+        "transformers_generate": {"precision": "fp32", "decoding": "transformers generate(), do_sample; runtime's "
+                                  "temperature/top-k/top-p, masked tokens suppressed, stop after the intro line; "
+                                  "torch.manual_seed(pair seed)"},
+        "torch_loop_fp32": {"precision": "fp32", "decoding": "the runtime's loop and numpy sampler on the student's "
+                            "PyTorch forward, KV cache, same per-candidate seeds as ONNX"},
+        "torch_loop_int8": {"precision": TORCH_INT8, "decoding": "as torch_loop_fp32, on torch dynamic int8 "
+                            "(Conv1D -> nn.Linear, quantize_dynamic qint8)"},
+    }
+    reason = torch_missing or missing_student_reason(student_dir)
+    status = "missing"
+    checked: list[str] = []
+    if not reason:
+        try:
+            checked = check_same_student(student_dir, lm.meta)
+        except ArtifactMismatchError as error:  # a stale student: the ONNX numbers still count, no ratio
+            reason, status = str(error), "refused"
+    if reason:
+        return {name: d | {"status": status, "reason": reason} for name, d in described.items()}
+
+    import torch
+
+    torch.set_num_threads(1)
+    model, tokenizer = load_student(student_dir)
+    batches = pair_batches(writer, config.baseline_repeats)
+    int8_model, int8_check = quantize_int8(model, tokenizer, batches[0][0], lm.pad_id)
+    onnx = runtime_side(lm, settings)
+    sides = {"transformers_generate": generate_side(model, tokenizer, lm, settings),
+             "torch_loop_fp32": runtime_side(torch_loop_model(model, tokenizer, lm.meta), settings),
+             "torch_loop_int8": runtime_side(torch_loop_model(int8_model, tokenizer, lm.meta), settings)}
+    result = {name: described[name] | {"student_checked": checked} | paired_speedup(onnx, side, batches)
+              for name, side in sides.items()}
+    result["torch_loop_int8"]["int8_check"] = int8_check
+    return result
+
+
 def main(config: BenchConfig) -> dict:
     model_dir = ROOT / config.model_dir
+    load_at_start = round(os.getloadavg()[0], 2)
     writer = Copywriter.load(model_dir, threads=1)
     if writer.model is None:
         raise SystemExit(f"no model in {model_dir}; run scripts/export_copywriter.py first")
+    lm = writer.model
+    student_dir = ROOT / config.student_dir
     result: dict = {"model_version": writer.model_version, "candidates": writer.settings.candidates, "threads": 1,
-                    "graph": writer.model.meta.get("export", {}).get("graph", "optimum")}
+                    "graph": lm.meta.get("export", {}).get("graph", "optimum"),
+                    "onnx_precision": onnx_precision(lm.meta, student_meta(student_dir)),
+                    "tokens_counted": "sampled tokens per candidate, a sampled end token included; no padding"}
+    onnx = runtime_side(lm, writer.settings)
     for size in (1, 10):
         writer.write_batch(briefs(size, offset=999))  # warm-up
         per_email, rates = [], []
@@ -198,34 +525,59 @@ def main(config: BenchConfig) -> dict:
             t0 = time.perf_counter()
             writer.write_batch(batch)
             per_email.append((time.perf_counter() - t0) / size)
-            tokens, seconds = count_tokens(writer, batch)
-            rates.append(tokens / seconds)
+            run = onnx([writer.prompt_for(b) for b in batch], r)
+            rates.append(run.tokens / run.seconds)
         result[f"batch_{size}"] = {
             "ms_per_email_p50": round(statistics.median(per_email) * 1000, 1),
             "emails_per_s": round(1 / statistics.median(per_email), 2),
             "tokens_per_s": round(statistics.median(rates), 1),
         }
     result.update(cold_start(model_dir))
-    student_dir = baseline_dir(config, writer.model.meta)
+
+    try:
+        import torch  # noqa: F401
+
+        torch_missing = None
+    except ImportError:  # the runtime venv: no baselines, the ONNX numbers still count
+        torch_missing = "torch is not installed (run in .venv-train: make bench)"
     result["baseline_student"] = str(student_dir.relative_to(ROOT)) if student_dir.is_relative_to(ROOT) else str(student_dir)
-    baseline = transformers_generator(student_dir, writer)
-    result.update(paired_speedup(writer, baseline, config.baseline_repeats) if baseline else
-                  {"transformers_tokens_per_s_batch_10": None, "speedup_vs_transformers": None})
-    teacher_rate = teacher_tokens_per_s(config.teacher, writer) if config.teacher else None
-    result["teacher_transformers_tokens_per_s_batch_10"] = round(teacher_rate, 1) if teacher_rate else None
-    result["speedup_vs_teacher_transformers"] = round(result["batch_10"]["tokens_per_s"] / teacher_rate, 1) if teacher_rate else None
-    result["load_average_1min"] = round(__import__("os").getloadavg()[0], 2)  # 2 shared cores: read numbers with this
+    baselines = student_baselines(config, writer, student_dir, torch_missing)
+    baselines["teacher"] = teacher_baseline(config, writer, result["batch_10"]["tokens_per_s"], torch_missing)
+    result["baselines"] = baselines
+    for key, name in (("speedup_vs_transformers", "transformers_generate"), ("speedup_vs_torch_loop_fp32", "torch_loop_fp32"),
+                      ("speedup_vs_torch_loop_int8", "torch_loop_int8"), ("speedup_vs_teacher_transformers", "teacher")):
+        result[key] = baselines[name].get("speedup")  # None only with baselines[name]["reason"] saying why
+    result["load_average_1min"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}  # 2 shared cores: read numbers with this
     out = ROOT / config.out_json
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
+def summary(result: dict) -> str:
+    """The headline numbers, then one line per baseline (precision, rates, tokens, ratio or the reason)."""
+    lines = [f"model {result['model_version']}, ONNX {result['onnx_precision']}, {result['candidates']} candidates, 1 thread"]
+    for size in (1, 10):
+        b = result[f"batch_{size}"]
+        lines.append(f"batch {size:>2}: {b['ms_per_email_p50']} ms per email p50, {b['tokens_per_s']:,} tokens/s")
+    load = result["load_average_1min"]
+    lines.append(f"cold start {result['cold_start_s']} s, peak RSS {result['peak_rss_mb']} MB, "
+                 f"1-min load average {load['start']} at start, {load['end']} at end")
+    lines.append(f"{'speedup vs':<24} {'precision':<28} {'ratio (range)':>18} {'tokens/s':>10} {'ONNX tok/s':>11}  tokens (ONNX)")
+    for name, b in result["baselines"].items():
+        if b.get("speedup") is None:
+            lines.append(f"{name:<24} {b['precision']:<28} {b['status']}: {b['reason']}")
+            continue
+        spread = f" ({b['speedup_range'][0]}-{b['speedup_range'][1]})" if "speedup_range" in b else ""
+        tokens = f"{sum(b['tokens'])} ({sum(b['onnx_tokens'])})" if "tokens" in b else "-"
+        identical = f", identical {b['identical_share']:.0%}" if "identical_share" in b else ""
+        lines.append(f"{name:<24} {b['precision']:<28} {str(b['speedup']) + spread:>18} {b['tokens_per_s']:>10,} "
+                     f"{b.get('onnx_tokens_per_s', result['batch_10']['tokens_per_s']):>11,}  {tokens}{identical}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for name, default in asdict(BenchConfig()).items():
         parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
-    report = main(BenchConfig(**vars(parser.parse_args())))
-    width = max(map(len, report))
-    for key, value in report.items():
-        print(f"{key:<{width}}  {value}")
+    print(summary(main(BenchConfig(**vars(parser.parse_args())))))

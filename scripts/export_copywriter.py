@@ -4,6 +4,9 @@ Inputs : build/copywriter/student/final/ (scripts/train_copywriter.py: model, to
          train_meta.json), build/copywriter/corpus/report.json (scripts/build_copy_corpus.py)
 Outputs: layers/model/copywriter/  model.onnx (int8 dynamic, or fp32 when faster; see meta.json),
          tokenizer.json, meta.json, MODEL_CARD.md. Work files in build/copywriter/export/.
+         models/copywriter-student/  the fp32 PyTorch student the ONNX model was exported from (LM head
+         untied, as exported): model.safetensors, config.json, tokenizer.json, meta.json (model_version,
+         model.onnx sha256), README.md; outside the Lambda package, the baseline of scripts/bench_copywriter.py
 
 Steps, each verifying itself before anything is written to the output folder:
   1. untie the LM head (so the graph does not depend on whether accelerate is installed) and
@@ -16,6 +19,7 @@ Steps, each verifying itself before anything is written to the output folder:
      logits and next-token agreement), then all four timed per decode step on one thread at the
      serving shape (10 briefs x 3 candidates): the fastest that passed ships
   5. meta.json (teacher, corpus hash, training config and curve, parity numbers, sizes, timings)
+  6. the fp32 student, saved with save_pretrained and reloaded: its logits must equal the exported model's
 
 Run: .venv-train/bin/python scripts/export_copywriter.py
 """
@@ -48,6 +52,8 @@ from nudge.copy.prompt import CONTEXT_WORDS, build_prompt  # noqa: E402
 from nudge.errors import ExportParityError  # noqa: E402
 
 MAX_SHIPPED_BYTES = 40 * 1024 * 1024
+STUDENT_ARTIFACT = "nudge-copywriter-student"
+SHIPPED_STUDENT_DIR = "models/copywriter-student"  # top-level: template.yaml packages only layers/ and functions/
 
 
 @dataclass
@@ -56,6 +62,9 @@ class ExportConfig:
     corpus_report: str = "build/copywriter/corpus/report.json"
     work_dir: str = "build/copywriter/export"
     out_dir: str = "layers/model/copywriter"
+    # the fp32 student the ONNX model is exported from; "": models/copywriter-student for the shipped out_dir,
+    # else `<out_dir>-student` beside it (an export elsewhere, e.g. a test's, never replaces the repository's)
+    student_out_dir: str = ""
     opset: int = 17
     fp32_tolerance: float = 1e-3  # max abs logit diff, ONNX fp32 vs PyTorch
     int8_tolerance: float = 1.5  # max abs logit diff allowed for the int8 model (dynamic quantization is lossy)
@@ -204,6 +213,7 @@ def main(config: ExportConfig) -> dict:
 
     started = time.monotonic()
     student_dir, work = ROOT / config.student_dir, ROOT / config.work_dir
+    student_dest = student_out_dir(config)  # refused before any work when it would be packaged
     work.mkdir(parents=True, exist_ok=True)
     train_meta = json.loads((student_dir / "train_meta.json").read_text())
     tokenizer = Tokenizer.from_file(str(student_dir / "tokenizer.json"))
@@ -304,7 +314,93 @@ def main(config: ExportConfig) -> dict:
     shipped = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     if shipped > MAX_SHIPPED_BYTES:
         raise SystemExit(f"{out} holds {shipped} bytes; expected at most {MAX_SHIPPED_BYTES} (40 MB)")
+    save_student(model, student_dir / "tokenizer.json", work / "student", student_dest, meta=meta,
+                 reduce_range=config.reduce_range, check=lambda m: compare(reference, torch_logits(m, ids, mask), mask))
     return meta
+
+
+def student_out_dir(config: ExportConfig) -> Path:
+    """Where the fp32 student goes: never inside layers/ or functions/, which the Lambda package is built from."""
+    if config.student_out_dir:
+        dest = ROOT / config.student_out_dir
+    elif config.out_dir == ExportConfig.out_dir:
+        dest = ROOT / SHIPPED_STUDENT_DIR
+    else:
+        out = ROOT / config.out_dir
+        dest = out.with_name(out.name + "-student")
+    if any(dest.resolve().is_relative_to(ROOT / packaged) for packaged in ("layers", "functions")):
+        raise SystemExit(f"expected the fp32 student outside layers/ and functions/ (the Lambda package), got {dest}")
+    return dest
+
+
+def save_student(model, tokenizer_file: Path, staging: Path, dest: Path, *, meta: dict, reduce_range: bool, check) -> dict:
+    """Write the fp32 GPT2LMHeadModel the ONNX model was exported from to `dest`, with its tokenizer, a meta.json
+    tying it to the shipped model (model_version, model.onnx sha256) and a README.md; returns that meta.json.
+
+    Saved in `staging` first and reloaded: `check(reloaded)` (logits vs the exported model) must show no
+    difference and every weight must be fp32, or ExportParityError and `dest` is left as it was.
+    """
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    if staging.exists():
+        shutil.rmtree(staging)
+    model.save_pretrained(staging, safe_serialization=True)
+    shutil.copyfile(tokenizer_file, staging / "tokenizer.json")
+    reloaded = GPT2LMHeadModel.from_pretrained(staging).eval()
+    dtypes = sorted({str(p.dtype) for p in reloaded.parameters()})
+    reload = check(reloaded)
+    if reload["max_abs_logit_diff"] > 1e-6 or reload["top1_agreement"] < 1.0 or dtypes != [str(torch.float32)]:
+        raise ExportParityError(f"fp32 student reloaded from {staging}: expected the exported model's logits in fp32, "
+                                f"got max abs logit diff {reload['max_abs_logit_diff']:.2e} and weights {dtypes}")
+    files = ("model.safetensors", "config.json", "tokenizer.json")
+    onnx_info = meta["files"]["model.onnx"]
+    student_meta = {
+        "artifact": STUDENT_ARTIFACT,
+        "schema_version": 1,
+        "model_version": meta["model_version"],  # the ONNX model this student is the fp32 source of
+        "precision": "fp32",
+        "lm_head": "untied (as exported)",
+        "architecture": meta["architecture"],
+        "files": {name: {"bytes": (staging / name).stat().st_size, "sha256": sha256_file(staging / name)} for name in files},
+        "onnx": {"sha256": onnx_info["sha256"], "bytes": onnx_info["bytes"], "graph": meta["export"]["graph"],
+                 "quantization": meta["export"]["quantization"], "reduce_range": reduce_range},
+        "reload_check": reload,
+    }
+    dest.mkdir(parents=True, exist_ok=True)
+    for stale in (*files, "generation_config.json", "meta.json", "README.md"):
+        (dest / stale).unlink(missing_ok=True)
+    for name in files:
+        shutil.copyfile(staging / name, dest / name)
+    (dest / "meta.json").write_text(json.dumps(student_meta, indent=2) + "\n")
+    (dest / "README.md").write_text(student_readme(student_meta))
+    return student_meta
+
+
+def student_readme(student_meta: dict) -> str:
+    arch, onnx_info = student_meta["architecture"], student_meta["onnx"]
+    weights = "7-bit" if onnx_info["reduce_range"] else "8-bit"
+    precision = f"int8, dynamic, {weights} weights" if onnx_info["quantization"] == "int8" else "fp32"
+    return f"""# copywriter student, fp32 (`{student_meta['model_version']}`)
+
+The trained GPT-2 student ({arch['n_layer']} layers, {arch['n_embd']} dims, {arch['n_head']} heads,
+vocabulary {arch['vocab_size']}) in fp32, as `scripts/export_copywriter.py` exported it (LM head untied):
+the fp32 source of `layers/model/copywriter/model.onnx` ({onnx_info['graph']} graph, {precision}).
+
+- model_version: `{student_meta['model_version']}`
+- model.onnx sha256: `{onnx_info['sha256']}`
+- model.safetensors sha256: `{student_meta['files']['model.safetensors']['sha256']}`
+
+Not part of the Lambda package (template.yaml builds it from layers/ and functions/ only). It is the
+baseline of `scripts/bench_copywriter.py` (`make bench`): transformers `generate()` and a plain PyTorch
+KV-cache loop on these weights, which the bench refuses unless architecture, tokenizer.json sha256 and
+model_version match `layers/model/copywriter/meta.json`.
+
+    GPT2LMHeadModel.from_pretrained("models/copywriter-student")
+    tokenizers.Tokenizer.from_file("models/copywriter-student/tokenizer.json")
+
+Written by each export, with the ONNX model; checksums in meta.json.
+"""
 
 
 def model_version(files: dict, generation: dict) -> str:
