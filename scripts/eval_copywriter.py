@@ -124,8 +124,8 @@ _FACT_PATTERNS = {
 def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
     """Fact-like text in the filled copy that no slot value explains."""
     residue = filled
-    for value in sorted(values.values(), key=len, reverse=True):
-        residue = residue.replace(value, " ")
+    for value in sorted(values.values(), key=len, reverse=True):  # a value may be capitalised at a sentence start
+        residue = re.sub(re.escape(value), " ", residue, flags=re.IGNORECASE)
     return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
 
 
@@ -137,8 +137,14 @@ _LINT = {
 }
 
 
-def lint(filled: dict[str, str]) -> list[str]:
-    """An independent check of filled copy (not the gate): codes of what reads as broken."""
+def lint(filled: dict[str, str], values: dict[str, str] | None = None) -> list[str]:
+    """An independent check of filled copy (not the gate): codes of what reads as broken.
+
+    The data values (`values`, as filled) are replaced by a neutral word first: a product named
+    "Deluxe Deluxe Teapot" is the catalog's wording, not the copywriter's error.
+    """
+    for value in sorted((values or {}).values(), key=len, reverse=True):
+        filled = {k: re.sub(re.escape(value), "Thing", v, flags=re.IGNORECASE) for k, v in filled.items()}
     text = " ".join(filled.values())
     found = [name for name, pattern in _LINT.items() if any(pattern.search(v) for v in filled.values())]
     return found + [f"quoted:{q}" for q in QUOTED_ERRORS if q.lower() in text.lower()]
@@ -202,7 +208,7 @@ def main(config: EvalConfig) -> dict:
             slot_ok += bool(slots_in(draft.fields["intro"])) and not any("{" in v for v in filled.values())
         emails.append({"campaign_type": brief.campaign_type, "tone": brief.tone, "source": draft.source,
                        "unfilled": draft.fields, "filled": filled, "rejected_reasons": list(draft.rejected_reasons),
-                       "grounding_problems": problems, "gate": book.gate_fields(draft.fields), "lint": lint(filled),
+                       "grounding_problems": problems, "gate": book.gate_fields(draft.fields), "lint": lint(filled, values),
                        "personal_subject": bool(slots_in(draft.fields["subject"]) - {"store_name"})})
 
     intros = [e["unfilled"]["intro"] for e in emails]

@@ -424,23 +424,29 @@ def model_card(meta: dict) -> str:
 
 A small GPT-2 ({arch['n_layer']} layers, {arch['n_embd']} dims, {arch['n_head']} heads, {arch['parameters']:,} parameters,
 vocabulary {arch['vocab_size']}) that writes the subject, preheader and intro of a marketing email
-**with slots** (`{{first_name}}`, `{{product}}`, `{{category}}`, `{{store_name}}`), never with facts.
+**with slots** (`{{first_name}}`, `{{product}}`, `{{category}}`, `{{store_name}}`, and the customer's facts
+`{{last_bought}}`, `{{cart_item}}`, `{{occasion}}`, `{{tier}}`, `{{material}}`, `{{colour}}`), never with facts.
 Shipped as ONNX ({export['graph']} graph, {export['quantization']}, {size_mb:.1f} MB) with a KV cache; run by
 `nudge.copy.Copywriter` with onnxruntime, tokenizers and numpy only.
 
 ## Intended use
 Prose around facts in nudge emails. Every output goes through `nudge.copy.guardrails` (no digits,
-currency, percent, URLs, email addresses, unknown slots, banned phrases, markup; length and repetition
-bounds); a rejected output is replaced by reviewed copy (`seed_copy.json`), counted, and recorded in
-`Copy.rejected_reasons`. Do not use it without the guardrails.
+currency, percent, URLs, email addresses, slots the customer has no fact for, banned phrases, markup;
+length and repetition bounds) and the grammar gate (`nudge.copy.phrasebook`: every sentence one the
+phrasebook can write); a rejected output is replaced by reviewed copy (`seed_copy.json`), counted, and
+recorded in `Copy.rejected_reasons`. Do not use it without the guardrails and the gate.
 
 ## Training data
 - corpus sha256 `{corpus.get('trained_on_sha256')}`: {corpus.get('examples')} examples, by source {corpus.get('by_source')}
-- `seed`: reviewed copy written by the nudge maintainers (6 campaigns x 6 tones x 3 variants per field)
-- `expansion`: reviewed lines recombined and reworded from a reviewed synonym table, accepted through the guardrails
-- `teacher`: paraphrases by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}), accepted through the
-  guardrails; teacher samples {teacher.get('samples')}, raw violation rate {teacher.get('raw_violation_rate')}
-- no customer data: prompts carry campaign, tone, review mood and category words only
+- `phrasebook`: emails drawn from `phrasebook.json` (sentences written and read by the nudge maintainers) for
+  drawn customers: campaign, tone, review mood, which facts they have; a subject, a preheader and an intro
+  (opening, one or two body sentences, maybe a close) among the lines that fit those facts, a line that
+  mentions more of them drawn more often; every line passes the guardrails and the grammar gate.
+  No word substitution of any kind.
+- `teacher`: paraphrases by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}), accepted only through
+  the guardrails, the grammar gate and the fact check; teacher samples {teacher.get('samples')},
+  raw violation rate {teacher.get('raw_violation_rate')}
+- no customer data: prompts carry campaign, tone, review mood, category words and which facts exist (never their values)
 
 ## Training
 Sequence-level distillation (next-token loss on the completion only), config:
@@ -453,8 +459,8 @@ final held-out loss {train['final_eval_loss']} nats/token; curve in meta.json.
 - ms per decode step, one thread, {export['decode_step_ms']['rows']} rows, {export['decode_step_ms']['past']} cached positions: {_timings(export['decode_step_ms'])} -> shipped {export['graph']} {export['quantization']}
 
 ## Limitations
-English only. Small corpus, mostly reviewed seed copy and its rewordings: expect phrasing close to
-the seed set. Evaluation numbers live in build/reports/copywriter.json (scripts/eval_copywriter.py).
+English only. The model writes only phrasebook sentences (the gate rejects anything else), so its
+range is the phrasebook's: new language comes by adding templates, not by sampling. Evaluation numbers live in build/reports/copywriter.json (scripts/eval_copywriter.py).
 Licence: the student and corpus are Apache-2.0 like nudge; the teacher SmolLM2-135M-Instruct is Apache-2.0.
 """
 

@@ -104,6 +104,29 @@ def test_digit_tokens_are_never_sampled():
     assert "7" not in sample.text and sample.text.startswith("x")
 
 
+class OnlyAfter:
+    """A stand-in constraint: after "Hi" only "x", then only the end token; states count tokens."""
+
+    def start(self):
+        return 0
+
+    def allowed(self, state):
+        return np.array([ID["x"]] if state == 0 else [0])
+
+    def advance(self, state, token):
+        return state + 1
+
+
+def test_a_constraint_decides_which_tokens_its_prompt_may_sample():
+    # GIVEN "Hi" -> "there" (best); the first prompt constrained to "x" and then the end
+    lm = model()
+    out = lm.generate(["Hi", "Hi"], seeds=[[1, 2], [3]], temperature=0, max_new_tokens=4,
+                      constraints=[OnlyAfter(), None])
+    # THEN both candidates of the first prompt write "x" and stop; the second prompt is untouched
+    assert [(s.text, s.finished) for s in out[0]] == [("x", True), ("x", True)]
+    assert out[1][0].text.split()[:2] == ["there", "Ċ"]
+
+
 def test_same_seed_same_text_and_seeds_diverge_with_temperature():
     flat = {i: i for i in range(len(VOCAB))}  # every logit ties but one: sampling decides
     lm = model(table=flat, runner_up={i: (i + 1) % len(VOCAB) for i in range(len(VOCAB))})

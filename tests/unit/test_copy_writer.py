@@ -47,7 +47,9 @@ SPLICED = (" {first_name}, a thank you from {store_name}\nPreheader: Thank you f
 
 
 def writer_with(completions, candidates=2):
-    return Copywriter(seed_copy=SeedCopy.load(), model=ScriptedModel(completions), settings=GenerationSettings(candidates=candidates))
+    # unconstrained: these completions are scripted, so the gate and guardrails after sampling are what is tested
+    return Copywriter(seed_copy=SeedCopy.load(), model=ScriptedModel(completions), settings=GenerationSettings(candidates=candidates),
+                      constrained=False)
 
 
 def test_without_a_model_every_email_gets_reviewed_copy():
@@ -72,15 +74,16 @@ def test_clean_model_copy_is_used_and_filled():
     assert copy.subject == "Thank you for being a Gold member, Ada" and "Blue Mug" in copy.intro and "Kiln" in copy.intro
 
 
-def test_the_best_clean_candidate_wins():
-    # CLEAN mentions the tier (one of the customer's facts): +0.5 does not outweigh 1.5 nats
-    copy = writer_with([(CLEAN, -2.0), (CLEAN_2, -0.5)]).write_batch([brief()])[0]
-    assert copy.subject == "Ada, a thank you from Kiln"
-
-
-def test_a_candidate_that_mentions_more_of_the_customer_scores_higher_at_equal_fluency():
-    copy = writer_with([(CLEAN_2, -1.0), (CLEAN, -1.2)]).write_batch([brief()])[0]
+def test_the_clean_candidate_holding_more_of_the_customer_wins_whatever_its_log_probability():
+    # CLEAN mentions the tier and its subject the name (2); CLEAN_2 only the name in its subject (1)
+    copy = writer_with([(CLEAN_2, -0.1), (CLEAN, -3.0)]).write_batch([brief()])[0]
     assert copy.subject == "Thank you for being a Gold member, Ada"
+
+
+def test_between_equally_personal_candidates_the_first_sampled_wins():
+    # log-probability is not the tie-breaker: choosing the likeliest collapsed the demo's variety
+    assert writer_with([(CLEAN_2, -3.0), (CLEAN_2.replace("simply", "just"), -0.1)]).write_batch([brief()])[0].intro.startswith(
+        "Ada, we simply")
 
 
 def test_a_spliced_sentence_is_rejected_like_a_guardrail_failure():
@@ -108,7 +111,7 @@ def test_the_brief_knows_its_facts_and_its_allowed_slots():
 
 def test_the_prompt_says_which_facts_the_customer_has_never_their_values():
     model = ScriptedModel([(CLEAN, -1.0)] * 2)
-    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2))
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2), constrained=False)
     writer.write_batch([brief(last_bought="Secret Oak Board", colour="navy")])
     prompt = model.calls[0][0][0]
     assert prompt.splitlines()[0].endswith("| name bought tier colour") and "Oak" not in prompt and "navy" not in prompt
@@ -125,7 +128,7 @@ def test_dirty_model_copy_falls_back_with_reasons():
 
 def test_seeds_depend_on_seed_key_model_version_and_candidate():
     model = ScriptedModel([(CLEAN, -1.0)] * 3)
-    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=3))
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=3), constrained=False)
     writer.write_batch([brief(seed_key="a"), brief(seed_key="b")])
     (_, seeds, _) = model.calls[0]
     assert seeds[0] == [stable_seed("a", "test-v1", str(i)) for i in range(3)]
@@ -134,7 +137,7 @@ def test_seeds_depend_on_seed_key_model_version_and_candidate():
 
 def test_prompt_carries_no_personal_data_or_product_names():
     model = ScriptedModel([(CLEAN, -1.0)] * 2)
-    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2))
+    writer = Copywriter(seed_copy=SeedCopy.load(), model=model, settings=GenerationSettings(candidates=2), constrained=False)
     writer.write_batch([brief(first_name="Zelda", product_names=("Secret Mug 9000",), store_name="Kiln")])
     prompt = model.calls[0][0][0]
     assert "Zelda" not in prompt and "Secret" not in prompt and "9000" not in prompt and "Kiln" not in prompt
@@ -189,3 +192,4 @@ def test_a_model_folder_without_meta_is_refused(tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"x")
     with pytest.raises(ArtifactMismatchError, match="meta.json"):
         Copywriter.load(tmp_path)
+

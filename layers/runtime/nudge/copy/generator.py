@@ -146,18 +146,18 @@ class OnnxLanguageModel:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def _run(self, feeds: dict[str, np.ndarray], top_k: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _run(self, feeds: dict[str, np.ndarray], top_k: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """One forward pass: the top-k candidates at each row's last position and the new KV cache.
 
-        Candidates are (log-probabilities, token ids), both (rows, k), unordered; masked tokens never
-        appear unless fewer than k tokens are allowed (then with -inf).
+        Candidates are (log-probabilities, token ids), both (rows, k), unordered; tokens whose `bias`
+        (rows, vocab) is -inf never appear unless fewer than k tokens are allowed (then with -inf).
         """
         feeds = {k: v for k, v in feeds.items() if k in self.input_names}
         named = dict(zip(self.output_names, self.session.run(None, feeds)))
-        values, ids = self._top_k(named["logits"][:, -1, :], top_k)
+        values, ids = self._top_k(named["logits"][:, -1, :], top_k, bias)
         return values, ids, [named[name] for name in self.present_names]
 
-    def _top_k(self, logits: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _top_k(self, logits: np.ndarray, top_k: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's k best allowed tokens with their log-probabilities (unordered).
 
         numpy's argpartition, not onnxruntime's TopK inside the graph: measured end to end, a TopK node
@@ -167,10 +167,20 @@ class OnnxLanguageModel:
         if not self.normalized:
             peak = logits.max(axis=1, keepdims=True)
             logits = logits - (peak + np.log(np.exp(logits - peak).sum(axis=1, keepdims=True)))
-        scores = logits + self.mask_bias[:vocab]
+        scores = logits + bias[:, :vocab]
         k = min(top_k, vocab)
         ids = np.argpartition(scores, vocab - k, axis=1)[:, vocab - k :]
         return scores[np.arange(n_rows)[:, None], ids], ids
+
+    def _bias(self, constraints: list[Any], states: list[Any]) -> np.ndarray:
+        """(rows, vocab) added to the log-probabilities: 0 where a token may be sampled, -inf elsewhere."""
+        bias = np.tile(self.mask_bias, (len(states), 1))
+        for row, (constraint, state) in enumerate(zip(constraints, states)):
+            if constraint is not None:
+                allowed = constraint.allowed(state)
+                bias[row] = -np.inf
+                bias[row, allowed] = self.mask_bias[allowed]
+        return bias
 
     def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
         return dict(zip(self.past_names, presents))
@@ -184,8 +194,13 @@ class OnnxLanguageModel:
         temperature: float = 0.8,
         top_k: int = 40,
         top_p: float = 0.92,
+        constraints: list[Any] | None = None,
     ) -> list[list[Sample]]:
-        """`len(seeds[i])` samples for prompt i, one per seed; temperature 0 is greedy."""
+        """`len(seeds[i])` samples for prompt i, one per seed; temperature 0 is greedy.
+
+        `constraints[i]` (a nudge.copy.constraint.PhrasebookConstraint, or None): prompt i's samples
+        may only take the tokens it allows at each step, on top of the model's masked tokens.
+        """
         if len(prompts) != len(seeds):
             raise ValueError(f"expected one seed list per prompt, got {len(prompts)} prompts and {len(seeds)} seed lists")
         if not prompts:
@@ -206,12 +221,16 @@ class OnnxLanguageModel:
         feeds = {"input_ids": input_ids, "attention_mask": attention, "position_ids": positions}
         feeds.update(self._past_feeds([empty] * len(self.past_names)))
         top_k = max(1, min(top_k, self.vocab_size))
-        values, ids, presents = self._run(feeds, top_k)
+        constraints = list(constraints or [None] * n_prompts)
+        starts = [c.start() if c is not None else None for c in constraints]
+        values, ids, presents = self._run(feeds, top_k, self._bias(constraints, starts))
 
         # Repeat each prompt's cache once per candidate. Rows: (total candidates,).
         owner = np.repeat(np.arange(n_prompts), [len(s) for s in seeds])
         values, ids = values[owner], ids[owner]
         presents = [p[owner] for p in presents]
+        row_constraints = [constraints[o] for o in owner]  # per global row
+        states = [starts[o] for o in owner]
         attention = attention[owner]
         next_position = positions[owner, -1] + 1
         rngs = [np.random.default_rng(seed) for row_seeds in seeds for seed in row_seeds]
@@ -231,6 +250,9 @@ class OnnxLanguageModel:
                                          temperature=temperature, top_p=top_p)
             tokens = np.full(len(batch), self.pad_id, dtype=np.int64)
             tokens[sampled] = new
+            for g, token in zip(batch[sampled], new):
+                if row_constraints[g] is not None:
+                    states[g] = row_constraints[g].advance(states[g], int(token))
             at, ended = batch[sampled], new == self.eos_id
             finished[at[ended]] = True
             at, new, logprobs = at[~ended], new[~ended], logprobs[~ended]
@@ -252,7 +274,8 @@ class OnnxLanguageModel:
             attention = np.concatenate([attention, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
             feeds.update(self._past_feeds(presents))
-            values, ids, presents = self._run(feeds, top_k)
+            bias = self._bias([row_constraints[g] for g in batch], [states[g] for g in batch])
+            values, ids, presents = self._run(feeds, top_k, bias)
             next_position = next_position + 1
 
         out: list[list[Sample]] = []

@@ -93,15 +93,28 @@ def clean_value(value: str, *, max_chars: int = 48) -> str:
     return text
 
 
-def clean_name(value: str, *, max_chars: int = 30) -> str:
-    """A first name: only words made of letters (and . ' -); anything else is dropped.
+def clean_name(value: str, *, max_chars: int = 30, max_words: int = 3) -> str:
+    """A first name (or a short phrase): only words made of letters (and . ' -); anything else is dropped.
 
-    >>> clean_name("Ada\\nBcc: eve@example.com 42")
-    'Ada'
+    >>> clean_name("Ada\\nBcc: eve@example.com 42"), clean_name("gold Bcc: eve@example.com", max_words=4)
+    ('Ada', 'gold')
     """
     kept = [w.rstrip(",;") for w in clean_value(value, max_chars=200).split()]
     kept = [w for w in kept if w and _NAME_WORD_RE.match(w)]
-    return clean_value(" ".join(kept[:3]), max_chars=max_chars)
+    return clean_value(" ".join(kept[:max_words]), max_chars=max_chars)
+
+
+# Slots whose value is a short plain phrase (a tier, an occasion, a material, a colour): only words of
+# letters survive, like a first name's, so "50% off" or "gold\nBcc: eve@example.com" never reach copy
+# even when the catalog's own check (nudge.store) was bypassed.
+PHRASE_SLOTS = frozenset({"first_name", "occasion", "tier", "material", "colour"})
+
+
+def clean_slot(name: str, value: str) -> str:
+    """The value of slot `name` as it may stand in copy (bounded; phrases reduced to words of letters)."""
+    if name in PHRASE_SLOTS:
+        return clean_name(value, max_chars=SLOT_MAX_CHARS[name], max_words=3 if name == "first_name" else 4)
+    return clean_value(value, max_chars=SLOT_MAX_CHARS[name])
 
 
 def slot_values(**raw: str) -> dict[str, str]:
@@ -115,14 +128,7 @@ def slot_values(**raw: str) -> dict[str, str]:
         raise TypeError(f"slot_values() got unknown slots {sorted(unknown)}; expected some of {SLOTS}")
     raw = {name: raw.get(name, "") for name in SLOTS}
     raw["tier"] = raw["tier"].title()  # "gold" in the data, "Gold member" in a sentence
-    out: dict[str, str] = {}
-    for name in SLOTS:
-        if name == "first_name":
-            cleaned = clean_name(raw[name], max_chars=SLOT_MAX_CHARS[name])
-        else:
-            cleaned = clean_value(raw[name], max_chars=SLOT_MAX_CHARS[name])
-        out[name] = cleaned or SLOT_DEFAULTS[name]
-    return out
+    return {name: clean_slot(name, raw[name]) or SLOT_DEFAULTS[name] for name in SLOTS}
 
 
 def as_modifier(category: str) -> str:
@@ -161,8 +167,7 @@ def fill_slots(template: str, values: Mapping[str, str]) -> str:
         name = match.group(1)
         if name not in SLOTS:
             raise GuardrailViolation(f"unknown slot {{{name}}} in copy; expected one of {SLOTS}")
-        clean = clean_name if name == "first_name" else clean_value
-        value = clean(values.get(name, ""), max_chars=SLOT_MAX_CHARS[name]) or SLOT_DEFAULTS[name]
+        value = clean_slot(name, values.get(name, "")) or SLOT_DEFAULTS[name]
         if name == "category":
             following = _NEXT_WORD_RE.match(template, match.end())
             if following and following.group(1).lower() in HEAD_NOUNS:

@@ -3,8 +3,8 @@
 With a model, each brief gets `candidates` samples (seeded from the brief's `seed_key` and the
 model version, so the same input gives the same email); each candidate's UNFILLED text goes
 through the guardrails and the grammar gate (every sentence must be one the phrasebook can write,
-nudge.copy.phrasebook); the best clean candidate wins (highest mean log-probability plus a bonus
-for each of the customer's facts it mentions). When no candidate is clean, or there is no model, the
+nudge.copy.phrasebook; sampling is constrained to such sentences, nudge.copy.constraint); the clean
+candidate that holds the most of the customer wins (`personal_score`). When no candidate is clean, or there is no model, the
 email gets reviewed copy from `seed_copy.json` (variant chosen from `seed_key`), with
 `source="fallback"` and the violations in `Copy.rejected_reasons`.
 
@@ -33,7 +33,7 @@ from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import BASE_SLOTS, FACT_SLOTS, FIELDS, SLOTS, check_fields
 from nudge.copy.phrasebook import Phrasebook, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
-from nudge.copy.slots import clean_name, clean_value, fill_slots, slot_values
+from nudge.copy.slots import clean_slot, fill_slots, slot_values
 from nudge.errors import ConfigError
 from nudge.types import Copy
 
@@ -67,9 +67,7 @@ class CopyBrief:
     @property
     def facts(self) -> frozenset[str]:
         """What this brief can say (nudge.copy.phrasebook.CUSTOMER_FACTS), and "unhappy" after a bad review."""
-        have = {name for name in FACT_SLOTS if clean_value(getattr(self, name))}
-        if clean_name(self.first_name):
-            have.add("first_name")
+        have = {name for name in ("first_name", *FACT_SLOTS) if clean_slot(name, getattr(self, name))}
         if self.sentiment == "negative":
             have.add("unhappy")
         return frozenset(have)
@@ -104,7 +102,7 @@ class GenerationSettings:
     temperature: float = 0.85
     top_k: int = 40
     top_p: float = 0.95
-    personal_weight: float = 0.5  # score = mean logprob + weight * distinct customer facts the copy mentions
+    personal_weight: float = 1.0  # score = weight * personal_score(fields); ties go to the earlier candidate
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any], **overrides: Any) -> GenerationSettings:
@@ -120,6 +118,25 @@ def tone_for(campaign_type: str, sentiment: str = "neutral") -> str:
     'caring'
     """
     return "caring" if sentiment == "negative" else get_campaign(campaign_type).copy.tone
+
+
+# Slots that say something of this customer in a subject line (a recommended {product} or the store do not).
+CUSTOMER_SLOTS = frozenset({"first_name", "category", "last_bought", "cart_item", "tier", "occasion"})
+
+
+def personal_score(fields: dict[str, str]) -> int:
+    """How much of the customer the copy holds: distinct facts mentioned anywhere (last purchase, cart
+    item, occasion, tier, material, colour), plus one when the subject holds something of the customer.
+
+    The choice between clean candidates is this, not their log-probability: every candidate is already
+    phrasebook English (the constraint and the gate), and picking the likeliest one was measured to
+    collapse variety (the same closing line in 85% of the demo's birthday emails).
+
+    >>> personal_score({"subject": "Happy {occasion}!", "preheader": "", "intro": "We picked {product} in {colour}."})
+    3
+    """
+    mentioned = set().union(*(slots_in(text) for text in fields.values()))
+    return len(mentioned & set(FACT_SLOTS)) + bool(slots_in(fields.get("subject", "")) & CUSTOMER_SLOTS)
 
 
 def stable_seed(*parts: str) -> int:
@@ -167,6 +184,8 @@ class Copywriter:
     model: Any = None  # an OnnxLanguageModel, or None for reviewed copy only
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     counters: Counter = field(default_factory=Counter)  # "model", "fallback", "rejected", "violation:<code>"
+    constrained: bool = True  # sample only phrasebook lines (nudge.copy.constraint); False: free sampling, gated after
+    _constraints: Any = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -237,6 +256,15 @@ class Copywriter:
         vocabulary = {w.lower() for w in known}
         return tuple(c for c in categories if c.lower() in vocabulary)
 
+    def _constraint(self, brief: CopyBrief) -> Any:
+        """The phrasebook lines this brief may be written with, as a token constraint (nudge.copy.constraint):
+        its campaign's, in its tone, needing only facts the customer has. Built once per combination."""
+        if self._constraints is None:
+            from nudge.copy.constraint import ConstraintCache
+
+            self._constraints = ConstraintCache(self.model.encode, Phrasebook.load())
+        return self._constraints.get(brief.campaign_type, brief.tone, brief.facts)
+
     def candidates_for(self, briefs: list[CopyBrief]) -> list[list[tuple[dict[str, str] | None, list[str], float]]]:
         """Every sampled candidate per brief: (fields or None when unparsable, violations, score)."""
         seeds = [
@@ -249,6 +277,7 @@ class Copywriter:
             temperature=self.settings.temperature,
             top_k=self.settings.top_k,
             top_p=self.settings.top_p,
+            constraints=[self._constraint(b) for b in briefs] if self.constrained else None,
         )
         phrasebook = Phrasebook.load()
         out = []
@@ -264,8 +293,7 @@ class Copywriter:
                     fields, allowed_slots=brief.allowed_slots, campaign_type=brief.campaign_type, intro_max_words=intro_max
                 )
                 violations += phrasebook.gate_fields(fields)  # a sentence outside the phrasebook: "<field>:ungrammatical"
-                mentioned = set().union(*(slots_in(text) for text in fields.values())) & set(FACT_SLOTS)
-                score = sample.mean_logprob + self.settings.personal_weight * len(mentioned)
+                score = self.settings.personal_weight * personal_score(fields)
                 scored.append((fields, violations, score))
             out.append(scored)
         return out
@@ -278,7 +306,7 @@ class Copywriter:
         results = []
         for brief, scored in zip(briefs, candidates):
             clean = [(score, fields) for fields, violations, score in scored if fields is not None and not violations]
-            if clean:
+            if clean:  # max() keeps the first of equal scores: the candidates are already in a seeded random order
                 results.append(Draft(max(clean, key=lambda pair: pair[0])[1], "model", ()))
                 continue
             reasons: list[str] = []
