@@ -25,3 +25,12 @@ def profile(customer_id: str = "c1", *, customer_overrides: dict | None = None, 
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def written_and_loaded(store, out_dir):
+    """`store` (a StoreData) written with write_store to `out_dir` and loaded back strictly: (folder, StoreData)."""
+    from nudge.store import load_store, write_store
+
+    out = write_store(out_dir, info=store.info, as_of=store.as_of, products=store.products.values(),
+                      customers=store.customers.values(), events=store.events, heldout_events=store.heldout_events or None)
+    return out, load_store(out, strict=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from nudge.errors import ValidationError
-from nudge.store import StoreData, load_store, write_store
+from nudge.store import StoreData, load_store
+from factories import written_and_loaded
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "store_tiny"
 FORMAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "STORE_FORMAT.md"
@@ -450,16 +451,7 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     # GIVEN the tiny store loaded
     original = load_store(TINY, strict=True)
     # WHEN written back out and loaded again
-    out = write_store(
-        tmp_path / "copy",
-        info=original.info,
-        as_of=original.as_of,
-        products=original.products.values(),
-        customers=original.customers.values(),
-        events=original.events,
-        heldout_events=original.heldout_events,
-    )
-    again = load_store(out, strict=True)
+    _, again = written_and_loaded(original, tmp_path / "copy")
     # THEN every value is the same
     assert again.products == original.products
     assert again.customers == original.customers
@@ -473,15 +465,7 @@ def test_material_and_colour_round_trip_through_the_writer(tiny_copy: Path, tmp_
     with_attributes(tiny_copy, {"p004": ("Stoneware", "Cream"), "p008": ("Silk", ""), "p011": ("", "Mustard")})
     original = load_store(tiny_copy, strict=True)
     # WHEN written and loaded again
-    out = write_store(
-        tmp_path / "copy",
-        info=original.info,
-        as_of=original.as_of,
-        products=original.products.values(),
-        customers=original.customers.values(),
-        events=original.events,
-    )
-    again = load_store(out, strict=True)
+    out, again = written_and_loaded(original, tmp_path / "copy")
     # THEN the columns are written and every product comes back equal
     assert (out / "catalog.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",url,material,colour")
     assert again.products == original.products and again.report.cleared == []

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from nudge.errors import ValidationError
-from nudge.store import load_store, write_store
 from nudge.store.online_retail import attributes_for, category_for, load_online_retail
+from factories import written_and_loaded
 
 SHARED_SLICE = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "online-retail-uci-first20k" / "online_retail.csv"
@@ -153,15 +153,7 @@ def test_products_carry_the_derived_attributes_through_write_and_load(known_csv:
     assert (lantern.material, lantern.colour) == ("metal", "white")
     assert (bag.material, bag.colour) == ("", "red")
     # WHEN written in the store format and loaded back
-    out = write_store(
-        tmp_path / "store",
-        info=store.info,
-        as_of=store.as_of,
-        products=store.products.values(),
-        customers=store.customers.values(),
-        events=store.events,
-    )
-    again = load_store(out, strict=True)
+    _, again = written_and_loaded(store, tmp_path / "store")
     # THEN every derived attribute passes the loader's rule untouched
     assert again.report.cleared == []
     assert {pid: (p.material, p.colour) for pid, p in again.products.items()} == {
