@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter load clean
+.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/"
@@ -17,7 +17,8 @@ help:
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
 	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
 	@echo "make eval-tone  review-sentiment (tone) evaluation → build/reports/sentiment.{json,md}"
-	@echo "make copywriter reproduce the shipped copywriter (corpus → student → ONNX int8)"
+	@echo "make copywriter reproduce the shipped copywriter (phrasebook corpus → student → ONNX int8)"
+	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
 	@echo "make load       10,000 jobs, then 2,000 with 20% injected faults → build/reports/reliability.json"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
 	@echo "make security   checkov over template.yaml"
@@ -88,10 +89,16 @@ train-venv: $(TRAIN)/.stamp
 bench: venv train-venv
 	$(TRAIN)/bin/python scripts/bench.py
 
+# The corpus is drawn from the phrasebook (seconds); accepted teacher samples in the committed
+# data/copywriter/teacher_raw.jsonl join it. `make teacher TEACHER_SAMPLES=N` grows that log (resumable).
 copywriter: train-venv
-	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --teacher-samples 200
+	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py
 	nice -n 10 $(TRAIN)/bin/python scripts/train_copywriter.py
 	$(TRAIN)/bin/python scripts/export_copywriter.py
+
+TEACHER_SAMPLES ?= 200
+teacher: train-venv
+	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --teacher-samples $(TEACHER_SAMPLES)
 
 eval-copy: train-venv
 	$(TRAIN)/bin/python scripts/eval_copywriter.py --update-model-card

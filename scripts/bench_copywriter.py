@@ -11,11 +11,13 @@ Outputs: build/reports/bench_copywriter.json, and a table on stdout.
 
   baselines: each paired with the ONNX runtime on the same batch of 10 briefs x candidates (same prompts, same
   sampling settings, same pair seed), one thread each, back to back, each side warmed by an untimed batch
-  first; `speedup` = median over pairs of ONNX tokens/s over the baseline's tokens/s.
+  first; `speedup` = median over pairs of ONNX tokens/s over the baseline's tokens/s. The ONNX side decodes as
+  the writer does, with each brief's phrasebook constraint (nudge.copy.constraint); so do the two torch loops.
     transformers_generate  generate() on the fp32 student: do_sample with the runtime's temperature, top-k and
                            top-p, its masked tokens suppressed, a row stops after the intro line as in the
                            runtime; torch.manual_seed(pair seed) (one torch generator for the batch, so its
-                           tokens are not the runtime's). Bar: 10x.
+                           tokens are not the runtime's); unconstrained, so the ONNX side does more work
+                           per token than this baseline. Bar: 10x.
     torch_loop_fp32        a plain PyTorch KV-cache loop: the runtime's own loop (prefill each prompt once,
                            repeat its cache per candidate, one-token steps with past_key_values, the same
                            numpy sampler with the same per-candidate seeds, the same stops) with the student's
@@ -49,7 +51,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -85,11 +87,19 @@ Side = Callable[[list[str], int], Run]  # (prompts, pair seed) -> Run
 
 
 def briefs(n: int, offset: int = 0) -> list[CopyBrief]:
+    """Briefs over the six campaigns, with the facts a real customer has in varying combinations."""
     campaigns = [("new_arrivals", "excited"), ("abandoned_cart", "helpful"), ("birthday_holiday", "warm"),
                  ("loyalty", "grateful"), ("clearance", "urgent"), ("win_back", "caring")]
-    return [CopyBrief(campaign_type=c, tone=t, first_name="Ada", product_names=("Blue Mug",), categories=("Mugs",),
-                      store_name="Kiln", seed_key=f"bench:{offset + i}")
-            for i, (c, t) in enumerate(campaigns[(offset + j) % 6] for j in range(n))]
+    out = []
+    for j in range(n):
+        i = offset + j
+        c, t = campaigns[i % 6]
+        out.append(CopyBrief(
+            campaign_type=c, tone=t, first_name="Ada" if i % 7 else "", product_names=("Blue Mug",), categories=("Mugs",),
+            store_name="Kiln", seed_key=f"bench:{i}", last_bought="Oak Board" if i % 3 else "",
+            cart_item="Linen Throw" if c == "abandoned_cart" else "", occasion="birthday" if c == "birthday_holiday" else "",
+            tier="gold" if c == "loyalty" else "", material="stoneware" if i % 2 else "", colour="navy" if i % 5 else ""))
+    return out
 
 
 def candidate_seeds(n_prompts: int, candidates: int, seed: int) -> list[list[int]]:
@@ -127,13 +137,18 @@ def sampled_lengths(new_tokens: np.ndarray, *, eos_id: int, newlines: np.ndarray
     return np.where(ends.any(axis=1), ends.argmax(axis=1) + 1, new_tokens.shape[1])
 
 
-def runtime_side(lm: OnnxLanguageModel, settings) -> Side:
-    """The runtime's generate on `lm` (onnxruntime, or PyTorch through TorchDecoder), seeded per candidate."""
+def runtime_side(lm: OnnxLanguageModel, settings, constraints: dict[str, Any] | None = None) -> Side:
+    """The runtime's generate on `lm` (onnxruntime, or PyTorch through TorchDecoder), seeded per candidate.
+
+    `constraints`: prompt -> the phrasebook constraint the writer decodes that brief with (what ships);
+    the same mapping on both runtime-loop sides, so they do the same work.
+    """
 
     def run(prompts: list[str], seed: int) -> Run:
         seeds = candidate_seeds(len(prompts), settings.candidates, seed)
+        constrained = [constraints[p] for p in prompts] if constraints is not None else None
         t0 = time.perf_counter()
-        samples = lm.generate(prompts, seeds=seeds, max_new_tokens=settings.max_new_tokens,
+        samples = lm.generate(prompts, seeds=seeds, max_new_tokens=settings.max_new_tokens, constraints=constrained,
                               temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p)
         seconds = time.perf_counter() - t0
         flat = [s for per_prompt in samples for s in per_prompt]
@@ -383,6 +398,13 @@ def generate_side(model, tokenizer, lm: OnnxLanguageModel, settings) -> Side:
 # --------------------------------------------------------------------------------------------------
 # Pairs
 # --------------------------------------------------------------------------------------------------
+def bench_constraints(writer: Copywriter) -> dict[str, Any]:
+    """prompt -> the constraint the writer decodes it with, for every brief the bench uses (a prompt names
+    the campaign, tone, mood and facts, which are all a constraint depends on)."""
+    every = briefs(2000)
+    return {writer.prompt_for(b): writer._constraint(b) for b in every}
+
+
 def pair_batches(writer: Copywriter, repeats: int) -> list[tuple[list[str], list[str], int]]:
     """(prompts, warm-up prompts, pair seed) per pair: 10 briefs each, the same for every baseline."""
     prompts = lambda batch: [writer.prompt_for(b) for b in batch]  # noqa: E731
@@ -471,9 +493,10 @@ def student_baselines(config: BenchConfig, writer: Copywriter, student_dir: Path
     described = {
         "transformers_generate": {"precision": "fp32", "decoding": "transformers generate(), do_sample; runtime's "
                                   "temperature/top-k/top-p, masked tokens suppressed, stop after the intro line; "
-                                  "torch.manual_seed(pair seed)"},
+                                  "torch.manual_seed(pair seed); unconstrained (the ONNX side also applies the "
+                                  "phrasebook constraint at every step, so it does more work per token)"},
         "torch_loop_fp32": {"precision": "fp32", "decoding": "the runtime's loop and numpy sampler on the student's "
-                            "PyTorch forward, KV cache, same per-candidate seeds as ONNX"},
+                            "PyTorch forward, KV cache, same per-candidate seeds and phrasebook constraints as ONNX"},
         "torch_loop_int8": {"precision": TORCH_INT8, "decoding": "as torch_loop_fp32, on torch dynamic int8 "
                             "(Conv1D -> nn.Linear, quantize_dynamic qint8)"},
     }
@@ -494,10 +517,11 @@ def student_baselines(config: BenchConfig, writer: Copywriter, student_dir: Path
     model, tokenizer = load_student(student_dir)
     batches = pair_batches(writer, config.baseline_repeats)
     int8_model, int8_check = quantize_int8(model, tokenizer, batches[0][0], lm.pad_id)
-    onnx = runtime_side(lm, settings)
+    constraints = bench_constraints(writer)
+    onnx = runtime_side(lm, settings, constraints)
     sides = {"transformers_generate": generate_side(model, tokenizer, lm, settings),
-             "torch_loop_fp32": runtime_side(torch_loop_model(model, tokenizer, lm.meta), settings),
-             "torch_loop_int8": runtime_side(torch_loop_model(int8_model, tokenizer, lm.meta), settings)}
+             "torch_loop_fp32": runtime_side(torch_loop_model(model, tokenizer, lm.meta), settings, constraints),
+             "torch_loop_int8": runtime_side(torch_loop_model(int8_model, tokenizer, lm.meta), settings, constraints)}
     result = {name: described[name] | {"student_checked": checked} | paired_speedup(onnx, side, batches)
               for name, side in sides.items()}
     result["torch_loop_int8"]["int8_check"] = int8_check
@@ -516,7 +540,7 @@ def main(config: BenchConfig) -> dict:
                     "graph": lm.meta.get("export", {}).get("graph", "optimum"),
                     "onnx_precision": onnx_precision(lm.meta, student_meta(student_dir)),
                     "tokens_counted": "sampled tokens per candidate, a sampled end token included; no padding"}
-    onnx = runtime_side(lm, writer.settings)
+    onnx = runtime_side(lm, writer.settings, bench_constraints(writer))
     for size in (1, 10):
         writer.write_batch(briefs(size, offset=999))  # warm-up
         per_email, rates = [], []

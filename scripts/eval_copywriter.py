@@ -36,6 +36,7 @@ import random
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -112,6 +113,12 @@ def fact_sheets(config: EvalConfig) -> list[CopyBrief]:
             occasion=rng.choice(OCCASIONS) if campaign == "birthday_holiday" else "",
             tier=rng.choice(TIERS) if campaign == "loyalty" else "",
             material=fact(MATERIALS, 0.55), colour=fact(COLOURS, 0.6)))
+        if briefs[-1].last_bought == briefs[-1].product_names[0]:  # as the pipeline does (nudge.pipeline.brief_facts)
+            briefs[-1] = replace(briefs[-1], last_bought="")
+        said = briefs[-1].product_names[0].lower()  # an attribute the name already says is left out
+        if briefs[-1].material.lower() in said or briefs[-1].colour.lower() in said:
+            briefs[-1] = replace(briefs[-1], material="" if briefs[-1].material.lower() in said else briefs[-1].material,
+                                 colour="" if briefs[-1].colour.lower() in said else briefs[-1].colour)
     return briefs
 
 
@@ -124,8 +131,9 @@ _FACT_PATTERNS = {
 def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
     """Fact-like text in the filled copy that no slot value explains."""
     residue = filled
-    for value in sorted(values.values(), key=len, reverse=True):  # a value may be capitalised at a sentence start
-        residue = re.sub(re.escape(value), " ", residue, flags=re.IGNORECASE)
+    forms = {form for value in values.values() for form in (value, unicodedata.normalize("NFKC", value))}
+    for form in sorted(forms, key=len, reverse=True):  # a value may be capitalised at a sentence start
+        residue = re.sub(re.escape(form), " ", residue, flags=re.IGNORECASE)
     return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
 
 
@@ -143,8 +151,9 @@ def lint(filled: dict[str, str], values: dict[str, str] | None = None) -> list[s
     The data values (`values`, as filled) are replaced by a neutral word first: a product named
     "Deluxe Deluxe Teapot" is the catalog's wording, not the copywriter's error.
     """
-    for value in sorted((values or {}).values(), key=len, reverse=True):
-        filled = {k: re.sub(re.escape(value), "Thing", v, flags=re.IGNORECASE) for k, v in filled.items()}
+    forms = {form for value in (values or {}).values() for form in (value, unicodedata.normalize("NFKC", value))}
+    for form in sorted(forms, key=len, reverse=True):  # filling normalizes again ("…" reads "...")
+        filled = {k: re.sub(re.escape(form), "Thing", v, flags=re.IGNORECASE) for k, v in filled.items()}
     text = " ".join(filled.values())
     found = [name for name, pattern in _LINT.items() if any(pattern.search(v) for v in filled.values())]
     return found + [f"quoted:{q}" for q in QUOTED_ERRORS if q.lower() in text.lower()]

@@ -137,3 +137,11 @@ def test_a_category_before_a_head_noun_reads_as_a_modifier(category, expected):
 
 def test_a_category_before_a_verb_keeps_its_plural():
     assert fill_slots("New {category} picked for you", {"category": "Mugs"}) == "New Mugs picked for you"
+
+
+def test_your_stays_before_a_birthday_and_goes_before_a_holiday():
+    # GIVEN phrasebook lines written for "your {occasion}"
+    lines = "Your {occasion} picks. We hope your {occasion} is full of good things, Ada."
+    # THEN a birthday is the reader's own, a holiday is not
+    assert fill_slots(lines, {"occasion": "birthday"}) == "Your birthday picks. We hope your birthday is full of good things, Ada."
+    assert fill_slots(lines, {"occasion": "Mother's Day"}) == "Mother's Day picks. We hope Mother's Day is full of good things, Ada."

@@ -154,3 +154,25 @@ def test_fused_decoder_graph_refuses_a_model_it_does_not_describe():
     model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, activation_function="relu"))
     with pytest.raises(ValueError, match="expected the tanh GELU"):
         copywriter_graph.decoder_graph(model)
+
+
+def test_every_corpus_example_is_a_path_through_the_runtime_constraint(corpus, tiny_checkpoint):
+    # GIVEN the corpus and a byte-level BPE trained on it WHEN each example's completion is walked token
+    # by token through the constraint the runtime decodes its brief with THEN every token is allowed
+    from tokenizers import Tokenizer
+
+    from nudge.copy.constraint import build_constraint
+    from nudge.copy.phrasebook import Phrasebook
+    from nudge.copy.prompt import format_completion
+
+    tokenizer = Tokenizer.from_file(str(tiny_checkpoint / "tokenizer.json"))
+    encode = lambda text: tokenizer.encode(text, add_special_tokens=False).ids  # noqa: E731
+    book = Phrasebook.load()
+    for row in train_copywriter.read_corpus(corpus[0] / "corpus.jsonl"):
+        facts = frozenset(row["facts"]) | ({"unhappy"} if row["sentiment"] == "negative" else set())
+        constraint = build_constraint(encode, book, row["campaign_type"], row["tone"], facts)
+        state = constraint.start()
+        for token in encode(format_completion(subject=row["subject"], preheader=row["preheader"], intro=row["intro"])):
+            assert token in set(constraint.allowed(state).tolist()), row
+            state = constraint.advance(state, token)
+        assert state.node is None  # the intro's closing newline ended it

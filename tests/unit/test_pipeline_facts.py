@@ -58,3 +58,9 @@ def test_tier_only_in_loyalty_and_never_none():
 def test_a_purchase_gone_from_the_catalog_is_no_fact_and_no_products_means_no_featured():
     facts = brief_facts(job("win_back"), profile(purchased=["gone"]), [], CATALOG)
     assert facts["last_bought"] == "" and facts["featured"] is None and facts["colour"] == facts["material"] == ""
+
+
+def test_a_last_purchase_that_is_the_featured_product_is_left_out():
+    # win-back may recommend what was bought: "To go with Blue Mug, we chose Blue Mug" must not be written
+    facts = brief_facts(job("win_back"), profile(purchased=["p1"]), [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
+    assert facts["featured"].product_id == "p1" and facts["last_bought"] == ""

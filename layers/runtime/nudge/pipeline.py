@@ -109,7 +109,8 @@ def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog
     the cart item, the occasion, the tier, and the featured product's material and colour. A fact
     the campaign cannot hold is left empty: a cart only in abandoned_cart, an occasion only in
     birthday_holiday, a tier only in loyalty. An attribute the product's name already says
-    ("Linen Throw" in linen) is left out, so no sentence says it twice.
+    ("Linen Throw" in linen) is left out, and so is a last purchase that is the featured product
+    itself (win-back may recommend it again), so no sentence says a thing twice.
 
     Returns CopyBrief keyword arguments plus "featured" (a Product or None).
     """
@@ -121,9 +122,12 @@ def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog
     name = featured.name.lower() if featured else ""
     attribute = lambda value: value if value and value.lower() not in name else ""  # noqa: E731
     tier = profile.customer.loyalty_tier if kind == "loyalty" and profile.customer.loyalty_tier != "none" else ""
+    last_bought = _name_of(catalog, profile.purchased[0]) if profile.purchased else ""
+    if featured is not None and last_bought == featured.name:  # win-back may feature it again: "to go with X, X"
+        last_bought = ""
     return {
         "featured": featured,
-        "last_bought": _name_of(catalog, profile.purchased[0]) if profile.purchased else "",
+        "last_bought": last_bought,
         "cart_item": cart_item,
         "occasion": (job.context.holiday or "birthday") if kind == "birthday_holiday" else "",
         "tier": tier,

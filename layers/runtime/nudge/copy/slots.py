@@ -152,16 +152,28 @@ def as_modifier(category: str) -> str:
     return _WORD_RE.sub(singular, category)
 
 
+# Occasions that belong to the reader ("your birthday"); a holiday does not ("your Hanukkah",
+# "your Mother's Day" read wrong), so before a holiday's name "your" is dropped: "for Hanukkah".
+OWNED_OCCASIONS = frozenset({"birthday", "special day"})
+_YOUR_OCCASION_RE = re.compile(r"\b[Yy]our \{occasion\}")
+
+
 def fill_slots(template: str, values: Mapping[str, str]) -> str:
     """`template` with each `{slot}` replaced by its cleaned value, in one pass.
 
     One pass means a value that itself looks like a slot ("{first_name}") is never expanded again.
     An unknown slot raises GuardrailViolation: guardrails should have rejected the text before.
-    A category right before a head noun ("{category} pieces") reads as a modifier (`as_modifier`).
+    A category right before a head noun ("{category} pieces") reads as a modifier (`as_modifier`),
+    and "your {occasion}" keeps "your" only for an occasion of the reader's own (OWNED_OCCASIONS).
 
     >>> fill_slots("New {category} pieces, and more {category}.", {"category": "Planters"})
     'New Planter pieces, and more Planters.'
+    >>> fill_slots("Your {occasion} picks, for your {occasion}", {"occasion": "Hanukkah"})
+    'Hanukkah picks, for Hanukkah'
     """
+    occasion = clean_slot("occasion", values.get("occasion", "")) or SLOT_DEFAULTS["occasion"]
+    if occasion.lower() not in OWNED_OCCASIONS:
+        template = _YOUR_OCCASION_RE.sub("{occasion}", template)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)

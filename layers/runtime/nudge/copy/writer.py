@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import BASE_SLOTS, FACT_SLOTS, FIELDS, SLOTS, check_fields
-from nudge.copy.phrasebook import Phrasebook, slots_in
+from nudge.copy.phrasebook import Phrasebook, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
 from nudge.errors import ConfigError
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class CopyBrief:
     """What the copywriter may know of one email. Facts here fill slots; they never reach the prompt
-    except as category words (see nudge.copy.prompt)."""
+    except as category words and the names of the facts that exist (see nudge.copy.prompt)."""
 
     campaign_type: str
     tone: str
@@ -125,8 +125,10 @@ CUSTOMER_SLOTS = frozenset({"first_name", "category", "last_bought", "cart_item"
 
 
 def personal_score(fields: dict[str, str]) -> int:
-    """How much of the customer the copy holds: distinct facts mentioned anywhere (last purchase, cart
-    item, occasion, tier, material, colour), plus one when the subject holds something of the customer.
+    """How much of the customer the copy holds, and how well it reads: distinct facts mentioned anywhere
+    (last purchase, cart item, occasion, tier, material, colour), plus one when the subject holds
+    something of the customer, minus one for each slot (but the name) that two intro sentences repeat
+    ("We picked {product} ... We think {product} ..." reads clumsy).
 
     The choice between clean candidates is this, not their log-probability: every candidate is already
     phrasebook English (the constraint and the gate), and picking the likeliest one was measured to
@@ -134,9 +136,13 @@ def personal_score(fields: dict[str, str]) -> int:
 
     >>> personal_score({"subject": "Happy {occasion}!", "preheader": "", "intro": "We picked {product} in {colour}."})
     3
+    >>> personal_score({"subject": "Hi", "preheader": "", "intro": "We picked {product}. {product} caught our eye."})
+    -1
     """
     mentioned = set().union(*(slots_in(text) for text in fields.values()))
-    return len(mentioned & set(FACT_SLOTS)) + bool(slots_in(fields.get("subject", "")) & CUSTOMER_SLOTS)
+    per_sentence = [slots_in(s) - {"first_name"} for s in sentences(fields.get("intro", ""))]
+    repeated = sum(sum(slot in found for found in per_sentence) > 1 for slot in set().union(*per_sentence))
+    return len(mentioned & set(FACT_SLOTS)) + bool(slots_in(fields.get("subject", "")) & CUSTOMER_SLOTS) - repeated
 
 
 def stable_seed(*parts: str) -> int:
