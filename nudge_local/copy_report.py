@@ -121,15 +121,17 @@ def demo_emails(out_dir: Path, store: Any, profiles: Mapping[str, Any], pseudony
         customer = store.customers[by_pseudo[record["customer"]]]
         profile = profiles.get(customer.customer_id)
         products = [store.products[i["product_id"]] for i in record["items"] if i["product_id"] in store.products]
-        values = [("first_name", customer.first_name), ("store_name", store.info.name),
+        # the customer's own facts first: a name that is both the cart item and a shown product is the cart item
+        values = [("first_name", customer.first_name),
                   ("tier", customer.loyalty_tier.title() if customer.loyalty_tier != "none" else "")]
-        values += [("product", p.name) for p in products] + [("category", p.category) for p in products]
-        values += [("material", getattr(p, "material", "")) for p in products] + [("colour", getattr(p, "colour", "")) for p in products]
         if profile is not None:
-            values += [("last_bought", store.products[i].name) for i in profile.purchased[:1] if i in store.products]
             values += [("cart_item", store.products[i].name) for i in profile.carted if i in store.products]
+            values += [("last_bought", store.products[i].name) for i in profile.purchased[:1] if i in store.products]
         if record["campaign"]["type"] == "birthday_holiday":
             values += [("occasion", name) for name in occasions]
+        values += [("product", p.name) for p in products] + [("category", p.category) for p in products]
+        values += [("material", getattr(p, "material", "")) for p in products] + [("colour", getattr(p, "colour", "")) for p in products]
+        values.append(("store_name", store.info.name))
         emails.append({"campaign_type": record["campaign"]["type"], "subject": record["copy"]["subject"],
                        "preheader": record["copy"]["preheader"], "intro": record["copy"]["intro"], "values": values})
     return emails

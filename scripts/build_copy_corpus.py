@@ -44,7 +44,7 @@ from tqdm import tqdm  # noqa: E402
 from nudge.campaigns import TONES, get_campaign, load_campaigns  # noqa: E402
 from nudge.copy.prompt import CONTEXT_WORDS as CATEGORY_WORDS  # noqa: E402  (one list: corpus and runtime)
 from nudge.copy.guardrails import BASE_SLOTS, FIELDS, SLOTS, check_fields  # noqa: E402
-from nudge.copy.phrasebook import Phrasebook, slots_in  # noqa: E402
+from nudge.copy.phrasebook import Phrasebook, mentions  # noqa: E402
 from nudge.copy.prompt import FACT_WORDS  # noqa: E402
 from nudge.copy.writer import SeedCopy  # noqa: E402
 
@@ -92,17 +92,12 @@ def sample_facts(campaign: str, sentiment: str, rng: random.Random) -> frozenset
     return frozenset(facts)
 
 
-def _mentions(line) -> set[str]:
-    """What a sentence names that the next one should not name again: a fact, the product, the store."""
-    return (set(line.facts) | (slots_in(line.text) & {"product", "store_name"})) - {"first_name", "unhappy"}
-
-
 def _draw(lines: list, rng: random.Random, after: tuple = ()):
-    """One line, weighted toward the customer's facts; never one that repeats a fact, the product or
-    the store an earlier sentence of the same intro already named (no "your cart still holds X" after
-    "you left X"; the runtime's scorer penalizes the same, writer.personal_score)."""
-    used = set().union(*(_mentions(line) for line in after)) if after else set()
-    options = [line for line in lines if line not in after and not (_mentions(line) & used)]
+    """One line, weighted toward the customer's facts; never one that names again what an earlier
+    sentence of the same intro named (a slot but the name, a SAY_ONCE phrase: no "your cart still
+    holds X" after "you left X"; the runtime's scorer penalizes the same, writer.personal_score)."""
+    used = set().union(*(mentions(line.text) for line in after)) if after else set()
+    options = [line for line in lines if line not in after and not (mentions(line.text) & used)]
     weights = [1.0 + PERSONAL_WEIGHT * len(line.facts - {"first_name", "unhappy"}) for line in options]
     return rng.choices(options, weights=weights)[0] if options else None
 

@@ -115,6 +115,8 @@ def fact_sheets(config: EvalConfig) -> list[CopyBrief]:
             material=fact(MATERIALS, 0.55), colour=fact(COLOURS, 0.6)))
         if briefs[-1].last_bought == briefs[-1].product_names[0]:  # as the pipeline does (nudge.pipeline.brief_facts)
             briefs[-1] = replace(briefs[-1], last_bought="")
+        if briefs[-1].cart_item in briefs[-1].product_names[:1]:  # the pipeline features another product than the cart's
+            briefs[-1] = replace(briefs[-1], product_names=briefs[-1].product_names[::-1])
         said = briefs[-1].product_names[0].lower()  # an attribute the name already says is left out
         if briefs[-1].material.lower() in said or briefs[-1].colour.lower() in said:
             briefs[-1] = replace(briefs[-1], material="" if briefs[-1].material.lower() in said else briefs[-1].material,
