@@ -98,3 +98,10 @@ def test_every_campaign_can_write_an_email_for_a_customer_with_no_facts_at_all()
         for tone in (get_campaign(campaign).copy.tone, "caring"):
             for role in ("subject", "preheader", "open", "body"):
                 assert book.choices(campaign, role, tone, set()), (campaign, tone, role)
+
+
+def test_past_tense_and_participle_are_never_swapped():
+    # "we also chosen", "was chose", "picks, picked" slipped into the phrasebook once (found reading 100 emails)
+    swapped = re.compile(r"\b[Ww]e (also |simply |just )?chosen\b|\b(was|were|is|are|been) chose\b|\bpicks?,? picked\b"
+                         r"|with you in mind first")
+    assert [l.text for l in Phrasebook.load().lines if swapped.search(l.text)] == []
