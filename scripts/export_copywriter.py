@@ -294,7 +294,7 @@ def main(config: ExportConfig) -> dict:
                       "vocab_size": tokenizer.get_vocab_size()},
         "generation": generation,
         "teacher": corpus_report.get("teacher", {}),
-        "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "expansion_acceptance")}
+        "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "phrasebook_acceptance", "distinct")}
                   | {"trained_on_sha256": train_meta["corpus_sha256"]},
         "training": {k: train_meta[k] for k in ("config", "history", "final_eval_loss", "parameters", "train_rows", "eval_rows")},
         "export": {"task": "text-generation-with-past", "opset": config.opset, "graph": chosen_graph,

@@ -146,16 +146,37 @@ class OnnxLanguageModel:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def _run(self, feeds: dict[str, np.ndarray], top_k: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _run(self, feeds: dict[str, np.ndarray], top_k: int, bias: np.ndarray | None,
+             allowed: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """One forward pass: the top-k candidates at each row's last position and the new KV cache.
 
         Candidates are (log-probabilities, token ids), both (rows, k), unordered; tokens whose `bias`
         (rows, vocab) is -inf never appear unless fewer than k tokens are allowed (then with -inf).
+        With `allowed` (every row constrained: its allowed token ids), only those are looked at.
         """
         feeds = {k: v for k, v in feeds.items() if k in self.input_names}
         named = dict(zip(self.output_names, self.session.run(None, feeds)))
-        values, ids = self._top_k(named["logits"][:, -1, :], top_k, bias)
+        last = named["logits"][:, -1, :]
+        values, ids = self._top_k(last, top_k, bias) if allowed is None else self._top_k_of(last, top_k, allowed)
         return values, ids, [named[name] for name in self.present_names]
+
+    def _top_k_of(self, logits: np.ndarray, top_k: int, allowed: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """`_top_k` when every row may take only a few tokens: the same candidates, without a pass over the
+        vocabulary (measured: argpartition over every row's -inf-masked vocabulary was 15% of a constrained
+        batch). Rows with fewer than k allowed tokens are padded with -inf, which is never sampled."""
+        if not self.normalized:
+            peak = logits.max(axis=1, keepdims=True)
+            logits = logits - (peak + np.log(np.exp(logits - peak).sum(axis=1, keepdims=True)))
+        k = min(top_k, self.vocab_size)
+        values = np.full((len(allowed), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(allowed), k), self.eos_id, dtype=np.int64)
+        for row, tokens in enumerate(allowed):
+            scores = logits[row, tokens] + self.mask_bias[tokens]
+            if len(tokens) > k:
+                best = np.argpartition(scores, len(tokens) - k)[len(tokens) - k :]
+                tokens, scores = tokens[best], scores[best]
+            values[row, : len(tokens)], ids[row, : len(tokens)] = scores, tokens
+        return values, ids
 
     def _top_k(self, logits: np.ndarray, top_k: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's k best allowed tokens with their log-probabilities (unordered).
@@ -171,6 +192,12 @@ class OnnxLanguageModel:
         k = min(top_k, vocab)
         ids = np.argpartition(scores, vocab - k, axis=1)[:, vocab - k :]
         return scores[np.arange(n_rows)[:, None], ids], ids
+
+    def _step(self, feeds: dict[str, np.ndarray], top_k: int, constraints: list[Any], states: list[Any],
+              every_row_constrained: bool) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        if every_row_constrained:
+            return self._run(feeds, top_k, None, [c.allowed(s) for c, s in zip(constraints, states)])
+        return self._run(feeds, top_k, self._bias(constraints, states))
 
     def _bias(self, constraints: list[Any], states: list[Any]) -> np.ndarray:
         """(rows, vocab) added to the log-probabilities: 0 where a token may be sampled, -inf elsewhere."""
@@ -223,7 +250,8 @@ class OnnxLanguageModel:
         top_k = max(1, min(top_k, self.vocab_size))
         constraints = list(constraints or [None] * n_prompts)
         starts = [c.start() if c is not None else None for c in constraints]
-        values, ids, presents = self._run(feeds, top_k, self._bias(constraints, starts))
+        every_row_constrained = all(c is not None for c in constraints)
+        values, ids, presents = self._step(feeds, top_k, constraints, starts, every_row_constrained)
 
         # Repeat each prompt's cache once per candidate. Rows: (total candidates,).
         owner = np.repeat(np.arange(n_prompts), [len(s) for s in seeds])
@@ -274,8 +302,8 @@ class OnnxLanguageModel:
             attention = np.concatenate([attention, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
             feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
             feeds.update(self._past_feeds(presents))
-            bias = self._bias([row_constraints[g] for g in batch], [states[g] for g in batch])
-            values, ids, presents = self._run(feeds, top_k, bias)
+            values, ids, presents = self._step(feeds, top_k, [row_constraints[g] for g in batch], [states[g] for g in batch],
+                                               every_row_constrained)
             next_position = next_position + 1
 
         out: list[list[Sample]] = []
