@@ -29,6 +29,7 @@ from typing import Any
 
 from nudge.copy.phrasebook import sentences
 from nudge.copy.slots import SLOT_MAX_CHARS, as_modifier, clean_name, clean_value
+from nudge.copy.writer import CUSTOMER_SLOTS
 
 # The broken sentences issue #11 quoted from the previous model's emails: none may come back.
 QUOTED_ERRORS = (
@@ -36,7 +37,6 @@ QUOTED_ERRORS = (
     "would like a few pieces you", "to make celebrating a small easier", "wanted to thanks",
     "new Tea best-loved finds", "look through with us",
 )
-CUSTOMER_SLOTS = ("first_name", "category", "last_bought", "cart_item", "tier", "occasion")
 BARS = {"subject_skeletons": (">=", 0.30), "preheader_skeletons": (">=", 0.30), "intros": (">=", 0.90),
         "personal_subjects": (">=", 0.80), "top_line_share": ("<=", 0.25), "quoted_errors": ("<=", 0)}
 
@@ -73,8 +73,8 @@ def copy_variety(emails: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
     report = {}
     for campaign, rows in sorted(by_campaign.items()):
         n = len(rows)
-        customer_slot = re.compile(r"\{(" + "|".join(CUSTOMER_SLOTS) + r")\}")
-        customer_or_product = re.compile(r"\{(" + "|".join(CUSTOMER_SLOTS + ("product", "material", "colour")) + r")\}")
+        customer_slot = re.compile(r"\{(" + "|".join(sorted(CUSTOMER_SLOTS)) + r")\}")
+        customer_or_product = re.compile(r"\{(" + "|".join(sorted(CUSTOMER_SLOTS | {"product", "material", "colour"})) + r")\}")
         lines: Counter = Counter()
         for row in rows:
             lines.update({("subject", row["subject"]), ("preheader", row["preheader"])}

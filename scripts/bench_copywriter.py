@@ -402,7 +402,7 @@ def bench_constraints(writer: Copywriter) -> dict[str, Any]:
     """prompt -> the constraint the writer decodes it with, for every brief the bench uses (a prompt names
     the campaign, tone, mood and facts, which are all a constraint depends on)."""
     every = briefs(2000)
-    return {writer.prompt_for(b): writer._constraint(b) for b in every}
+    return {writer.prompt_for(b): writer.constraint_for(b) for b in every}
 
 
 def pair_batches(writer: Copywriter, repeats: int) -> list[tuple[list[str], list[str], int]]:

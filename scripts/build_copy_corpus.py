@@ -43,7 +43,7 @@ from tqdm import tqdm  # noqa: E402
 
 from nudge.campaigns import TONES, get_campaign, load_campaigns  # noqa: E402
 from nudge.copy.prompt import CONTEXT_WORDS as CATEGORY_WORDS  # noqa: E402  (one list: corpus and runtime)
-from nudge.copy.guardrails import BASE_SLOTS, FIELDS, SLOTS, check_fields  # noqa: E402
+from nudge.copy.guardrails import BASE_SLOTS, FIELDS, SLOTS, allowed_slots, check_fields  # noqa: E402
 from nudge.copy.phrasebook import Phrasebook, mentions  # noqa: E402
 from nudge.copy.prompt import FACT_WORDS  # noqa: E402
 from nudge.copy.writer import SeedCopy  # noqa: E402
@@ -119,8 +119,7 @@ def phrasebook_example(book: Phrasebook, campaign: str, tone: str, facts: frozen
     if rng.random() < 0.7 and (close := _draw(pick("close"), rng, after=tuple(intro))):
         intro.append(close)
     example = {"subject": subject.text, "preheader": preheader.text, "intro": " ".join(line.text for line in intro)}
-    allowed = set(BASE_SLOTS) | (facts & set(SLOTS))
-    if check_fields(example, allowed_slots=allowed, campaign_type=campaign,
+    if check_fields(example, allowed_slots=allowed_slots(facts), campaign_type=campaign,
                     intro_max_words=get_campaign(campaign).copy.intro_max_words) or book.gate_fields(example):
         return None
     return example

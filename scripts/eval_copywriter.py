@@ -16,8 +16,9 @@ Metrics (unfilled = the model's words before slot filling):
                          word, a sentence starting in lower case, "a"/"an" before the wrong sound, a
                          brace, or one of the broken phrases issue #11 quoted. A person's read of
                          copy_sample.md is the real measure; docs/COPYWRITER.md has the count
-  personal_subject_share share of subjects that mention a fact of this customer (name, product,
-                         category, last purchase, cart item, occasion, tier, material, colour)
+  personal_subject_share share of subjects that hold something of this customer (writer.CUSTOMER_SLOTS:
+                         name, category, last purchase, cart item, tier, occasion; a recommended product
+                         alone does not count), as the demo's copy report counts them
   fallback_rate          share of emails that got reviewed copy
   slot_accuracy          share of model emails whose unfilled intro uses {first_name} or {product}
                          and whose filled text keeps no brace
@@ -52,7 +53,7 @@ from nudge.copy.guardrails import FIELDS, words  # noqa: E402
 from nudge.copy.phrasebook import Phrasebook, slots_in  # noqa: E402
 from nudge.copy.slots import fill_slots  # noqa: E402
 from nudge_local.copy_report import QUOTED_ERRORS  # noqa: E402
-from nudge.copy.writer import Copywriter, CopyBrief, SeedCopy, tone_for  # noqa: E402
+from nudge.copy.writer import CUSTOMER_SLOTS, Copywriter, CopyBrief, SeedCopy, tone_for  # noqa: E402
 
 
 @dataclass
@@ -130,11 +131,16 @@ _FACT_PATTERNS = {
 }
 
 
+def value_forms(values: dict[str, str]) -> list[str]:
+    """Each slot value as given and as filling writes it (NFKC: "…" reads "..."), longest first."""
+    forms = {form for value in values.values() for form in (value, unicodedata.normalize("NFKC", value))}
+    return sorted(forms, key=len, reverse=True)
+
+
 def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
     """Fact-like text in the filled copy that no slot value explains."""
     residue = filled
-    forms = {form for value in values.values() for form in (value, unicodedata.normalize("NFKC", value))}
-    for form in sorted(forms, key=len, reverse=True):  # a value may be capitalised at a sentence start
+    for form in value_forms(values):  # a value may be capitalised at a sentence start
         residue = re.sub(re.escape(form), " ", residue, flags=re.IGNORECASE)
     return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
 
@@ -153,8 +159,7 @@ def lint(filled: dict[str, str], values: dict[str, str] | None = None) -> list[s
     The data values (`values`, as filled) are replaced by a neutral word first: a product named
     "Deluxe Deluxe Teapot" is the catalog's wording, not the copywriter's error.
     """
-    forms = {form for value in (values or {}).values() for form in (value, unicodedata.normalize("NFKC", value))}
-    for form in sorted(forms, key=len, reverse=True):  # filling normalizes again ("…" reads "...")
+    for form in value_forms(values or {}):
         filled = {k: re.sub(re.escape(form), "Thing", v, flags=re.IGNORECASE) for k, v in filled.items()}
     text = " ".join(filled.values())
     found = [name for name, pattern in _LINT.items() if any(pattern.search(v) for v in filled.values())]
@@ -220,7 +225,7 @@ def main(config: EvalConfig) -> dict:
         emails.append({"campaign_type": brief.campaign_type, "tone": brief.tone, "source": draft.source,
                        "unfilled": draft.fields, "filled": filled, "rejected_reasons": list(draft.rejected_reasons),
                        "grounding_problems": problems, "gate": book.gate_fields(draft.fields), "lint": lint(filled, values),
-                       "personal_subject": bool(slots_in(draft.fields["subject"]) - {"store_name"})})
+                       "personal_subject": bool(slots_in(draft.fields["subject"]) & CUSTOMER_SLOTS)})
 
     intros = [e["unfilled"]["intro"] for e in emails]
     bigrams = [bg for intro in intros for bg in zip(words(intro), words(intro)[1:])]

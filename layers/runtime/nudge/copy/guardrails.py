@@ -30,6 +30,15 @@ from dataclasses import dataclass
 BASE_SLOTS: tuple[str, ...] = ("first_name", "product", "category", "store_name")
 FACT_SLOTS: tuple[str, ...] = ("last_bought", "cart_item", "occasion", "tier", "material", "colour")
 SLOTS: tuple[str, ...] = BASE_SLOTS + FACT_SLOTS
+
+
+def allowed_slots(facts: frozenset[str] | set[str]) -> frozenset[str]:
+    """Slots copy may hold for a customer with `facts`: the always-filled ones and the facts it has.
+
+    >>> sorted(allowed_slots({"tier", "unhappy"}))
+    ['category', 'first_name', 'product', 'store_name', 'tier']
+    """
+    return frozenset(BASE_SLOTS) | (frozenset(facts) & frozenset(SLOTS))
 FIELDS: tuple[str, ...] = ("subject", "preheader", "intro")
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
-from nudge.copy.guardrails import BASE_SLOTS, FACT_SLOTS, FIELDS, SLOTS, check_fields
+from nudge.copy.guardrails import FACT_SLOTS, FIELDS, allowed_slots, check_fields
 from nudge.copy.phrasebook import Phrasebook, echoes, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
@@ -75,7 +75,7 @@ class CopyBrief:
     @property
     def allowed_slots(self) -> frozenset[str]:
         """Slots the copy of this brief may hold: the always-filled ones and the facts it has."""
-        return frozenset(BASE_SLOTS) | (self.facts & frozenset(SLOTS))
+        return allowed_slots(self.facts)
 
     def slot_values(self) -> dict[str, str]:
         return slot_values(
@@ -271,7 +271,7 @@ class Copywriter:
         vocabulary = {w.lower() for w in known}
         return tuple(c for c in categories if c.lower() in vocabulary)
 
-    def _constraint(self, brief: CopyBrief) -> Any:
+    def constraint_for(self, brief: CopyBrief) -> Any:
         """The phrasebook lines this brief may be written with, as a token constraint (nudge.copy.constraint):
         its campaign's, in its tone, needing only facts the customer has. Built once per combination."""
         if self._constraints is None:
@@ -292,7 +292,7 @@ class Copywriter:
             temperature=self.settings.temperature,
             top_k=self.settings.top_k,
             top_p=self.settings.top_p,
-            constraints=[self._constraint(b) for b in briefs] if self.constrained else None,
+            constraints=[self.constraint_for(b) for b in briefs] if self.constrained else None,
         )
         phrasebook = Phrasebook.load()
         out = []
