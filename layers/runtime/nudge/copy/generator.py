@@ -40,6 +40,12 @@ ARTIFACT_NAME = "nudge-copywriter"
 SCHEMA_VERSION = 1
 PROMPT_FORMAT = 3  # bump with any change to nudge.copy.prompt (2: one compact line instead of five labelled ones; 3: + the facts the customer has)
 STOP_AFTER_NEWLINES = 3  # subject, preheader and intro lines each end with a newline
+# Jump-forward: a token the constraint forces (the only one allowed) is written without sampling and fed
+# with its neighbours in one pass. Measured on the shipped graph (one thread, 30 rows, 40-90 cached
+# positions): a pass costs about the time of 38 more row-tokens on top of rows x width of them.
+FEED_OVERHEAD_TOKENS = 38
+MAX_FEED_WIDTH = 16
+_NOTHING = np.zeros(0, dtype=np.int64)
 _MASKED_CHARS = re.compile(r"[0-9<>&%@$/\\#|]|http|www", re.IGNORECASE)
 
 
@@ -197,9 +203,11 @@ class OnnxLanguageModel:
         return scores[np.arange(n_rows)[:, None], ids], ids
 
     def _step(self, feeds: dict[str, np.ndarray], top_k: int, constraints: list[Any], states: list[Any],
-              every_row_constrained: bool) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+              every_row_constrained: bool, ready: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One forward pass and each row's candidates; rows not `ready` (tokens still queued) are not scored."""
         if every_row_constrained:
-            return self._run(feeds, top_k, None, [c.allowed(s) for c, s in zip(constraints, states)])
+            return self._run(feeds, top_k, None, [c.allowed(s) if ready is None or ready[row] else _NOTHING
+                                                  for row, (c, s) in enumerate(zip(constraints, states))])
         return self._run(feeds, top_k, self._bias(constraints, states))
 
     def _bias(self, constraints: list[Any], states: list[Any]) -> np.ndarray:
@@ -211,6 +219,20 @@ class OnnxLanguageModel:
                 bias[row] = -np.inf
                 bias[row, allowed] = self.mask_bias[allowed]
         return bias
+
+    @staticmethod
+    def _feed_width(queued: np.ndarray) -> int:
+        """How many queued tokens each row is fed in the next forward pass: the width that feeds the most
+        tokens per unit of cost, a pass costing FEED_OVERHEAD_TOKENS + rows x width (padding included).
+
+        >>> OnnxLanguageModel._feed_width(np.array([1, 1, 1]))  # nothing forced: one token each
+        1
+        >>> OnnxLanguageModel._feed_width(np.array([6, 6, 1]))  # long forced runs: fed in one pass
+        6
+        """
+        widths = np.arange(1, min(int(queued.max()), MAX_FEED_WIDTH) + 1)
+        fed = np.minimum(queued[:, None], widths).sum(axis=0)
+        return int(widths[np.argmax(fed / (FEED_OVERHEAD_TOKENS + len(queued) * widths))])
 
     def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
         return dict(zip(self.past_names, presents))
@@ -225,6 +247,7 @@ class OnnxLanguageModel:
         top_k: int = 40,
         top_p: float = 0.92,
         constraints: list[Any] | None = None,
+        jump_forward: bool = True,
     ) -> list[list[Sample]]:
         """`len(seeds[i])` samples for prompt i, one per seed; temperature 0 is greedy.
 
@@ -270,44 +293,66 @@ class OnnxLanguageModel:
         generated = np.zeros((rows, max(max_new_tokens, 1)), dtype=np.int64)
         lengths = np.zeros(rows, dtype=np.int64)
         logprob_sum = np.zeros(rows)
+        scored = np.zeros(rows, dtype=np.int64)  # tokens sampled from the model's scores (not forced)
         newline_count = np.zeros(rows, dtype=np.int64)
         finished = np.zeros(rows, dtype=bool)
+        stopped = np.zeros(rows, dtype=bool)  # finished, or out of max_new_tokens
+        queues: list[list[int]] = [[] for _ in range(rows)]  # per global row: tokens written but not yet fed
+
+        def write(g: int, token: int) -> None:
+            """Append one token to global row g's completion (its stops, its constraint, its feed queue)."""
+            if token == self.eos_id:
+                finished[g] = stopped[g] = True
+                return
+            generated[g, lengths[g]] = token
+            lengths[g] += 1
+            newline_count[g] += self.newlines[token]
+            if row_constraints[g] is not None:
+                states[g] = row_constraints[g].advance(states[g], token)
+            finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
+            stopped[g] = finished[g] or lengths[g] >= max_new_tokens
+            if not stopped[g]:
+                queues[g].append(token)
+
         batch = np.arange(rows)  # the global row of each row still in the batch
         batch_rngs = rngs
-        live = np.ones(rows, dtype=bool)  # per batch row: still writing (finished rows wait for compaction)
-        for step in range(max_new_tokens):
-            sampled = np.flatnonzero(live)  # finished rows are not sampled: their draws would be thrown away
+        ready = np.ones(rows, dtype=bool)  # per batch row: its last logits are for its next token (queue fed)
+        for _ in range(max_new_tokens):
+            sampled = np.flatnonzero(ready & ~stopped[batch])  # stopped rows are not sampled: draws thrown away
             new, logprobs = self._sample(values[sampled], ids[sampled], [batch_rngs[i] for i in sampled],
                                          temperature=temperature, top_p=top_p)
-            tokens = np.full(len(batch), self.pad_id, dtype=np.int64)
-            tokens[sampled] = new
-            for g, token in zip(batch[sampled], new):
-                if row_constraints[g] is not None:
-                    states[g] = row_constraints[g].advance(states[g], int(token))
-            at, ended = batch[sampled], new == self.eos_id
-            finished[at[ended]] = True
-            at, new, logprobs = at[~ended], new[~ended], logprobs[~ended]
-            generated[at, lengths[at]] = new
-            lengths[at] += 1
-            logprob_sum[at] += logprobs
-            newline_count[at] += self.newlines[new]
-            finished[at[newline_count[at] >= STOP_AFTER_NEWLINES]] = True
-            live = ~finished[batch]
-            if not live.any() or step == max_new_tokens - 1:
+            for g, token, logprob in zip(batch[sampled], new.tolist(), logprobs.tolist()):
+                if token != self.eos_id:
+                    logprob_sum[g] += logprob
+                    scored[g] += 1
+                write(g, token)
+                if jump_forward and row_constraints[g] is not None:  # forced tokens: no forward pass each
+                    while not stopped[g] and len(forced := row_constraints[g].allowed(states[g])) == 1 \
+                            and self.mask_bias[forced[0]] == 0:
+                        write(g, int(forced[0]))
+            if stopped[batch].all():
                 break
-            if (~live).sum() * 2 >= len(batch):  # drop finished rows once they are half the batch (measured: 1/4 and 1/3 copy too often)
-                keep = np.flatnonzero(live)
+            if stopped[batch].sum() * 2 >= len(batch):  # drop stopped rows once they are half the batch (measured: 1/4 and 1/3 copy too often)
+                keep = np.flatnonzero(~stopped[batch])
                 presents = [p.take(keep, axis=0) for p in presents]
-                attention, next_position, tokens, batch = attention[keep], next_position[keep], tokens[keep], batch[keep]
+                attention, next_position, batch = attention[keep], next_position[keep], batch[keep]
                 batch_rngs = [batch_rngs[i] for i in keep]
-                live = np.ones(len(batch), dtype=bool)
-            tokens[~live] = self.pad_id
-            attention = np.concatenate([attention, np.ones((len(batch), 1), dtype=np.int64)], axis=1)
-            feeds = {"input_ids": tokens[:, None], "attention_mask": attention, "position_ids": next_position[:, None]}
+            # Feed each row up to `width` queued tokens, left-padded (the padding masked out, as in the prompt)
+            width = self._feed_width(np.array([len(queues[g]) for g in batch])) if jump_forward else 1
+            tokens = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+            fed = np.zeros((len(batch), width), dtype=np.int64)
+            for row, g in enumerate(batch):
+                chunk, queues[g] = queues[g][:width], queues[g][width:]
+                if chunk:
+                    tokens[row, width - len(chunk):], fed[row, width - len(chunk):] = chunk, 1
+            positions = np.maximum(next_position[:, None] + np.cumsum(fed, axis=1) - 1, 0)
+            attention = np.concatenate([attention, fed], axis=1)
+            next_position = next_position + fed.sum(axis=1)
+            ready = np.array([not queues[g] for g in batch], dtype=bool)
+            feeds = {"input_ids": tokens, "attention_mask": attention, "position_ids": positions}
             feeds.update(self._past_feeds(presents))
             values, ids, presents = self._step(feeds, top_k, [row_constraints[g] for g in batch], [states[g] for g in batch],
-                                               every_row_constrained)
-            next_position = next_position + 1
+                                               every_row_constrained, ready)
 
         out: list[list[Sample]] = []
         row = 0
@@ -319,7 +364,7 @@ class OnnxLanguageModel:
                     Sample(
                         text=self.tokenizer.decode(ids, skip_special_tokens=True),
                         token_ids=tuple(ids),
-                        mean_logprob=float(logprob_sum[row] / max(len(ids), 1)),
+                        mean_logprob=float(logprob_sum[row] / max(scored[row], 1)),
                         finished=bool(finished[row]),
                     )
                 )

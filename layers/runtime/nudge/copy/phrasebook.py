@@ -58,7 +58,7 @@ def slots_in(text: str) -> frozenset[str]:
 
 # Words an intro says once: two sentences that both end "... in mind" or both start "Everything ..."
 # read clumsy even when each is fine (found reading the first 100 sampled emails).
-SAY_ONCE = ("in mind", "everything", "your taste", "whenever")
+SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart")
 
 
 def mentions(sentence: str) -> set[str]:
