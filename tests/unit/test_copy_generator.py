@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 
+from nudge.copy.constraint import Constraint
 from nudge.copy.generator import OnnxLanguageModel
 from nudge.errors import ArtifactMismatchError
 
@@ -104,7 +105,7 @@ def test_digit_tokens_are_never_sampled():
     assert "7" not in sample.text and sample.text.startswith("x")
 
 
-class OnlyAfter:
+class OnlyAfter(Constraint):
     """A stand-in constraint: after "Hi" only "x", then only the end token; states count tokens."""
 
     def start(self):
@@ -230,3 +231,46 @@ def test_all_constrained_rows_sample_as_the_masked_vocabulary_path_does():
     alone = lm.generate(["Hi", "z"], seeds=[[1, 2], [3]], constraints=[TwoWords(), TwoWords()], **kwargs)
     mixed = lm.generate(["Hi", "z", "x"], seeds=[[1, 2], [3], [4]], constraints=[TwoWords(), TwoWords(), None], **kwargs)
     assert [[s.text for s in per] for per in alone] == [[s.text for s in per] for per in mixed[:2]]
+
+
+class ForcedTail(Constraint):
+    """A stand-in constraint: a choice between "Hi" and "there", then "x y Ċ" forced, then only the end token."""
+
+    TAIL = [ID["x"], ID["y"], ID["Ċ"]]
+
+    def start(self):
+        return 0
+
+    def __init__(self, choose_again: bool = False):
+        self.choose_again = choose_again  # a second choice after the tail, then the end token
+
+    def allowed(self, state):
+        if state == 0 or (self.choose_again and state == len(self.TAIL) + 1):
+            return np.array([ID["Hi"], ID["there"]])
+        return np.array([self.TAIL[state - 1]] if state <= len(self.TAIL) else [0])
+
+    def advance(self, state, token):
+        return state + 1
+
+
+def test_jump_forward_writes_forced_tokens_without_a_forward_pass_each():
+    # GIVEN a constraint that forces three tokens after its first choice, and greedy decoding
+    kwargs = dict(seeds=[[1, 2], [3]], temperature=0, max_new_tokens=8, constraints=[ForcedTail(), ForcedTail()])
+    stepwise, jumping = model(), model()
+    # WHEN generated one pass per token, and with jump-forward
+    one_by_one = stepwise.generate(["Hi", "x"], jump_forward=False, **kwargs)
+    jumped = jumping.generate(["Hi", "x"], jump_forward=True, **kwargs)
+    # THEN the same texts; after the prefill's one choice everything was forced (the tail, then the end
+    # token), so no further pass ran, where token by token took one pass per token
+    assert [[s.text for s in per] for per in jumped] == [[s.text for s in per] for per in one_by_one]
+    assert jumped[0][0].text.split()[1:] == ["x", "y", "Ċ"] and jumped[0][0].finished
+    assert len(jumping.session.calls) == 1 and len(stepwise.session.calls) == 5
+
+
+def test_a_forced_run_is_fed_in_one_pass_before_the_next_choice():
+    # GIVEN a choice, three forced tokens, a second choice, then the end
+    lm = model()
+    [[sample]] = lm.generate(["Hi"], seeds=[[1]], temperature=0, max_new_tokens=8, constraints=[ForcedTail(True)])
+    # THEN the first choice and its tail were fed together (4 tokens), and the second choice read that pass
+    assert len(sample.text.split()) == 5 and sample.finished
+    assert [call.shape[1] for call in lm.session.calls] == [1, 4]

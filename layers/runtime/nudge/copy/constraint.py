@@ -20,6 +20,7 @@ tokens of the whole completion (a test checks this on every line).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -67,13 +68,41 @@ class State:
     bodies: int = 0  # body sentences finished
 
 
-class PhrasebookConstraint:
+class Constraint:
+    """What the generator asks of a constraint: a start state, the tokens allowed in a state, the state after a
+    token; and the run of tokens it forces from a state (each the only one allowed), which jump-forward writes
+    without sampling. States must be hashable."""
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def allowed(self, state: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def advance(self, state: Any, token: int) -> Any:
+        raise NotImplementedError
+
+    def finished(self, state: Any) -> bool:
+        """True once the completion is over (nothing more is forced)."""
+        return False
+
+    def forced_run(self, state: Any, limit: int = 256) -> tuple[np.ndarray, Any]:
+        """The tokens forced from `state` on (at most `limit`), and the state after them; empty at a choice."""
+        tokens = []
+        while len(tokens) < limit and not self.finished(state) and len(allowed := self.allowed(state)) == 1:
+            tokens.append(int(allowed[0]))
+            state = self.advance(state, tokens[-1])
+        return np.array(tokens, dtype=np.int64), state
+
+
+class PhrasebookConstraint(Constraint):
     """Allowed next tokens for one brief's completion (see the module docstring)."""
 
     def __init__(self, tries: dict[str, TokenTrie], newline_id: int):
         self.tries = tries
         self.newline_id = newline_id
         self._end = np.array([newline_id], dtype=np.int64)
+        self._runs: dict[State, tuple[np.ndarray, State]] = {}  # forced_run's cache
 
     def start(self) -> State:
         return State(self.tries[SUBJECT].root, header=True)
@@ -97,6 +126,17 @@ class PhrasebookConstraint:
         if follow is not None:
             ends.append(follow.root.ids)
         return np.concatenate(ends)
+
+    def finished(self, state: State) -> bool:
+        return state.node is None  # the intro has ended
+
+    def forced_run(self, state: State, limit: int = 256) -> tuple[np.ndarray, State]:
+        """Constraint.forced_run, cached per state: a line's tail after its first distinguishing words is
+        walked once per container."""
+        run = self._runs.get(state)
+        if run is None:
+            run = self._runs[state] = super().forced_run(state, limit)
+        return run
 
     def advance(self, state: State, token: int) -> State:
         node = state.node
@@ -142,4 +182,4 @@ class ConstraintCache:
         return self._build(campaign_type, tone, facts)
 
 
-__all__ = ["ConstraintCache", "PhrasebookConstraint", "State", "TokenTrie", "build_constraint"]
+__all__ = ["Constraint", "ConstraintCache", "PhrasebookConstraint", "State", "TokenTrie", "build_constraint"]

@@ -11,9 +11,17 @@ position ids count only real tokens, so a prompt yields the same logits alone or
 float rounding). The prompt is run once per brief and its KV cache is repeated for each candidate.
 A finished row is no longer sampled, and finished rows leave the batch (their cache rows dropped)
 once they are half of it. Sampling (temperature, top-k, top-p) draws from one numpy Generator per
-candidate, seeded by the caller, one draw per step while the row writes, so the same seed gives
-the same text whatever else is in the batch (up to the float rounding of int8 activations, which
-are quantized per batch).
+candidate, seeded by the caller, one draw per choice the row makes, so the same seed gives the same
+text whatever else is in the batch (up to the float rounding of int8 activations, which are
+quantized per batch).
+
+Jump-forward: with a constraint (nudge.copy.constraint), a token that is the only one allowed is
+not a choice. It is written at once, with the whole run of forced tokens after a choice (about 3 in
+4 tokens of a phrasebook email), and queued tokens are fed several per forward pass, left-padded
+inside the pass and masked like the prompt's padding; a row's logits are read only once its queue
+is empty. The pass width is the one that feeds the most tokens per unit of cost
+(`FEED_OVERHEAD_TOKENS`, measured). Measured on the shipped graph, batch 10 x 3 candidates: 31
+passes instead of 83, 1.5-1.7x the tokens per second.
 
 Tokens that could only produce a guardrail violation (digits, markup, `%`, `@`, `$`, `/`) are
 masked out before sampling; the guardrails still check every result.
@@ -303,6 +311,7 @@ class OnnxLanguageModel:
             """Append one token to global row g's completion (its stops, its constraint, its feed queue)."""
             if token == self.eos_id:
                 finished[g] = stopped[g] = True
+                queues[g].clear()
                 return
             generated[g, lengths[g]] = token
             lengths[g] += 1
@@ -311,8 +320,34 @@ class OnnxLanguageModel:
                 states[g] = row_constraints[g].advance(states[g], token)
             finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
             stopped[g] = finished[g] or lengths[g] >= max_new_tokens
-            if not stopped[g]:
+            if stopped[g]:
+                queues[g].clear()  # a stopped row is not fed again
+            else:
                 queues[g].append(token)
+
+        def write_forced(g: int, run: np.ndarray, after: Any) -> None:
+            """`write` for each token of a forced run at once; `after`: the constraint's state after the run."""
+            special = self.masked[run] | (run == self.eos_id)
+            if special.any():  # never in a phrasebook run: token by token, up to a masked token, through an end token
+                cut = int(np.argmax(special))
+                for token in run[: cut + int(run[cut] == self.eos_id)]:
+                    write(g, int(token))
+                return
+            seen = newline_count[g] + np.cumsum(self.newlines[run])
+            ends = np.flatnonzero(seen >= STOP_AFTER_NEWLINES)
+            k = min(len(run), max_new_tokens - lengths[g], ends[0] + 1 if ends.size else len(run))
+            if k <= 0:
+                return
+            generated[g, lengths[g] : lengths[g] + k] = run[:k]
+            lengths[g] += k
+            newline_count[g] = seen[k - 1]
+            states[g] = after  # a run cut short stops its row below: its state is not read again
+            finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
+            stopped[g] = finished[g] or lengths[g] >= max_new_tokens
+            if stopped[g]:
+                queues[g].clear()
+            else:
+                queues[g].extend(run.tolist())
 
         batch = np.arange(rows)  # the global row of each row still in the batch
         batch_rngs = rngs
@@ -326,10 +361,8 @@ class OnnxLanguageModel:
                     logprob_sum[g] += logprob
                     scored[g] += 1
                 write(g, token)
-                if jump_forward and row_constraints[g] is not None:  # forced tokens: no forward pass each
-                    while not stopped[g] and len(forced := row_constraints[g].allowed(states[g])) == 1 \
-                            and self.mask_bias[forced[0]] == 0:
-                        write(g, int(forced[0]))
+                if jump_forward and not stopped[g] and row_constraints[g] is not None:  # no forward pass each
+                    write_forced(g, *row_constraints[g].forced_run(states[g]))
             if stopped[batch].all():
                 break
             if stopped[batch].sum() * 2 >= len(batch):  # drop stopped rows once they are half the batch (measured: 1/4 and 1/3 copy too often)
