@@ -193,3 +193,18 @@ def test_a_model_folder_without_meta_is_refused(tmp_path):
     with pytest.raises(ArtifactMismatchError, match="meta.json"):
         Copywriter.load(tmp_path)
 
+
+
+def test_the_scorer_prefers_copy_that_does_not_say_the_same_thing_twice():
+    # GIVEN candidates found reading sampled emails, and the same copy without the repetition
+    from nudge.copy.writer import personal_score
+
+    repeated_verb = {"subject": "Clearance finds for you", "preheader": "Our sale is on.",
+                     "intro": "We chose a few clearance pieces for you. We chose {product} with your taste in mind."}
+    varied_verb = dict(repeated_verb, intro="We chose a few clearance pieces for you. We picked {product} with your taste in mind.")
+    preheader_again = {"subject": "Clearance finds for you", "preheader": "Our clearance is on at {store_name}.",
+                       "intro": "Our clearance is on at {store_name}. We picked {product} with your taste in mind."}
+    preheader_new = dict(preheader_again, preheader="A few sale pieces we think you will like.")
+    # THEN the one a person would send scores higher
+    assert personal_score(varied_verb) > personal_score(repeated_verb)
+    assert personal_score(preheader_new) > personal_score(preheader_again)

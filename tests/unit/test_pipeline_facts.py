@@ -64,3 +64,14 @@ def test_a_last_purchase_that_is_the_featured_product_is_left_out():
     # win-back may recommend what was bought: "To go with Blue Mug, we chose Blue Mug" must not be written
     facts = brief_facts(job("win_back"), profile(purchased=["p1"]), [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
     assert facts["featured"].product_id == "p1" and facts["last_bought"] == ""
+
+
+def test_the_featured_product_is_never_another_item_of_the_cart_when_a_recommendation_is_not():
+    # GIVEN a cart of p1 and p2, both ranked first (still in the basket), then p3
+    facts = brief_facts(job("abandoned_cart", cart_items=("p1", "p2")), profile(),
+                        [PRODUCTS["p1"], PRODUCTS["p2"], PRODUCTS["p3"]], CATALOG)
+    # THEN the copy pairs the cart item with p3, not with the other thing already in the cart
+    assert facts["cart_item"] == "Blue Mug" and facts["featured"].product_id == "p3"
+    # AND with nothing outside the cart, the other cart item is featured rather than the cart item itself
+    only_cart = brief_facts(job("abandoned_cart", cart_items=("p1", "p2")), profile(), [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
+    assert only_cart["featured"].product_id == "p2"

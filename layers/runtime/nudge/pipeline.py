@@ -105,7 +105,7 @@ def _name_of(catalog: Catalog, product_id: str) -> str:
 
 def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog: Catalog) -> dict[str, Any]:
     """What the copy may say of this customer, all from data: the featured product (the first
-    recommended one that is not the cart item, so the copy can pair them), the product bought last,
+    recommended one that is not in the cart, so the copy can pair it with the cart item), the product bought last,
     the cart item, the occasion, the tier, and the featured product's material and colour. A fact
     the campaign cannot hold is left empty: a cart only in abandoned_cart, an occasion only in
     birthday_holiday, a tier only in loyalty. An attribute the product's name already says
@@ -117,7 +117,9 @@ def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog
     kind = job.campaign_type
     cart_ids = list(job.context.cart_items or profile.carted) if kind == "abandoned_cart" else []
     cart_item = _name_of(catalog, cart_ids[0]) if cart_ids else ""
-    others = [p for p in products if p.product_id not in cart_ids[:1]]
+    # not in the cart at all: "We think X would go well with Y" must not pair two things already in it
+    # (read in the demo: 42 of 150 abandoned-cart emails paired two cart items that way); else another cart item
+    others = [p for p in products if p.product_id not in cart_ids] or [p for p in products if p.product_id not in cart_ids[:1]]
     featured = others[0] if others else (products[0] if products else None)
     name = featured.name.lower() if featured else ""
     attribute = lambda value: value if value and value.lower() not in name else ""  # noqa: E731

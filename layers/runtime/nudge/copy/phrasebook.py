@@ -57,8 +57,9 @@ def slots_in(text: str) -> frozenset[str]:
 
 
 # Words an intro says once: two sentences that both end "... in mind" or both start "Everything ..."
-# read clumsy even when each is fine (found reading the first 100 sampled emails).
-SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart")
+# read clumsy even when each is fine (found reading sampled emails: the first 100; then "Your cart at X
+# is saved. Your cart still holds Y"; then "we chose a few clearance pieces for you. We chose X ...").
+SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked")
 
 
 def mentions(sentence: str) -> set[str]:
@@ -76,6 +77,27 @@ def echoes(intro: str) -> int:
     """
     named = [mentions(s) for s in sentences(intro)]
     return sum(sum(thing in found for found in named) > 1 for thing in set().union(*named)) if named else 0
+
+
+def _bare(sentence: str) -> str:
+    """A sentence without the name, punctuation and case: what a reader recognizes as the same words."""
+    return " ".join(re.sub(r"[^a-z{}_ ]", " ", sentence.replace("{first_name}", "").lower()).split())
+
+
+def repeated_across(preheader: str, intro: str, *, min_words: int = 4) -> int:
+    """1 when a preheader sentence says again, word for word, what an intro sentence says (or the
+    reverse), name and punctuation aside: the inbox shows both lines one above the other ("Happy
+    Christmas from all of us at X." over "Hello Ivo, happy Christmas from all of us at X."); else 0.
+
+    >>> repeated_across("Our clearance is on at {store_name}.", "Our clearance is on at {store_name}. We picked {product}.")
+    1
+    >>> repeated_across("Our clearance is on.", "Some pieces are marked down.")
+    0
+    """
+    heads = [_bare(s) for s in sentences(preheader)]
+    bodies = [_bare(s) for s in sentences(intro)]
+    return int(any(len(short.split()) >= min_words and short in long
+                   for a in heads for b in bodies for short, long in ((a, b), (b, a))))
 
 
 def _tidy(text: str) -> str:

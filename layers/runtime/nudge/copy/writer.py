@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import FACT_SLOTS, FIELDS, allowed_slots, check_fields
-from nudge.copy.phrasebook import Phrasebook, echoes, sentences, slots_in
+from nudge.copy.phrasebook import Phrasebook, echoes, repeated_across, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
 from nudge.errors import ConfigError
@@ -135,7 +135,8 @@ def personal_score(fields: dict[str, str]) -> float:
     (last purchase, cart item, occasion, tier, material, colour), plus one when the subject holds
     something of the customer, minus one for each slot (but the name) or SAY_ONCE phrase that two
     intro sentences repeat ("We picked {product} ... We think {product} ..." reads clumsy; see
-    nudge.copy.phrasebook.echoes), minus GENERIC_WEIGHT for each intro sentence without any slot.
+    nudge.copy.phrasebook.echoes), minus one when the preheader says an intro sentence again
+    (nudge.copy.phrasebook.repeated_across), minus GENERIC_WEIGHT for each intro sentence without any slot.
 
     The choice between clean candidates is this, not their log-probability: every candidate is already
     phrasebook English (the constraint and the gate), and picking the likeliest one was measured to
@@ -151,7 +152,9 @@ def personal_score(fields: dict[str, str]) -> float:
     mentioned = set().union(*(slots_in(text) for text in fields.values()))
     personal_subject = bool(slots_in(fields.get("subject", "")) & CUSTOMER_SLOTS)
     generic = sum(not slots_in(s) for s in sentences(fields.get("intro", "")))  # the same for every customer
-    return len(mentioned & set(FACT_SLOTS)) + personal_subject - echoes(fields.get("intro", "")) - GENERIC_WEIGHT * generic
+    intro = fields.get("intro", "")
+    repeats = echoes(intro) + repeated_across(fields.get("preheader", ""), intro)
+    return len(mentioned & set(FACT_SLOTS)) + personal_subject - repeats - GENERIC_WEIGHT * generic
 
 
 def stable_seed(*parts: str) -> int:
