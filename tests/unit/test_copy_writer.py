@@ -35,7 +35,7 @@ class ScriptedModel:
 
 
 # Completions in the phrasebook's own sentences (the grammar gate accepts nothing else)
-CLEAN = (" Thank you for being a {tier} member, {first_name}\nPreheader: We picked {product} with you in mind.\n"
+CLEAN = (" Thank you for being a {tier} member, {first_name}\nPreheader: Start with {product}, picked with you in mind.\n"
          "Intro: Hi {first_name}, thank you for being a {tier} member of {store_name}. "
          "As a small thank you, we picked {product} and a few {category} pieces for you.\n")
 CLEAN_2 = (" {first_name}, a thank you from {store_name}\nPreheader: Thank you for being with us, {first_name}.\n"
@@ -90,7 +90,7 @@ def test_a_spliced_sentence_is_rejected_like_a_guardrail_failure():
     # GIVEN a guardrail-clean candidate whose intro is not phrasebook English, and a clean one
     writer = writer_with([(SPLICED, -0.1), (CLEAN, -3.0)])
     # WHEN written THEN the clean one wins despite its lower log-probability
-    assert writer.write_batch([brief()])[0].preheader == "We picked Blue Mug with you in mind."
+    assert writer.write_batch([brief()])[0].preheader == "Start with Blue Mug, picked with you in mind."
     # AND alone, the spliced one falls back to reviewed copy with the gate's reason
     copy = writer_with([(SPLICED, -0.1)], candidates=1).write_batch([brief()])[0]
     assert copy.source == "fallback" and copy.rejected_reasons == ("intro:ungrammatical",)

@@ -59,7 +59,7 @@ def slots_in(text: str) -> frozenset[str]:
 # Words an intro says once: two sentences that both end "... in mind" or both start "Everything ..."
 # read clumsy even when each is fine (found reading sampled emails: the first 100; then "Your cart at X
 # is saved. Your cart still holds Y"; then "we chose a few clearance pieces for you. We chose X ...").
-SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked")
+SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked", "thank you")
 
 
 def mentions(sentence: str) -> set[str]:
@@ -84,20 +84,32 @@ def _bare(sentence: str) -> str:
     return " ".join(re.sub(r"[^a-z{}_ ]", " ", sentence.replace("{first_name}", "").lower()).split())
 
 
-def repeated_across(preheader: str, intro: str, *, min_words: int = 4) -> int:
-    """1 when a preheader sentence says again, word for word, what an intro sentence says (or the
-    reverse), name and punctuation aside: the inbox shows both lines one above the other ("Happy
-    Christmas from all of us at X." over "Hello Ivo, happy Christmas from all of us at X."); else 0.
+_CHOSEN_RE = re.compile(r"\bwe (?:chose|picked) (\{[a-z_]+\})")
 
-    >>> repeated_across("Our clearance is on at {store_name}.", "Our clearance is on at {store_name}. We picked {product}.")
+
+def repeated_across(fields: dict[str, str], *, min_words: int = 4) -> int:
+    """How many times one field says again what another says (the inbox shows subject, preheader and
+    the intro's first lines together): a preheader sentence that an intro sentence repeats word for word,
+    name and punctuation aside ("Happy Christmas from all of us at X." over "Hello Ivo, happy Christmas
+    from all of us at X."), and each product that two fields both say "we chose/picked" ("Since you
+    bought X, we picked Y with you in mind." over "We picked Y in cream with you in mind.").
+
+    >>> repeated_across({"preheader": "Our clearance is on at {store_name}.",
+    ...                  "intro": "Our clearance is on at {store_name}. We picked {product}."})
     1
-    >>> repeated_across("Our clearance is on.", "Some pieces are marked down.")
+    >>> repeated_across({"subject": "{first_name}, we chose {product} with you in mind",
+    ...                  "preheader": "{first_name}, we picked {product} for you.", "intro": "Hello."})
+    1
+    >>> repeated_across({"preheader": "Our clearance is on.", "intro": "Some pieces are marked down."})
     0
     """
-    heads = [_bare(s) for s in sentences(preheader)]
-    bodies = [_bare(s) for s in sentences(intro)]
-    return int(any(len(short.split()) >= min_words and short in long
-                   for a in heads for b in bodies for short, long in ((a, b), (b, a))))
+    heads = [_bare(s) for s in sentences(fields.get("preheader", ""))]
+    bodies = [_bare(s) for s in sentences(fields.get("intro", ""))]
+    verbatim = any(len(short.split()) >= min_words and short in long
+                   for a in heads for b in bodies for short, long in ((a, b), (b, a)))
+    claims = [set(_CHOSEN_RE.findall(fields.get(f, "").lower())) for f in ("subject", "preheader", "intro")]
+    chosen_twice = sum(sum(slot in found for found in claims) > 1 for slot in set().union(*claims))
+    return int(verbatim) + chosen_twice
 
 
 def _tidy(text: str) -> str:
