@@ -36,7 +36,7 @@ class ScriptedModel:
 
 # Completions in the phrasebook's own sentences (the grammar gate accepts nothing else)
 CLEAN = (" Thank you for being a {tier} member, {first_name}\nPreheader: Start with {product}, picked with you in mind.\n"
-         "Intro: Hi {first_name}, thank you for being a {tier} member of {store_name}. "
+         "Intro: Hi {first_name}, customers like you are why we love what we do. "
          "As a small thank you, we picked {product} and a few {category} pieces for you.\n")
 CLEAN_2 = (" {first_name}, a thank you from {store_name}\nPreheader: Thank you for being with us, {first_name}.\n"
            "Intro: {first_name}, we simply wanted to say thank you. Every pick was chosen with your taste in mind.\n")
@@ -71,7 +71,7 @@ def test_same_brief_gives_the_same_reviewed_copy():
 def test_clean_model_copy_is_used_and_filled():
     copy = writer_with([(CLEAN, -1.0), (DIRTY, -0.1)]).write_batch([brief()])[0]
     assert copy.source == "model" and copy.model_version == "test-v1"
-    assert copy.subject == "Thank you for being a Gold member, Ada" and "Blue Mug" in copy.intro and "Kiln" in copy.intro
+    assert copy.subject == "Thank you for being a Gold member, Ada" and "Blue Mug" in copy.intro
 
 
 def test_the_clean_candidate_holding_more_of_the_customer_wins_whatever_its_log_probability():

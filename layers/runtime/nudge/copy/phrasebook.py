@@ -85,31 +85,44 @@ def _bare(sentence: str) -> str:
 
 
 _CHOSEN_RE = re.compile(r"\bwe (?:chose|picked) (\{[a-z_]+\})")
+# Words a reader takes for the same word when two lines of one email repeat a phrase.
+_SAME_WORD = {"chose": "picked", "chosen": "picked", "pick": "picked", "picks": "picked", "finds": "pieces",
+              "ideas": "pieces", "sale": "clearance", "reduced": "clearance", "{colour}": "{material}"}
 
 
-def repeated_across(fields: dict[str, str], *, min_words: int = 4) -> int:
-    """How many times one field says again what another says (the inbox shows subject, preheader and
-    the intro's first lines together): a preheader sentence that an intro sentence repeats word for word,
-    name and punctuation aside ("Happy Christmas from all of us at X." over "Hello Ivo, happy Christmas
-    from all of us at X."), and each product that two fields both say "we chose/picked" ("Since you
-    bought X, we picked Y with you in mind." over "We picked Y in cream with you in mind.").
+def _phrases(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """The n-word phrases of a field, name, punctuation and case aside, near-synonyms as one word."""
+    words = [_SAME_WORD.get(w, w) for w in _bare(text).replace("your taste", "you").split()]
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def repeated_across(fields: dict[str, str], *, n: int = 4) -> int:
+    """How many times one field says again what another says (the inbox shows subject, preheader and the
+    intro's first lines together): each pair of fields sharing an n-word phrase, near-synonyms counted as
+    the same word ("Scented Candle in oak, chosen for you" over "Scented Candle in red, picked for you";
+    "New Lighting ideas, whenever you are ready" over "A few Lighting ideas, whenever you are ready"), and
+    each product that two fields both say "we chose/picked" ("Since you bought X, we picked Y for you."
+    over "We picked Y in cream with you in mind.").
 
     >>> repeated_across({"preheader": "Our clearance is on at {store_name}.",
     ...                  "intro": "Our clearance is on at {store_name}. We picked {product}."})
     1
+    >>> repeated_across({"subject": "{product} in {material}, chosen for you, {first_name}",
+    ...                  "preheader": "{first_name}, {product} in {colour}, picked for you.", "intro": "Hello."})
+    1
     >>> repeated_across({"subject": "{first_name}, we chose {product} with you in mind",
     ...                  "preheader": "{first_name}, we picked {product} for you.", "intro": "Hello."})
     1
-    >>> repeated_across({"preheader": "Our clearance is on.", "intro": "Some pieces are marked down."})
-    0
+    >>> repeated_across({"subject": "{product}, picked with you in mind", "preheader": "Our clearance is on.",
+    ...                  "intro": "Some pieces are marked down. We chose {product} with your taste in mind."})
+    1
     """
-    heads = [_bare(s) for s in sentences(fields.get("preheader", ""))]
-    bodies = [_bare(s) for s in sentences(fields.get("intro", ""))]
-    verbatim = any(len(short.split()) >= min_words and short in long
-                   for a in heads for b in bodies for short, long in ((a, b), (b, a)))
-    claims = [set(_CHOSEN_RE.findall(fields.get(f, "").lower())) for f in ("subject", "preheader", "intro")]
+    names = ("subject", "preheader", "intro")
+    phrases = [_phrases(fields.get(f, ""), n) for f in names]
+    shared = sum(bool(phrases[i] & phrases[j]) for i in range(3) for j in range(i + 1, 3))
+    claims = [set(_CHOSEN_RE.findall(fields.get(f, "").lower())) for f in names]
     chosen_twice = sum(sum(slot in found for found in claims) > 1 for slot in set().union(*claims))
-    return int(verbatim) + chosen_twice
+    return shared + chosen_twice
 
 
 def _tidy(text: str) -> str:
