@@ -58,8 +58,9 @@ def slots_in(text: str) -> frozenset[str]:
 
 # Words an intro says once: two sentences that both end "... in mind" or both start "Everything ..."
 # read clumsy even when each is fine (found reading sampled emails: the first 100; then "Your cart at X
-# is saved. Your cart still holds Y"; then "we chose a few clearance pieces for you. We chose X ...").
-SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked", "thank you")
+# is saved. Your cart still holds Y"; then "we chose a few clearance pieces for you. We chose X ...", and
+# "Look out for X. Take a look whenever you like.").
+SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked", "thank you", "look")
 
 
 def mentions(sentence: str) -> set[str]:
