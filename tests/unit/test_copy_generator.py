@@ -274,3 +274,13 @@ def test_a_forced_run_is_fed_in_one_pass_before_the_next_choice():
     # THEN the first choice and its tail were fed together (4 tokens), and the second choice read that pass
     assert len(sample.text.split()) == 5 and sample.finished
     assert [call.shape[1] for call in lm.session.calls] == [1, 4]
+
+
+def test_the_feed_width_feeds_forced_runs_together_and_single_tokens_alone():
+    # GIVEN queues of tokens to feed: nothing forced, long forced runs on most rows
+    assert OnnxLanguageModel._feed_width(np.array([1, 1, 1])) == 1
+    assert OnnxLanguageModel._feed_width(np.array([6, 6, 1])) == 6
+    # and never wider than MAX_FEED_WIDTH
+    from nudge.copy.generator import MAX_FEED_WIDTH
+
+    assert OnnxLanguageModel._feed_width(np.array([100])) == MAX_FEED_WIDTH

@@ -10,7 +10,7 @@ import pytest
 
 from nudge.campaigns import get_campaign
 from nudge.copy.guardrails import allowed_slots, check_copy
-from nudge.copy.phrasebook import CUSTOMER_FACTS, Phrasebook, expand, sentences
+from nudge.copy.phrasebook import CUSTOMER_FACTS, Phrasebook, expand, repeated_across, sentences
 from nudge.errors import ConfigError
 
 LABELS = [json.loads(line) for line in open(Path(__file__).parents[1] / "fixtures" / "copy_grammar_labels.jsonl")]
@@ -105,3 +105,21 @@ def test_past_tense_and_participle_are_never_swapped():
     swapped = re.compile(r"\b[Ww]e (also |simply |just )?chosen\b|\b(was|were|is|are|been) chose\b|\bpicks?,? picked\b"
                          r"|with you in mind first")
     assert [l.text for l in Phrasebook.load().lines if swapped.search(l.text)] == []
+
+
+@pytest.mark.parametrize("fields, expected", [
+    # read in sampled emails: the preheader said again as the intro's first sentence
+    ({"subject": "Hi", "preheader": "Our clearance is on at {store_name}.",
+      "intro": "Our clearance is on at {store_name}. We picked {product} for you."}, 1),
+    # subject and preheader saying the same with a synonym and the other attribute
+    ({"subject": "{product} in {material}, chosen for you, {first_name}",
+      "preheader": "{first_name}, {product} in {colour}, picked for you.", "intro": "We hope all is well with you."}, 1),
+    # the same product "we chose" in two fields
+    ({"subject": "{first_name}, we chose {product} with you in mind", "preheader": "{first_name}, we picked {product} for you.",
+      "intro": "We hope all is well with you."}, 1),
+    # three lines that say different things
+    ({"subject": "A few sale picks in {category}", "preheader": "{product} and more, all in our clearance.",
+      "intro": "Some {category} pieces are marked down. Have a look while they are here."}, 0),
+])
+def test_a_field_repeating_another_is_counted(fields, expected):
+    assert repeated_across(fields) == expected
