@@ -20,9 +20,9 @@ tokens of the whole completion (a test checks this on every line).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -130,12 +130,12 @@ class PhrasebookConstraint(Constraint):
     def finished(self, state: State) -> bool:
         return state.node is None  # the intro has ended
 
-    def forced_run(self, state: State, limit: int = 256) -> tuple[np.ndarray, State]:
+    def forced_run(self, state: State) -> tuple[np.ndarray, State]:
         """Constraint.forced_run, cached per state: a line's tail after its first distinguishing words is
         walked once per container."""
         run = self._runs.get(state)
         if run is None:
-            run = self._runs[state] = super().forced_run(state, limit)
+            run = self._runs[state] = super().forced_run(state)
         return run
 
     def advance(self, state: State, token: int) -> State:

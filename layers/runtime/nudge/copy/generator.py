@@ -318,12 +318,16 @@ class OnnxLanguageModel:
             newline_count[g] += self.newlines[token]
             if row_constraints[g] is not None:
                 states[g] = row_constraints[g].advance(states[g], token)
+            settle(g, [token])
+
+        def settle(g: int, written: list[int]) -> None:
+            """After row g wrote `written`: its stops, then its feed queue (a stopped row is not fed again)."""
             finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
             stopped[g] = finished[g] or lengths[g] >= max_new_tokens
             if stopped[g]:
-                queues[g].clear()  # a stopped row is not fed again
+                queues[g].clear()
             else:
-                queues[g].append(token)
+                queues[g].extend(written)
 
         def write_forced(g: int, run: np.ndarray, after: Any) -> None:
             """`write` for each token of a forced run at once; `after`: the constraint's state after the run."""
@@ -341,13 +345,8 @@ class OnnxLanguageModel:
             generated[g, lengths[g] : lengths[g] + k] = run[:k]
             lengths[g] += k
             newline_count[g] = seen[k - 1]
-            states[g] = after  # a run cut short stops its row below: its state is not read again
-            finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
-            stopped[g] = finished[g] or lengths[g] >= max_new_tokens
-            if stopped[g]:
-                queues[g].clear()
-            else:
-                queues[g].extend(run.tolist())
+            states[g] = after  # a run cut short stops its row in settle: its state is not read again
+            settle(g, run.tolist())
 
         batch = np.arange(rows)  # the global row of each row still in the batch
         batch_rngs = rngs

@@ -159,9 +159,8 @@ def personal_score(fields: dict[str, str]) -> float:
     personal_subject = bool(slots_in(fields.get("subject", "")) & CUSTOMER_SLOTS)
     # the same for every customer: each intro sentence without a slot, and a preheader without one (measured on
     # the demo: slot-free preheaders were 4 of the 6 commonest in clearance, whose preheader variety missed its bar)
-    preheader = fields.get("preheader", "")
-    generic = sum(not slots_in(s) for s in sentences(fields.get("intro", ""))) + bool(preheader and not slots_in(preheader))
-    intro = fields.get("intro", "")
+    intro, preheader = fields.get("intro", ""), fields.get("preheader", "")
+    generic = sum(not slots_in(s) for s in sentences(intro)) + bool(preheader and not slots_in(preheader))
     repeats = echoes(intro) + repeated_across(fields)
     return len(mentioned & set(FACT_SLOTS)) + personal_subject - REPEAT_WEIGHT * repeats - GENERIC_WEIGHT * generic
 
