@@ -284,3 +284,25 @@ def test_the_feed_width_feeds_forced_runs_together_and_single_tokens_alone():
     from nudge.copy.generator import MAX_FEED_WIDTH
 
     assert OnnxLanguageModel._feed_width(np.array([100])) == MAX_FEED_WIDTH
+
+
+def test_top_k_of_allowed_tokens_matches_the_masked_vocabulary_top_k():
+    # GIVEN random log-probabilities and rows allowed none, one, a few, exactly k, and more than k tokens
+    lm = model()
+    rng = np.random.default_rng(7)
+    k = 4
+    logits = rng.normal(size=(5, len(VOCAB))).astype(np.float32)
+    allowed = [np.zeros(0, dtype=np.int64), np.array([3]), np.array([1, 5, 2]), np.array([0, 1, 2, 3]),
+               np.arange(len(VOCAB) - 1, 0, -1)]
+    bias = np.full((5, len(VOCAB)), -np.inf, dtype=np.float32)
+    for row, tokens in enumerate(allowed):
+        bias[row, tokens] = lm.mask_bias[tokens]
+    # WHEN the k best are taken from the allowed tokens only, and from the whole vocabulary under a -inf bias
+    values, ids = lm._top_k_of(logits, k, allowed)
+    ref_values, ref_ids = lm._top_k(logits, k, bias)
+    # THEN each row holds the same finite (token, log-probability) pairs; a short row is padded with -inf
+    for row in range(5):
+        got = {(int(t), float(v)) for t, v in zip(ids[row], values[row]) if np.isfinite(v)}
+        want = {(int(t), float(v)) for t, v in zip(ref_ids[row], ref_values[row]) if np.isfinite(v)}
+        assert got == want
+        assert len(got) == min(k, int((lm.mask_bias[allowed[row]] == 0).sum()))
