@@ -75,3 +75,16 @@ def test_the_featured_product_is_never_another_item_of_the_cart_when_a_recommend
     # AND with nothing outside the cart, the other cart item is featured rather than the cart item itself
     only_cart = brief_facts(job("abandoned_cart", cart_items=("p1", "p2")), profile(), [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
     assert only_cart["featured"].product_id == "p2"
+
+
+LONG = product("p9", "Solstice Ink Blue Embroidered Cotton Floor Cushion", colour="ink blue")  # 50 characters
+
+
+def test_a_name_too_long_for_its_slot_is_never_offered_cut():
+    # GIVEN a first recommendation and a last purchase whose name the slot would cut ("…")
+    catalog = Catalog.from_products({**PRODUCTS, "p9": LONG})
+    facts = brief_facts(job("win_back"), profile(purchased=["p9"]), [LONG, PRODUCTS["p1"]], catalog)
+    # THEN the featured product is the next one whose name fits, and the long purchase is no fact
+    assert facts["featured"].product_id == "p1" and facts["last_bought"] == ""
+    # AND when no recommendation fits, the first is still featured (the slot cuts it, as before)
+    assert brief_facts(job("win_back"), profile(), [LONG], catalog)["featured"].product_id == "p9"

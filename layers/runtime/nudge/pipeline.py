@@ -18,6 +18,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 from nudge import __version__
 from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.copy import CopyBrief, Copywriter
+from nudge.copy.slots import fits_whole
 from nudge.errors import UnknownCustomerError
 from nudge.identity import pseudonymize
 from nudge.jobs import Job
@@ -103,6 +104,11 @@ def _name_of(catalog: Catalog, product_id: str) -> str:
         return ""
 
 
+def _whole(slot: str, name: str) -> str:
+    """`name` when slot `slot` holds it whole, else "" (no fact rather than a name cut mid-sentence)."""
+    return name if fits_whole(slot, name) else ""
+
+
 def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog: Catalog) -> dict[str, Any]:
     """What the copy may say of this customer, all from data: the featured product (the first
     recommended one that is not in the cart, so the copy can pair it with the cart item), the product bought last,
@@ -110,21 +116,24 @@ def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog
     the campaign cannot hold is left empty: a cart only in abandoned_cart, an occasion only in
     birthday_holiday, a tier only in loyalty. An attribute the product's name already says
     ("Linen Throw" in linen) is left out, and so is a last purchase that is the featured product
-    itself (win-back may recommend it again), so no sentence says a thing twice.
+    itself (win-back may recommend it again), so no sentence says a thing twice. A name too long
+    for its slot is not offered (nudge.copy.slots.fits_whole): the featured product is then the next
+    recommendation whose name fits, and a long last purchase or cart item is no fact at all.
 
     Returns CopyBrief keyword arguments plus "featured" (a Product or None).
     """
     kind = job.campaign_type
     cart_ids = list(job.context.cart_items or profile.carted) if kind == "abandoned_cart" else []
-    cart_item = _name_of(catalog, cart_ids[0]) if cart_ids else ""
+    cart_item = _whole("cart_item", _name_of(catalog, cart_ids[0])) if cart_ids else ""
     # not in the cart at all: "We think X would go well with Y" must not pair two things already in it
     # (read in the demo: 42 of 150 abandoned-cart emails paired two cart items that way); else another cart item
     others = [p for p in products if p.product_id not in cart_ids] or [p for p in products if p.product_id not in cart_ids[:1]]
+    others = [p for p in others if fits_whole("product", p.name)] or others  # all too long: cut, as before
     featured = others[0] if others else (products[0] if products else None)
     name = featured.name.lower() if featured else ""
     attribute = lambda value: value if value and value.lower() not in name else ""  # noqa: E731
     tier = profile.customer.loyalty_tier if kind == "loyalty" and profile.customer.loyalty_tier != "none" else ""
-    last_bought = _name_of(catalog, profile.purchased[0]) if profile.purchased else ""
+    last_bought = _whole("last_bought", _name_of(catalog, profile.purchased[0])) if profile.purchased else ""
     if featured is not None and last_bought == featured.name:  # win-back may feature it again: "to go with X, X"
         last_bought = ""
     return {

@@ -117,6 +117,16 @@ def clean_slot(name: str, value: str) -> str:
     return clean_value(value, max_chars=SLOT_MAX_CHARS[name])
 
 
+def fits_whole(name: str, value: str) -> bool:
+    """Whether `value` stands in slot `name` without being cut ("…"): a name is said whole or not at all,
+    never "we picked Solstice Ink Blue Embroidered Cotton Floor… for you" (read in a demo email).
+
+    >>> fits_whole("product", "Blue Mug"), fits_whole("product", "Solstice Ink Blue Embroidered Cotton Floor Cushion")
+    (True, False)
+    """
+    return not clean_slot(name, value).endswith("…") or str(value).rstrip().endswith("…")
+
+
 def slot_values(**raw: str) -> dict[str, str]:
     """Cleaned values for every slot, with defaults where the data is empty.
 
