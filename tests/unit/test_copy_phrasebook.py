@@ -108,12 +108,16 @@ def test_past_tense_and_participle_are_never_swapped():
 
 
 @pytest.mark.parametrize("fields, expected", [
-    # read in sampled emails: the preheader said again as the intro's first sentence
+    # read in sampled emails: the preheader said again, word for word, as the intro's first sentence (counts twice)
     ({"subject": "Hi", "preheader": "Our clearance is on at {store_name}.",
-      "intro": "Our clearance is on at {store_name}. We picked {product} for you."}, 1),
-    # subject and preheader saying the same with a synonym and the other attribute
+      "intro": "Our clearance is on at {store_name}. We picked {product} for you."}, 2),
+    # subject and preheader saying the same with a synonym and the other attribute (a long shared run, and the
+    # product described by an attribute in both)
     ({"subject": "{product} in {material}, chosen for you, {first_name}",
-      "preheader": "{first_name}, {product} in {colour}, picked for you.", "intro": "We hope all is well with you."}, 1),
+      "preheader": "{first_name}, {product} in {colour}, picked for you.", "intro": "We hope all is well with you."}, 3),
+    # read in session 5's sample: the same product and colour in the preheader and the intro, words reordered
+    ({"subject": "Just checking in", "preheader": "{product} in {colour}, picked for you.",
+      "intro": "{first_name}, we hope everything is going well. We picked {product} in {colour} for you."}, 1),
     # the same product "we chose" in two fields
     ({"subject": "{first_name}, we chose {product} with you in mind", "preheader": "{first_name}, we picked {product} for you.",
       "intro": "We hope all is well with you."}, 1),

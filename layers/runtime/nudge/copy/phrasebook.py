@@ -86,6 +86,8 @@ def _bare(sentence: str) -> str:
 
 
 _CHOSEN_RE = re.compile(r"\bwe (?:chose|picked) (\{[a-z_]+\})")
+_DESCRIBED_RE = re.compile(r"(\{[a-z_]+\}),? in \{(?:colour|material)\}")  # "{product} in {colour}": a product described
+LONG_REPEAT_WORDS = 6  # a shared run this long is a sentence said again, not a turn of phrase
 # Words a reader takes for the same word when two lines of one email repeat a phrase.
 _SAME_WORD = {"chose": "picked", "chosen": "picked", "pick": "picked", "picks": "picked", "finds": "pieces",
               "ideas": "pieces", "sale": "clearance", "reduced": "clearance", "{colour}": "{material}"}
@@ -101,29 +103,38 @@ def repeated_across(fields: dict[str, str], *, n: int = 4) -> int:
     """How many times one field says again what another says (the inbox shows subject, preheader and the
     intro's first lines together): each pair of fields sharing an n-word phrase, near-synonyms counted as
     the same word ("Scented Candle in oak, chosen for you" over "Scented Candle in red, picked for you";
-    "New Lighting ideas, whenever you are ready" over "A few Lighting ideas, whenever you are ready"), and
-    each product that two fields both say "we chose/picked" ("Since you bought X, we picked Y for you."
-    over "We picked Y in cream with you in mind.").
+    "New Lighting ideas, whenever you are ready" over "A few Lighting ideas, whenever you are ready"), twice
+    when they share a whole run of LONG_REPEAT_WORDS or more (a sentence said again word for word: "Our
+    clearance is on at Northwind." as preheader and as the intro's first line); each product that two
+    fields both say "we chose/picked" ("Since you bought X, we picked Y for you." over "We picked Y in
+    cream with you in mind."); and each product two fields both describe by its colour or material
+    ("Scented Candle in terracotta, picked for you." over "We picked Scented Candle in terracotta for you.").
 
     >>> repeated_across({"preheader": "Our clearance is on at {store_name}.",
     ...                  "intro": "Our clearance is on at {store_name}. We picked {product}."})
-    1
+    2
     >>> repeated_across({"subject": "{product} in {material}, chosen for you, {first_name}",
     ...                  "preheader": "{first_name}, {product} in {colour}, picked for you.", "intro": "Hello."})
-    1
+    3
     >>> repeated_across({"subject": "{first_name}, we chose {product} with you in mind",
     ...                  "preheader": "{first_name}, we picked {product} for you.", "intro": "Hello."})
     1
     >>> repeated_across({"subject": "{product}, picked with you in mind", "preheader": "Our clearance is on.",
     ...                  "intro": "Some pieces are marked down. We chose {product} with your taste in mind."})
     1
+    >>> repeated_across({"subject": "Just checking in", "preheader": "{product} in {colour}, picked for you.",
+    ...                  "intro": "We hope you are well. We picked {product} in {colour} for you."})
+    1
     """
     names = ("subject", "preheader", "intro")
     phrases = [_phrases(fields.get(f, ""), n) for f in names]
-    shared = sum(bool(phrases[i] & phrases[j]) for i in range(3) for j in range(i + 1, 3))
+    long_runs = [_phrases(fields.get(f, ""), LONG_REPEAT_WORDS) for f in names]
+    shared = sum(bool(phrases[i] & phrases[j]) + bool(long_runs[i] & long_runs[j]) for i in range(3) for j in range(i + 1, 3))
     claims = [set(_CHOSEN_RE.findall(fields.get(f, "").lower())) for f in names]
     chosen_twice = sum(sum(slot in found for found in claims) > 1 for slot in set().union(*claims))
-    return shared + chosen_twice
+    described = [set(_DESCRIBED_RE.findall(fields.get(f, "").lower())) for f in names]
+    described_twice = sum(sum(d in found for found in described) > 1 for d in set().union(*described))
+    return shared + chosen_twice + described_twice
 
 
 def _tidy(text: str) -> str:
