@@ -8,10 +8,11 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load clean
 
 help:
-	@echo "make demo       set up everything and write emails for every campaign to out/"
+	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
+	@echo "make report     outcomes report over out/eventlog → out/report.html, build/reports/outcomes.json (EVENTS=s3://bucket for a stack's log)"
 	@echo "make test       the whole test suite (unit, functional, template checks, sam build size)"
 	@echo "make bench      benchmarks → build/reports/*.json"
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
@@ -53,6 +54,12 @@ checkov: $(CHECKOV)/.stamp
 
 demo: venv
 	$(PY) scripts/demo.py
+
+# The demo runs the report itself after the emails are written; this reruns it, over the demo's
+# log by default or over a deployed stack's (EVENTS=s3://<OutputBucketName>, copied and read by DuckDB).
+EVENTS ?= out/eventlog
+report: venv
+	$(PY) scripts/report.py --events $(EVENTS)
 
 unit: venv
 	$(PY) -m pytest -q

@@ -3,12 +3,17 @@
 Inputs: a store directory (generated when missing), recommender artifacts (trained when
 missing), the shipped copywriter in layers/model/copywriter/.
 Outputs: out/emails/<campaign>/<customer>/email.{json,html,eml}, out/manifest.json,
-out/index.html (the gallery), out/demo.log (the run's whole log), and a printed summary.
+out/index.html (the gallery), out/demo.log (the run's whole log), out/eventlog/ (the event log:
+the planner's assignments copied out of the bucket, plus SIMULATED responses), out/report.html and
+build/reports/outcomes.json (scripts/report.py over that log), and a printed summary.
 
 It starts a moto server on loopback, creates the stack's resources as template.yaml defines them,
 loads the profiles into the profile table, publishes the artifacts to the bucket, invokes the
 plan function for each campaign and plays the SQS → Lambda event source mapping with the real
-generate handler (the same code that runs in AWS).
+generate handler (the same code that runs in AWS). The demo store has no real customers, so what
+comes back from its emails (deliveries, opens, clicks, orders) is written by the seeded response
+simulator (nudge_local/response_sim.py), labelled simulated, with a known true lift per campaign
+that the report's estimate is set beside.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ class DemoConfig:
     pseudonym_key: str = "local-demo-pseudonym-key-not-secret-0123"  # demo only; in AWS the keys come from Secrets Manager
     link_key: str = "local-demo-link-key-not-secret-0123456789"
     fresh: bool = False  # regenerate the store and retrain the recommender
+    outcomes: bool = True  # simulate responses into out/eventlog/ and write out/report.html + build/reports/outcomes.json
+    simulation_seed: int = 7  # the response simulator's seed (nudge_local.response_sim.SimulationConfig)
+    synthetic_customers: int = 20_000  # per campaign, added by the simulator so the uplift interval means something
 
 
 class _Console:
@@ -136,6 +144,10 @@ def run(config: DemoConfig) -> dict:
             say(f"  generated: {stats.succeeded} records done, {stats.failed_attempts} failed attempts, {stats.seconds:.1f} s")
         dead_letters = queue_depth(sqs, stack.dlq_url)
         entries = export_emails(client("s3"), stack.bucket, out)
+        if config.outcomes:  # the event log as the functions wrote it (the planner's "assigned" events)
+            from nudge.storage import download_prefix
+
+            download_prefix(f"s3://{stack.bucket}/events/", out / "eventlog" / "events")
 
     write_manifest(out, entries)
     from nudge.render.gallery import write_gallery
@@ -147,6 +159,7 @@ def run(config: DemoConfig) -> dict:
     from nudge_local.copy_report import copy_variety, demo_emails, failed_bars
 
     variety = copy_variety(demo_emails(out, store, profiles, config.pseudonym_key))
+    outcomes = _outcomes(config, plans, say) if config.outcomes else None
     wall = time.perf_counter() - started
     generation_seconds = sum(d["seconds"] for d in drains)
     by_campaign: dict[str, int] = {}
@@ -167,6 +180,7 @@ def run(config: DemoConfig) -> dict:
         "copy_variety": variety,
         "copy_variety_failed_bars": failed_bars(variety),
         "plans": plans,
+        "outcomes": outcomes,
         "gallery": str(out / "index.html"),
         "manifest": str(out / "manifest.json"),
         "log": str(log_path),
@@ -191,8 +205,30 @@ def run(config: DemoConfig) -> dict:
     for campaign, measures in variety.items():
         say(f"{campaign:<18}" + "".join(f"{measures[c]:>12}" for c in columns))
     say(f"bars missed      {summary['copy_variety_failed_bars'] or 'none'}")
-    say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}")
+    say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}"
+        + (f", {out / 'report.html'} (outcomes, SIMULATED)" if outcomes else ""))
     return summary
+
+
+def _outcomes(config: DemoConfig, plans: list[dict], say: _Console) -> dict:
+    """SIMULATED responses to the planned campaigns into out/eventlog/, then the outcomes report."""
+    from nudge_local.response_sim import SimulationConfig, simulate_event_log
+    from scripts.report import ReportConfig, main as report, print_summary
+
+    started = time.perf_counter()
+    root = config.out_dir / "eventlog"
+    simulation = simulate_event_log(root, campaigns={p["campaign_id"]: p["campaign_type"] for p in plans},
+                                    config=SimulationConfig(seed=config.simulation_seed, synthetic_customers=config.synthetic_customers))
+    events = sum(c["events"] for c in simulation["campaigns"].values())
+    say("")
+    say(f"SIMULATED responses: {events:,} events in {root} ({time.perf_counter() - started:.1f} s; "
+        f"{config.synthetic_customers:,} synthetic customers per campaign beside the planned ones)")
+    outcomes = report(ReportConfig(events=str(root), html_out=config.out_dir / "report.html"))
+    buffer = io.StringIO()
+    print_summary(outcomes, out=buffer)
+    for line in buffer.getvalue().splitlines():
+        say(line)
+    return outcomes["summary"]
 
 
 def _route_function_logs(file_handler: logging.Handler) -> None:

@@ -50,6 +50,7 @@ def test_redrive_moves_dead_letters_back(stack):
 
 def test_delete_customer_removes_profile_and_every_email(generate_app, stack):
     from nudge.config import Settings
+    from nudge.identity import pseudonymize
     from nudge.service import erase_customer
     from nudge.storage import ProfileStore
 
@@ -61,5 +62,9 @@ def test_delete_customer_removes_profile_and_every_email(generate_app, stack):
     # THEN c001's profile and six objects are gone, c002's email stays
     assert result["email_object_versions_deleted"] == 6
     assert ProfileStore(stack.table).get_profile("c001") is None
+    # AND the way back from c001's links (its pseudonym item) is gone, c002's stays
+    assert ProfileStore(stack.table).customer_for_pseudonym(result["customer"]) is None
+    c002 = pseudonymize("c002", key=b"test-pseudonym-key-0123456789abcdef")  # the key tests/functional/conftest.py sets
+    assert ProfileStore(stack.table).customer_for_pseudonym(c002) == "c002"
     assert len(email_objects(stack.bucket)) == 3
     assert "c001" not in json.dumps(result)

@@ -94,6 +94,26 @@ def test_a_customer_suppressed_after_writing_is_not_sent(send_app, ses, stack):
     assert sent_count(ses) == 0
 
 
+def test_an_opt_out_after_writing_stops_the_send_of_that_campaign_type_only(send_app, ses, stack):
+    # GIVEN win-back emails written for c001 and c002 (the SEND# item names the campaign type) ...
+    profiles = ProfileStore(stack.table)
+    for customer_id in ("c001", "c002", "c004"):
+        written_email(stack, customer_id=customer_id)
+    for customer_id in ("c001", "c002"):
+        profiles.mark_sent(customer_id, CAMPAIGN, now=NOW, campaign_type="win_back")
+    # ... then c001 stopped win-back emails, c002 stopped clearance emails, c004 unsubscribed from
+    # everything (its SEND# item predates campaign types: "everything" still applies)
+    profiles.opt_out("c001", now=NOW, campaign_type="win_back")
+    profiles.opt_out("c002", now=NOW, campaign_type="clearance")
+    profiles.opt_out("c004", now=NOW)
+    # WHEN the records arrive
+    outcomes = [send_app.service().deliver_record(stream_event((f"CUST#{c}", f"SEND#{CAMPAIGN}"))["Records"][0])
+                for c in ("c001", "c002", "c004")]
+    # THEN only c002's win-back email is sent
+    assert outcomes == ["opted_out", "sent", "opted_out"]
+    assert sent_count(ses) == 1
+
+
 def test_a_customer_without_consent_is_not_sent(send_app, ses, stack):
     # GIVEN c003 (no marketing consent) with a written email (e.g. consent withdrawn in between)
     written_email(stack, customer_id="c003")

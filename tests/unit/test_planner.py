@@ -127,3 +127,32 @@ def test_stale_cart_is_not_reminded(tiny_profiles):
     options = replace(NO_HOLDOUT, now=utc(2026, 11, 24, 12, 0))
     result = plan(tiny_profiles.values(), "abandoned_cart", options=options, send_date=date(2026, 11, 24))
     assert result.jobs == []
+
+
+def test_an_opt_out_of_everything_excludes_the_customer_from_every_campaign(tiny_profiles):
+    # GIVEN c001 unsubscribed (one-click: every campaign)
+    profiles = dict(tiny_profiles)
+    profiles["c001"] = replace_profile(profiles["c001"], opted_out=True)
+    for campaign_type in ("new_arrivals", "clearance", "birthday_holiday"):
+        # WHEN any campaign whose audience holds c001 is planned
+        result = plan(profiles.values(), campaign_type)
+        # THEN c001 gets no job and is counted under its own reason
+        assert "c001" not in enqueued_ids(result)
+        assert result.counts["opted_out"] == 1
+
+
+def test_a_campaign_type_opt_out_excludes_only_that_campaign_type(tiny_profiles):
+    # GIVEN c001 opted out of clearance emails only (the preferences page)
+    profiles = dict(tiny_profiles)
+    profiles["c001"] = replace_profile(profiles["c001"], opted_out_campaigns=["clearance"])
+    # WHEN clearance and new arrivals are planned
+    clearance, new_arrivals = plan(profiles.values(), "clearance"), plan(profiles.values(), "new_arrivals")
+    # THEN c001 is excluded from clearance (opted_out) and still gets new arrivals
+    assert enqueued_ids(clearance) == ["c002", "c004", "c005", "c006"] and clearance.counts["opted_out"] == 1
+    assert "c001" in enqueued_ids(new_arrivals) and new_arrivals.counts["opted_out"] == 0
+
+
+def test_opted_out_is_an_exclusion_between_suppression_and_the_audience_rule():
+    from nudge.planner import EXCLUSIONS
+
+    assert EXCLUSIONS.index("suppressed") < EXCLUSIONS.index("opted_out") < EXCLUSIONS.index("not_in_audience")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from email import policy
 from urllib.parse import parse_qs, urlsplit
@@ -197,7 +197,7 @@ def test_links_carry_utm_and_a_click_token_for_the_right_product():
         assert query["utm_source"] == ["nudge"] and query["utm_medium"] == ["email"]
         assert query["utm_campaign"] == [args["campaign_id"]]
         # ... and a click token that verifies to this campaign, customer and product
-        claim = links.verify_click(query["nt"][0], link_key=args["link_key"])
+        claim = links.verify_click(query["nt"][0], link_key=args["link_key"], now=args["now"])
         assert claim.campaign_id == args["campaign_id"] and claim.pseudonymous_id == args["pseudonymous_id"]
         assert claim.product_id == query["utm_content"][0] if claim.product_id else query["utm_content"] == ["cta"]
     # ... and nothing personal is in any link
@@ -214,8 +214,8 @@ def test_footer_has_address_reason_unsubscribe_and_preferences():
     hrefs = [a["href"] for a in facts.all("a")]
     unsubscribe = next(h for h in hrefs if "/unsubscribe" in h)
     preferences = next(h for h in hrefs if "/preferences" in h)
-    assert links.verify_unsubscribe(parse_qs(urlsplit(unsubscribe).query)["nt"][0], link_key=args["link_key"])
-    assert links.verify(parse_qs(urlsplit(preferences).query)["nt"][0], link_key=args["link_key"], kind="preferences")
+    assert links.verify_unsubscribe(parse_qs(urlsplit(unsubscribe).query)["nt"][0], link_key=args["link_key"], now=args["now"])
+    assert links.verify(parse_qs(urlsplit(preferences).query)["nt"][0], link_key=args["link_key"], kind="preferences", now=args["now"])
     # ... the header's https URI is the footer's unsubscribe link
     msg = parse_eml(rendered.eml)
     assert f"<{unsubscribe}>" in msg["List-Unsubscribe"]
@@ -358,3 +358,66 @@ def test_a_plain_http_unsubscribe_url_is_a_render_error():
     # ... an explicit https endpoint is enough
     store = samples.store(base_url="http://shop.example.com", unsubscribe_url="https://shop.example.com/u")
     assert render_email(**samples.email_args(store=store)).eml
+
+
+# ------------------------------------------------------------------------------------------------
+# Links through the link endpoint (nudge.endpoints), expiry from the send date, the open pixel
+# ------------------------------------------------------------------------------------------------
+ENDPOINT = "https://links.example.net"
+
+
+def endpoint_store(**overrides):
+    return samples.store(unsubscribe_url=f"{ENDPOINT}/unsubscribe", preferences_url=f"{ENDPOINT}/preferences",
+                         click_url=f"{ENDPOINT}/click", **overrides)
+
+
+def test_with_a_click_endpoint_every_tracked_link_goes_through_it_carrying_only_the_token():
+    # GIVEN a store whose links go through the link endpoint
+    args = samples.email_args(store=endpoint_store())
+    rendered = render_email(**args)
+    hrefs = [a["href"] for a in parse_html(rendered.html).all("a")]
+    clicks = [h for h in hrefs if h.startswith(f"{ENDPOINT}/click?")]
+    # THEN product, call-to-action and header links all point at /click with one parameter: the token
+    assert len(clicks) == 2 * 4 - 1 + 2
+    claims = []
+    for href in clicks:
+        query = parse_qs(urlsplit(href).query)
+        assert list(query) == ["nt"]
+        claims.append(links.verify_click(query["nt"][0], link_key=args["link_key"], now=args["now"]))
+    # AND the products' tokens name their product; the call to action names its page on the store
+    assert {c.product_id for c in claims} == {"", *(p.product_id for p, _ in args["items"][1:]), args["items"][0][0].product_id}
+    assert {c.path for c in claims if not c.product_id} == {"/", "/new"}
+    assert {c.campaign_type for c in claims} == {"new_arrivals"}
+    # AND the List-Unsubscribe header and the footer name the endpoint
+    msg = parse_eml(rendered.eml)
+    assert f"<{ENDPOINT}/unsubscribe?nt=" in msg["List-Unsubscribe"]
+    assert any(h.startswith(f"{ENDPOINT}/preferences?nt=") for h in hrefs)
+    assert f"{ENDPOINT}/click?nt=" in rendered.text
+
+
+def test_link_expiry_comes_from_the_send_date_so_a_rerender_mints_the_same_tokens():
+    # GIVEN the same email rendered at two different wall-clock times for the same send date
+    sent = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    first = render_email(**samples.email_args(store=endpoint_store(), links_issued_at=sent))
+    later = render_email(**samples.email_args(store=endpoint_store(), links_issued_at=sent, now=samples.NOW + timedelta(hours=5)))
+    # THEN every link is the same (only the Date header moved)
+    assert first.html == later.html and first.text == later.text
+    # AND click tokens live 90 days after the send date, unsubscribe tokens 400
+    unsubscribe = re.search(r"unsubscribe\?nt=([^\"&\s]+)", first.html).group(1)
+    claim = links.verify_unsubscribe(unsubscribe, link_key=samples.LINK_KEY, now=sent)
+    assert claim.expires_at == int(sent.timestamp()) + 400 * 86_400
+    click = re.search(r"click\?nt=([^\"&\s]+)", first.html).group(1)
+    assert links.verify_click(click, link_key=samples.LINK_KEY, now=sent).expires_at == int(sent.timestamp()) + 90 * 86_400
+
+
+def test_the_open_pixel_is_there_only_when_the_store_turns_it_on():
+    # GIVEN the same email without and with an open pixel URL
+    without = render_email(**samples.email_args(store=endpoint_store()))
+    with_pixel = render_email(**samples.email_args(store=endpoint_store(open_url=f"{ENDPOINT}/open")))
+    # THEN only the second has the 1x1 image, with a valid open token, and it still lints clean
+    assert "/open?nt=" not in without.html
+    [pixel] = [img for img in parse_html(with_pixel.html).all("img") if "/open?nt=" in img["src"]]
+    assert (pixel["width"], pixel["height"], pixel["alt"]) == ("1", "1", "")
+    token = parse_qs(urlsplit(pixel["src"]).query)["nt"][0]
+    assert links.verify(token, link_key=samples.LINK_KEY, kind=links.OPEN, now=samples.NOW).campaign_id == "new_arrivals-2026-11-29"
+    assert lint_html(with_pixel.html) == []

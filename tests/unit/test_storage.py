@@ -82,3 +82,66 @@ def test_claim_send_is_once_per_campaign_and_customer(aws, tiny_profiles):
     store.mark_sent("c001", "camp", now=now)
     assert store.claim_send("c001", "camp", now=now + timedelta(days=2), token="c") == "done"  # never again
     assert store.get_profile("c001").last_marketing_sent_at == now
+
+
+def test_opt_outs_are_set_in_place_idempotently_and_round_trip(aws, tiny_profiles):
+    from datetime import datetime, timedelta, timezone
+
+    from nudge_local.stack import create_stack
+
+    # GIVEN the tiny store's profiles in the table
+    store = ProfileStore(create_stack().table)
+    store.put_profiles(tiny_profiles.values())
+    first, later = datetime(2026, 11, 20, 10, tzinfo=timezone.utc), datetime(2026, 11, 22, 9, tzinfo=timezone.utc)
+    # WHEN c001 opts out of clearance twice (a replayed request), then of loyalty, then of everything twice
+    assert store.opt_out("c001", now=first, campaign_type="clearance") == first.isoformat()
+    assert store.opt_out("c001", now=later, campaign_type="clearance") == first.isoformat()  # the first time, kept
+    assert store.opt_out("c001", now=later, campaign_type="loyalty") == later.isoformat()
+    assert store.opt_out("c001", now=first + timedelta(hours=1), campaign_type=None) == (first + timedelta(hours=1)).isoformat()
+    assert store.opt_out("c001", now=later, campaign_type=None) == (first + timedelta(hours=1)).isoformat()
+    # THEN the profile says so (a string set, no duplicate), and the rest of it is untouched
+    profile = store.get_profile("c001")
+    assert profile.opted_out is True and profile.opted_out_campaigns == ["clearance", "loyalty"]
+    assert profile.opted_out_of("win_back") and profile.purchased == tiny_profiles["c001"].purchased
+    # AND a customer without a profile (erased) is never re-created
+    assert store.opt_out("c999", now=first) is None and store.get_profile("c999") is None
+    # AND the fields round-trip through put_profiles / get_profiles
+    store.put_profiles([profile])
+    assert store.get_profile("c001") == profile
+
+
+def test_republishing_profiles_never_resubscribes_anyone(aws, tiny_profiles):
+    from datetime import datetime, timezone
+
+    from nudge_local.stack import create_stack
+
+    # GIVEN published profiles, then c001 unsubscribed, c002 stopped clearance and c004 was suppressed
+    store = ProfileStore(create_stack().table)
+    store.put_profiles(tiny_profiles.values())
+    now = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    store.opt_out("c001", now=now)
+    store.opt_out("c002", now=now, campaign_type="clearance")
+    store.set_suppressed("c004", "complaint")
+    # WHEN the store's profiles are published again (its view knows nothing of that)
+    store.put_profiles(tiny_profiles.values())
+    # THEN every opt-out and suppression is still there, and the rest is the store's view
+    loaded = store.get_profiles(list(tiny_profiles))
+    assert loaded["c001"].opted_out and loaded["c002"].opted_out_campaigns == ["clearance"] and loaded["c004"].suppressed
+    assert not loaded["c005"].opted_out and not loaded["c005"].suppressed
+    assert loaded["c001"].purchased == tiny_profiles["c001"].purchased
+    # AND a later opt-out still finds its first time kept
+    assert store.opt_out("c001", now=datetime(2026, 12, 1, tzinfo=timezone.utc)) == now.isoformat()
+
+
+def test_suppressing_an_erased_customer_writes_nothing(aws, tiny_profiles):
+    from nudge_local.stack import create_stack
+
+    # GIVEN a published customer who was then erased on request
+    store = ProfileStore(create_stack().table)
+    store.put_profiles(tiny_profiles.values())
+    store.delete_customer("c004")
+    # WHEN a late complaint for them arrives THEN nothing is written (no stub profile) and it says so
+    assert store.set_suppressed("c004", "complaint") is False
+    assert store.get_profile("c004") is None
+    # AND a customer still there is suppressed
+    assert store.set_suppressed("c005", "complaint") is True and store.get_profile("c005").suppressed

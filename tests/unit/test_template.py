@@ -584,12 +584,15 @@ def test_the_send_function_exists_only_when_sending_is_enabled(template):
 def test_the_send_function_may_send_from_the_configured_identity_and_read_emails_only(template):
     statements = [s for f, s in policy_statements(template) if f == "SendFunction"]
     by_action = {a: s for s in statements for a in as_list(s["Action"])}
-    # THEN SES SendRawEmail on the one identity, S3 reads under emails/ only, nothing else of either
-    assert by_action["ses:SendRawEmail"]["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SendingIdentity}"}
+    # THEN SES SendRawEmail on the one identity through nudge's configuration set, S3 reads under
+    # emails/ only and writes under events/ only ("sent" events), nothing else of either
+    assert by_action["ses:SendRawEmail"]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SendingIdentity}"},
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${EmailEventsConfigurationSet}"}]
     assert {a for a in by_action if a.startswith("ses:")} == {"ses:SendRawEmail"}
-    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject"}
+    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject", "s3:PutObject"}
     assert by_action["s3:GetObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/emails/*"}
+    assert by_action["s3:PutObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/events/*"}
 
 
 @pytest.mark.parametrize(
@@ -608,7 +611,7 @@ def test_each_trigger_function_gets_exactly_its_table_actions(template, function
 
 
 @pytest.mark.parametrize("logical_id, short_name, reads_keys", [
-    ("CartFunction", "cart", False), ("SweepFunction", "sweep", True), ("SendFunction", "send", True)])
+    ("CartFunction", "cart", True), ("SweepFunction", "sweep", True), ("SendFunction", "send", True)])
 def test_trigger_function_environments_follow_nudge_config(template, logical_id, short_name, reads_keys):
     known = {var for var, *_ in VARIABLES.values()}
     environment = function_environment(template, logical_id)
@@ -624,9 +627,116 @@ def test_trigger_function_environments_follow_nudge_config(template, logical_id,
 
 
 def test_every_trigger_handler_exists_and_the_template_names_it(template):
-    for logical_id in ("CartFunction", "SweepFunction", "SendFunction"):
+    for logical_id in ("CartFunction", "SweepFunction", "SendFunction", "EventsFunction"):
         code = ROOT / props(template, logical_id)["CodeUri"]
         # GIVEN a trigger function THEN its folder holds app.handler and a requirements file for sam build
         assert props(template, logical_id)["Handler"] == "app.handler"
         assert "def handler(" in (code / "app.py").read_text(encoding="utf-8"), logical_id
         assert (code / "requirements.txt").exists(), logical_id
+
+
+# ------------------------------------------------------------------------------------------------
+# The link endpoint (nudge.endpoints, functions/endpoint/app.py)
+# ------------------------------------------------------------------------------------------------
+def test_the_link_endpoint_is_a_public_function_url_authorised_by_its_token(template):
+    endpoint = props(template, "EndpointFunction")
+    code = ROOT / endpoint["CodeUri"]
+    # GIVEN the endpoint function THEN it is served by a Function URL with no IAM auth (mail clients
+    # cannot sign requests; the HMAC token in every link is the authorization) ...
+    assert endpoint["FunctionUrlConfig"]["AuthType"] == "NONE"
+    skips = {s["id"]: s["comment"] for s in template["Resources"]["EndpointFunction"]["Metadata"]["checkov"]["skip"]}
+    assert "token" in skips["CKV_AWS_258"]
+    # ... its handler and requirements file exist, and it logs to its own log group
+    assert endpoint["Handler"] == "app.handler" and "def handler(" in (code / "app.py").read_text(encoding="utf-8")
+    assert (code / "requirements.txt").exists()
+    assert endpoint["LoggingConfig"]["LogGroup"] == {"Ref": "EndpointLogGroup"}
+    # AND the stack outputs its URL, and the generate function's links point at it
+    assert template["Outputs"]["EndpointUrl"]["Value"] == {"Fn::GetAtt": ["EndpointFunctionUrl", "FunctionUrl"]}
+    link_base = function_environment(template, "GenerateFunction")["NUDGE_LINK_BASE_URL"]
+    assert {"Fn::GetAtt": ["EndpointFunctionUrl", "FunctionUrl"]} in link_base["Fn::If"]
+
+
+def test_the_link_endpoint_may_only_resolve_pseudonyms_record_opt_outs_log_events_and_read_the_catalog(template):
+    statements = [s for f, s in policy_statements(template) if f == "EndpointFunction"]
+    by_action = {a: s for s in statements for a in as_list(s["Action"])}
+    # GIVEN its statements THEN DynamoDB: GetItem on PSEUDO# items and UpdateItem on CUST# items only
+    assert {a for a in by_action if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    for action, prefix in (("dynamodb:GetItem", "PSEUDO#*"), ("dynamodb:UpdateItem", "CUST#*")):
+        assert by_action[action]["Resource"] == arn_of("ProfileTable")
+        assert by_action[action]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}
+    # AND S3: put under events/, read under artifacts/catalog/, nothing else
+    assert {a for a in by_action if a.startswith("s3:")} == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+    assert by_action["s3:PutObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/events/*"}
+    assert by_action["s3:GetObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/artifacts/catalog/*"}
+    assert by_action["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": ["artifacts/catalog/*"]}}
+    # AND the keys secret, decrypted through Secrets Manager only
+    assert by_action["secretsmanager:GetSecretValue"]["Resource"] == {"Ref": "KeysSecret"}
+    assert "kms:ViaService" in by_action["kms:Decrypt"]["Condition"]["StringEquals"]
+    environment = function_environment(template, "EndpointFunction")
+    assert not {v for v in environment if v.startswith("NUDGE_")} - {var for var, *_ in VARIABLES.values()}
+    assert {"NUDGE_OUTPUT_BUCKET", "NUDGE_PROFILE_TABLE", "NUDGE_ARTIFACTS_URI", "NUDGE_STORE_URL", "NUDGE_SECRET_ARN"} <= set(environment)
+    assert "NUDGE_LINK_KEY" not in environment
+
+
+def test_the_link_endpoint_has_alarms_on_errors_and_on_refused_tokens(template):
+    errors, rejected = props(template, "EndpointErrorsAlarm"), props(template, "EndpointRejectionsAlarm")
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "EndpointFunction"}}]
+    # the custom metric functions/endpoint/app.py emits for every 4xx, under Powertools' service dimension
+    assert (rejected["Namespace"], rejected["MetricName"]) == ("Nudge", "endpoint_rejected")
+    assert rejected["Dimensions"] == [{"Name": "service", "Value": "nudge"}]
+    assert "endpoint_rejected" in (ROOT / "functions" / "endpoint" / "app.py").read_text(encoding="utf-8")
+    for alarm in (errors, rejected):
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+
+
+# ------------------------------------------------------------------------------------------------
+# What comes back: SES events, the event log's table (docs/LOOP.md)
+# ------------------------------------------------------------------------------------------------
+def test_ses_publishes_every_event_nudge_reads_to_the_default_bus_and_a_rule_queues_only_its_own(template):
+    destination = props(template, "EmailEventsDestination")
+    assert destination["ConfigurationSetName"] == {"Ref": "EmailEventsConfigurationSet"}
+    events = destination["EventDestination"]
+    assert events["Enabled"] is True
+    assert set(events["MatchingEventTypes"]) == {"send", "reject", "bounce", "complaint", "delivery", "open", "click"}
+    assert events["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"].endswith(":event-bus/default")
+    rule = props(template, "EmailEventsRule")
+    assert rule["EventPattern"]["source"] == ["aws.ses"]
+    assert rule["EventPattern"]["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "EmailEventsConfigurationSet"}]
+    [target] = rule["Targets"]
+    assert target["Arn"] == arn_of("EmailEventsQueue") and target["DeadLetterConfig"]["Arn"] == arn_of("EmailEventsDLQ")
+
+
+def test_the_events_function_reads_its_queue_in_batches_with_a_dlq_and_an_alarm(template):
+    [event] = [e for f, e in sqs_events(template) if f == "EventsFunction"]
+    assert event["Queue"] == arn_of("EmailEventsQueue") and event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = props(template, "EmailEventsQueue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == arn_of("EmailEventsDLQ")
+    timeout = function_setting(template, "EventsFunction", "Timeout")
+    assert queue["VisibilityTimeout"] >= 6 * timeout + event.get("MaximumBatchingWindowInSeconds", 0)
+    alarms = of_type(template, "AWS::CloudWatch::Alarm").values()
+    assert any(a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["EmailEventsDLQ", "QueueName"]}
+               for a in alarms if a["Properties"].get("Dimensions"))
+
+
+def test_the_send_function_names_the_configuration_set_it_may_send_through(template):
+    assert function_environment(template, "SendFunction")["NUDGE_SES_CONFIGURATION_SET"] == {"Ref": "EmailEventsConfigurationSet"}
+    [send] = [s for f, s in policy_statements(template) if f == "SendFunction" and s.get("Sid") == "SendRawEmailFromTheIdentity"]
+    assert any("configuration-set/${EmailEventsConfigurationSet}" in r["Fn::Sub"] for r in as_list(send["Resource"]))
+
+
+def test_the_glue_table_has_the_columns_the_report_s_sql_reads_and_projects_every_partition(template):
+    from nudge.eventlog import EVENT_TYPES
+    from scripts.report import COLUMNS
+
+    table = props(template, "EventsTable")["TableInput"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == list(COLUMNS)
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["type", "dt"]
+    parameters = table["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.type.values"].split(",") == list(EVENT_TYPES)
+    assert parameters["storage.location.template"] == {"Fn::Sub": "s3://${OutputBucket}/events/type=${!type}/dt=${!dt}/"}
+    work_group = props(template, "EventsWorkGroup")["WorkGroupConfiguration"]
+    assert work_group["EnforceWorkGroupConfiguration"] is True
+    assert work_group["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_S3"

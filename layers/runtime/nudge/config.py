@@ -15,21 +15,26 @@ from nudge.errors import ConfigError
 # name -> (environment variable, required by, default, description). The README's configuration
 # table is generated from this one source (`python -m nudge.config --markdown`).
 VARIABLES: dict[str, tuple[str, str, Any, str]] = {
-    "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate, send", None, "S3 bucket that receives emails/ (and holds artifacts/)."),
-    "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan, cart, sweep, send", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
+    "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate, send, endpoint, plan, cart, sweep, events", None, "S3 bucket that receives emails/ and events/ (and holds artifacts/)."),
+    "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan, cart, sweep, send, endpoint", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
     "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan, sweep", None, "SQS queue URL that the plan (and cart sweep) function fills."),
-    "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate", None, "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
+    "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate, endpoint", None, "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
     "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
     "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
     "store_address": ("NUDGE_STORE_ADDRESS", "generate", "1 Example Street, London EC1A 1AA, United Kingdom", "Postal address in every footer (bulk-sender rules)."),
-    "store_url": ("NUDGE_STORE_URL", "generate", "https://shop.example.com", "Base URL for product, unsubscribe and preference links."),
+    "store_url": ("NUDGE_STORE_URL", "generate, endpoint", "https://shop.example.com", "Base URL of the shop: product links, and where the click endpoint sends a call to action."),
     "sender": ("NUDGE_SENDER", "generate", "nudge demo store <news@shop.example.com>", "From header."),
-    "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan, sweep, send", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
-    "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan, sweep, send", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
-    "link_key": ("NUDGE_LINK_KEY", "generate", "", "Key for signed click and unsubscribe tokens (local runs; in AWS from the secret)."),
+    "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan, sweep, send, endpoint, cart", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
+    "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan, sweep, send, cart", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
+    "link_key": ("NUDGE_LINK_KEY", "generate, endpoint", "", "Key for signed click and unsubscribe tokens (local runs; in AWS from the secret)."),
     "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan, sweep", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
     "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan, sweep", "7", "At most one marketing email per customer per this many days."),
+    "ses_configuration_set": ("NUDGE_SES_CONFIGURATION_SET", "send", "", "SES configuration set named on every send (with the campaign and pseudonymous id as message tags), so delivery, bounce, complaint, open and click events come back; empty: none."),
     "cart_delay_minutes": ("NUDGE_CART_DELAY_MINUTES", "cart, sweep", "120", "Minutes a cart must stay untouched before its abandoned-cart reminder is due (1-4320)."),
+    "link_base_url": ("NUDGE_LINK_BASE_URL", "generate", "", "https base URL of the link endpoint (its Function URL, or a domain in front of it): unsubscribe, preference and product links point at it; empty links to NUDGE_STORE_URL."),
+    "link_click_ttl_days": ("NUDGE_LINK_CLICK_TTL_DAYS", "generate", "90", "Days after the send date that click (and open pixel) links keep working."),
+    "link_unsubscribe_ttl_days": ("NUDGE_LINK_UNSUBSCRIBE_TTL_DAYS", "generate", "400", "Days after the send date that unsubscribe and preference links keep working."),
+    "open_pixel": ("NUDGE_OPEN_PIXEL", "generate", "false", "true puts a 1x1 open pixel (the link endpoint's /open) in emails; its opens are flagged unreliable."),
 }
 
 
@@ -50,6 +55,11 @@ class Settings:
     holdout_share: float = 0.1
     frequency_cap_days: int = 7
     cart_delay_minutes: int | str = 120  # checked by nudge.triggers.delay_from
+    ses_configuration_set: str = ""
+    link_base_url: str = ""
+    link_click_ttl_days: int = 90
+    link_unsubscribe_ttl_days: int = 400
+    open_pixel: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> "Settings":
@@ -66,6 +76,15 @@ class Settings:
             raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be a number in [0, 1) and NUDGE_FREQUENCY_CAP_DAYS an integer: {exc}") from exc
         if not 0 <= values["holdout_share"] < 1:
             raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be in [0, 1), got {values['holdout_share']}")
+        for name in ("link_click_ttl_days", "link_unsubscribe_ttl_days"):
+            raw = values[name]
+            try:
+                values[name] = int(raw)
+            except (TypeError, ValueError):
+                values[name] = 0
+            if not 1 <= values[name] <= 3650:
+                raise ConfigError(f"{VARIABLES[name][0]} must be a whole number of days in 1..3650, got {raw!r}")
+        values["open_pixel"] = str(values["open_pixel"]).strip().lower() in ("1", "true", "yes", "on")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, time as clock, timezone
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -24,6 +24,7 @@ from nudge.identity import pseudonymize
 from nudge.jobs import Job
 from nudge.recommend import Catalog, Recommender
 from nudge.render import render_email
+from nudge.render.links import LinkTtl
 from nudge.sentiment import choose_tone
 from nudge.types import Product, Profile, RankedItem, StoreInfo
 
@@ -44,16 +45,20 @@ class Engine:
     store: StoreInfo
     pseudonym_key: bytes
     link_key: bytes
+    link_ttl: LinkTtl = field(default_factory=LinkTtl)  # how long the email's links live after its send date
 
     @classmethod
-    def load(cls, *, artifacts_dir: Path, model_dir: str | Path | None, store: StoreInfo, pseudonym_key: bytes, link_key: bytes) -> "Engine":
+    def load(
+        cls, *, artifacts_dir: Path, model_dir: str | Path | None, store: StoreInfo, pseudonym_key: bytes, link_key: bytes,
+        link_ttl: LinkTtl | None = None,
+    ) -> "Engine":
         """Load the catalog and recommender from an artifacts directory (catalog/, recommender/)
         and the copywriter from model_dir (None or missing → reviewed copy only)."""
         artifacts_dir = Path(artifacts_dir)
         catalog = Catalog.load(artifacts_dir / "catalog")
         recommender = Recommender.load(artifacts_dir / "recommender")
         copywriter = Copywriter.load(model_dir)
-        return cls(catalog, recommender, copywriter, store, pseudonym_key, link_key)
+        return cls(catalog, recommender, copywriter, store, pseudonym_key, link_key, link_ttl or LinkTtl())
 
     def model_versions(self) -> dict[str, str]:
         return {
@@ -162,9 +167,11 @@ def compose_batch(
             profile = profiles.get(job.customer_id)
             if profile is None:
                 raise UnknownCustomerError(f"customer {pseudo} has no profile")
-            if not profile.customer.consent or profile.suppressed:
-                results[index] = Email(job, pseudo, email_keys(job.campaign_id, pseudo), {}, "", b"", "none",
-                                       skipped="no_consent" if not profile.customer.consent else "suppressed")
+            # Checked again here: an unsubscribe (nudge.endpoints) may land after the plan queued the job.
+            skip = ("no_consent" if not profile.customer.consent else "suppressed" if profile.suppressed
+                    else "opted_out" if profile.opted_out_of(job.campaign_type) else "")
+            if skip:
+                results[index] = Email(job, pseudo, email_keys(job.campaign_id, pseudo), {}, "", b"", "none", skipped=skip)
                 continue
             campaign = get_campaign(job.campaign_type)
             ranked = engine.recommender.rank(
@@ -203,6 +210,8 @@ def compose_batch(
             rendered = render_email(
                 customer=profile.customer, items=items, copy=copy, campaign=campaign, store=engine.store,
                 pseudonymous_id=pseudo, campaign_id=job.campaign_id, link_key=engine.link_key, now=now,
+                # from the planned send date, not the clock: the same job mints the same tokens
+                links_issued_at=datetime.combine(job.send_date, clock(0, 0), tzinfo=timezone.utc), link_ttl=engine.link_ttl,
             )
             render_ms = (time.perf_counter() - started) * 1000
             timings = {"rank_ms": round(rank_ms, 2), "copy_ms": round(copy_ms, 2), "render_ms": round(render_ms, 2)}

@@ -3,7 +3,8 @@ customer does not. Plain Python over profiles; the plan function feeds it pages 
 and sends the jobs with SendMessageBatch.
 
 Checks, in order (the first that fails names the exclusion):
-consent → suppression → audience rule → frequency cap → holdout.
+consent → suppression → opt-out (of everything, or of this campaign type) → audience rule →
+frequency cap → holdout.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from nudge.jobs import Job, JobContext
 from nudge.types import LOYALTY_TIERS, Profile
 
 ENQUEUED = "enqueued"
-EXCLUSIONS = ("no_consent", "suppressed", "not_in_audience", "frequency_capped", "holdout")
+EXCLUSIONS = ("no_consent", "suppressed", "opted_out", "not_in_audience", "frequency_capped", "holdout")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def decide(profile: Profile, campaign: CampaignDefinition, *, campaign_id: str, 
         return "no_consent"
     if profile.suppressed:
         return "suppressed"
+    if profile.opted_out_of(campaign.campaign_type):
+        return "opted_out"
     rule = AUDIENCE_RULES[campaign.audience["rule"]]
     if not rule(profile, campaign.audience, now):
         return "not_in_audience"

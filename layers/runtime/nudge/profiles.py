@@ -85,6 +85,9 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
         "recent_review_rating": profile.recent_review_rating,
         "recent_review_text": profile.recent_review_text,
         "suppressed": profile.suppressed,
+        "opted_out": profile.opted_out,
+        # a string set, so the endpoint can ADD a campaign type to it in place (ProfileStore.opt_out)
+        "opted_out_campaigns": set(profile.opted_out_campaigns) or None,
     }
     return {k: v for k, v in item.items() if v is not None and v != []}
 
@@ -114,6 +117,8 @@ def profile_from_item(item: Mapping[str, Any]) -> Profile:
         top_categories=[str(x) for x in item.get("top_categories", [])],
         cart_updated_at=_datetime(item.get("cart_updated_at")),
         last_marketing_sent_at=_datetime(item.get("last_marketing_sent_at")),
+        opted_out=bool(item.get("opted_out", False)),
+        opted_out_campaigns=sorted(str(x) for x in item.get("opted_out_campaigns", ())),
     )
 
 

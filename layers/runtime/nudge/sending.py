@@ -3,8 +3,8 @@
 The trigger is the profile table's stream (keys only, so no personal data travels in it): when
 the generate function completes its ``SEND#<campaign>`` item, the record's keys name the
 customer and the campaign, which is what sending needs (the S3 key carries only a pseudonymous
-id). Per record: the SEND# item must be done; the customer's consent and suppression are checked
-*again*, at send time (an unsubscribe between writing and sending wins); a conditional
+id). Per record: the SEND# item must be done; the customer's consent, suppression and opt-outs
+are checked *again*, at send time (an unsubscribe between writing and sending wins); a conditional
 ``SENT#<campaign>`` claim makes the send happen once per (campaign, customer) however often the
 record is delivered; then the stored ``.eml`` goes to SES as it is.
 
@@ -22,11 +22,13 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from nudge.errors import BadJobError, ClaimBusyError
+from nudge.eventlog import sent_event
 from nudge.identity import pseudonymize
 from nudge.pipeline import email_keys
+from nudge.ses_events import message_tags
 
 # Outcomes that send nothing, by design (counted; the record succeeds).
-SKIPS = ("not_a_send", "not_written", "unknown_customer", "no_consent", "suppressed", "duplicate", "email_missing")
+SKIPS = ("not_a_send", "not_written", "unknown_customer", "no_consent", "suppressed", "opted_out", "duplicate", "email_missing")
 
 
 def keys_of(record: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -44,12 +46,15 @@ def keys_of(record: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def deliver(
     customer_id: str, campaign_id: str, *, profiles: Any, emails: Any, sender: Any, pseudonym_key: bytes, now: datetime,
-    token: str | None = None,
+    token: str | None = None, events: Any = None,
 ) -> str:
     """Send one written email once. Returns "sent" or a reason from SKIPS; raises ClaimBusyError
     when another attempt is sending it (the record is retried), or SES's error (claim released,
-    record retried)."""
-    if profiles.send_status(customer_id, campaign_id) != "done":
+    record retried). The message carries the campaign and pseudonymous id as SES message tags
+    (nudge.ses_events.message_tags), and a "sent" event with SES's message id goes to `events`
+    (a nudge.storage.EventLog; None: not logged)."""
+    record = profiles.send_record(customer_id, campaign_id) or {}
+    if record.get("status") != "done":
         return "not_written"  # an in-progress claim; its completion is another stream record
     profile = profiles.get_profile(customer_id)
     if profile is None:
@@ -58,6 +63,9 @@ def deliver(
         return "no_consent"
     if profile.suppressed:
         return "suppressed"
+    # SEND# items written before campaign types were recorded carry none: only "all" applies to them
+    if profile.opted_out_of(str(record.get("campaign_type", ""))):
+        return "opted_out"
     pseudo = pseudonymize(customer_id, key=pseudonym_key)
     claim = profiles.claim_delivery(customer_id, campaign_id, now=now, token=token or uuid.uuid4().hex)
     if claim == "done":
@@ -69,7 +77,7 @@ def deliver(
         if eml is None:
             profiles.release_delivery(customer_id, campaign_id)
             return "email_missing"  # expired or erased: nothing to send
-        message_id = sender.send(eml)
+        message_id = sender.send(eml, tags=message_tags(campaign_id, pseudo))
     except Exception:
         try:
             profiles.release_delivery(customer_id, campaign_id)
@@ -79,6 +87,8 @@ def deliver(
     # A crash here (SES accepted, stamp not written) is the one window for a second send, after
     # the lease: the same window every at-least-once sender has, kept to one SES call.
     profiles.complete_delivery(customer_id, campaign_id, now=now, message_id=message_id)
+    if events is not None:
+        events.put(sent_event(message_id, campaign_id=campaign_id, pseudonymous_id=pseudo, at=now))
     return "sent"
 
 
@@ -90,19 +100,21 @@ class SendService:
     emails: Any
     sender: Any
     pseudonym_key: bytes
+    events: Any = None  # nudge.storage.EventLog for "sent" events
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SendService":
         from nudge.service import pseudonym_key
-        from nudge.storage import EmailStore, ProfileStore, RawEmailSender
+        from nudge.storage import EmailStore, EventLog, ProfileStore, RawEmailSender
 
         settings.require("profile_table", "output_bucket")
         key = pseudonym_key(settings, purpose="to find the email in S3")
-        return cls(ProfileStore(settings.profile_table), EmailStore(settings.output_bucket), RawEmailSender(), key)
+        return cls(ProfileStore(settings.profile_table), EmailStore(settings.output_bucket),
+                   RawEmailSender(configuration_set=settings.ses_configuration_set), key, EventLog(settings.output_bucket))
 
     def deliver_record(self, record: Mapping[str, Any], *, now: datetime | None = None) -> str:
         keys = keys_of(record)
         if keys is None:
             return "not_a_send"
         return deliver(*keys, profiles=self.profiles, emails=self.emails, sender=self.sender,
-                       pseudonym_key=self.pseudonym_key, now=now or datetime.now(timezone.utc))
+                       pseudonym_key=self.pseudonym_key, now=now or datetime.now(timezone.utc), events=self.events)

@@ -20,8 +20,10 @@ from nudge.config import Settings
 from nudge.errors import BadJobError, ClaimBusyError, ConfigError
 from nudge.jobs import Job, parse_job
 from nudge.pipeline import Email, Engine, compose_batch
+from nudge.render.links import LinkTtl
 from nudge.planner import ENQUEUED, EXCLUSIONS, PlanOptions, plan_campaign
 from nudge.storage import EmailStore, JobQueue, ProfileStore, download_prefix, load_secret_keys
+from nudge.identity import pseudonymize
 from nudge.types import StoreInfo
 
 log = logging.getLogger("nudge.service")  # a child of the Powertools service logger ("nudge")
@@ -39,6 +41,32 @@ def pseudonym_key(settings: Settings, *, purpose: str) -> bytes:
     if not key:
         raise ConfigError(f"pseudonym_key is required {purpose} (NUDGE_SECRET_ARN or NUDGE_PSEUDONYM_KEY)")
     return key.encode()
+
+
+def link_key(settings: Settings, *, purpose: str) -> bytes:
+    """The link-signing key, or a ConfigError at cold start saying what it is needed for."""
+    key = _keys(settings).get("link_key")
+    if not key:
+        raise ConfigError(f"link_key is required {purpose} (NUDGE_SECRET_ARN or NUDGE_LINK_KEY)")
+    return key.encode()
+
+
+def endpoint_urls(link_base_url: str, *, open_pixel: bool = False) -> dict[str, str]:
+    """StoreInfo's link fields for the link endpoint at `link_base_url` ({} when there is none):
+    unsubscribe, preferences and click routes, and the open pixel when switched on.
+
+    >>> endpoint_urls("https://abc.lambda-url.eu-west-1.on.aws/")["unsubscribe_url"]
+    'https://abc.lambda-url.eu-west-1.on.aws/unsubscribe'
+    """
+    base = (link_base_url or "").strip().rstrip("/")
+    if not base:
+        return {}
+    if not base.lower().startswith("https://"):
+        raise ConfigError(f"NUDGE_LINK_BASE_URL must be an https URL (one-click unsubscribe needs https), got {link_base_url!r}")
+    urls = {"unsubscribe_url": f"{base}/unsubscribe", "preferences_url": f"{base}/preferences", "click_url": f"{base}/click"}
+    if open_pixel:
+        urls["open_url"] = f"{base}/open"
+    return urls
 
 
 @dataclass
@@ -87,11 +115,13 @@ class GenerateService:
         artifacts = download_prefix(settings.artifacts_uri, Path(tempfile.gettempdir()) / "nudge-artifacts")
         model_dir = settings.model_dir if settings.model_dir and Path(settings.model_dir).exists() else None
         store = StoreInfo(
-            name=settings.store_name, postal_address=settings.store_address, base_url=settings.store_url, sender=settings.sender
+            name=settings.store_name, postal_address=settings.store_address, base_url=settings.store_url, sender=settings.sender,
+            **endpoint_urls(settings.link_base_url, open_pixel=settings.open_pixel),
         )
         engine = Engine.load(
             artifacts_dir=artifacts, model_dir=model_dir, store=store,
             pseudonym_key=keys["pseudonym_key"].encode(), link_key=keys["link_key"].encode(),
+            link_ttl=LinkTtl(click_days=settings.link_click_ttl_days, account_days=settings.link_unsubscribe_ttl_days),
         )
         return cls(settings, engine, ProfileStore(settings.profile_table), EmailStore(settings.output_bucket))
 
@@ -121,9 +151,12 @@ class GenerateService:
         if claim == "busy":
             raise ClaimBusyError(f"{email.pseudonymous_id} in {job.campaign_id} is being written by another attempt; retry later")
         try:
+            # The way back from the email's links (which name the pseudonymous id only) to the
+            # customer, recorded before the email exists; the same item each time.
+            self.profiles.put_pseudonym(email.pseudonymous_id, job.customer_id)
             for key, body, content_type in email.objects():
                 self.emails.put_once(key, body, content_type=content_type)
-            self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now)
+            self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now, campaign_type=job.campaign_type)
         except Exception:
             try:
                 self.profiles.release_send(job.customer_id, job.campaign_id)
@@ -138,13 +171,17 @@ class PlanService:
     settings: Settings
     profiles: ProfileStore
     queue: JobQueue
-    holdout_key: bytes
+    holdout_key: bytes  # also the pseudonymization key (nudge.identity): one key, as the secret holds it
+    events: Any = None  # nudge.storage.EventLog for the "assigned" events (the uplift's denominators); None: not logged
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PlanService":
-        settings.require("profile_table", "jobs_queue_url")
+        from nudge.storage import EventLog
+
+        settings.require("profile_table", "jobs_queue_url", "output_bucket")
         key = pseudonym_key(settings, purpose="for the holdout hash")
-        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), key)
+        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), key,
+                   EventLog(settings.output_bucket))
 
     def plan(
         self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None
@@ -162,8 +199,10 @@ class PlanService:
         )
         counts: Counter[str] = Counter()
         sent_before, failed_before = self.queue.sent, len(self.queue.failed)
+        moment = now or datetime.now(timezone.utc)
         buffer: list[Job] = []
         holdout: list[str] = []
+        held_out: list[str] = []  # holdout customers not yet in the event log
         for profile, decision, job in plan_campaign(
             self.profiles.scan_profiles(), campaign, campaign_id=campaign_id, send_date=send_date, options=options
         ):
@@ -173,13 +212,20 @@ class PlanService:
             if job is not None:
                 buffer.append(job)
                 if len(buffer) >= 100:
+                    self._log_assigned(campaign_type, campaign_id, [j.customer_id for j in buffer], "treated", moment)
                     self.queue.send(buffer)
                     buffer = []
             elif decision == "holdout":
                 holdout.append(profile.customer.customer_id)
+                held_out.append(profile.customer.customer_id)
+                if len(held_out) >= 1000:
+                    self._log_assigned(campaign_type, campaign_id, held_out, "holdout", moment)
+                    held_out = []
         if buffer:
+            self._log_assigned(campaign_type, campaign_id, [j.customer_id for j in buffer], "treated", moment)
             self.queue.send(buffer)
-        self.profiles.record_holdout(campaign_id, holdout, now=now or datetime.now(timezone.utc))
+        self._log_assigned(campaign_type, campaign_id, held_out, "holdout", moment)
+        self.profiles.record_holdout(campaign_id, holdout, now=moment)
         return {
             "campaign_id": campaign_id,
             "campaign_type": campaign_type,
@@ -190,6 +236,20 @@ class PlanService:
             "excluded": {reason: counts.get(reason, 0) for reason in (*EXCLUSIONS, "over_limit")},
         }
 
+    def _log_assigned(self, campaign_type: str, campaign_id: str, customer_ids: list[str], group: str, moment: datetime) -> None:
+        """One "assigned" event per customer, written as one object per batch before the batch's jobs
+        are enqueued: a treated customer is in the log before any email of theirs can be (intent to
+        treat; a job that then fails to enqueue still counts as treated, which can only understate
+        the lift). A re-run plan writes the same batches under the same keys, so nothing twice."""
+        if self.events is None or not customer_ids:
+            return
+        from nudge.eventlog import assigned_event
+
+        self.events.put_many([
+            assigned_event(campaign_id, pseudonymize(cid, key=self.holdout_key), group=group, at=moment, campaign_type=campaign_type)
+            for cid in customer_ids
+        ])
+
 
 def erase_customer(customer_id: str, *, settings: Settings) -> dict[str, Any]:
     """Delete a customer's profile items and every version of every email written for them."""
@@ -199,6 +259,8 @@ def erase_customer(customer_id: str, *, settings: Settings) -> dict[str, Any]:
     pseudo = pseudonymize(customer_id, key=pseudonym_key(settings, purpose="to find the customer's emails"))
     emails = EmailStore(settings.output_bucket)
     versions = sum(emails.delete_prefix(f"{prefix}{pseudo}/") for prefix in emails.campaign_prefixes())
-    items = ProfileStore(settings.profile_table).delete_customer(customer_id)
+    profiles = ProfileStore(settings.profile_table)
+    items = profiles.delete_customer(customer_id)
+    profiles.delete_pseudonym(pseudo)  # links in old emails now resolve to nobody (the endpoint answers 404)
     log.info("customer erased", extra={"customer": pseudo, "items": items, "object_versions": versions})
     return {"customer": pseudo, "profile_items_deleted": items, "email_object_versions_deleted": versions}

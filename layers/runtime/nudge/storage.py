@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from nudge.errors import NudgeError
 from nudge.jobs import Job
@@ -71,8 +71,67 @@ class ProfileStore:
         return {k: self._de.deserialize(v) for k, v in item.items()}
 
     def put_profiles(self, profiles: Iterable[Profile]) -> int:
-        """Write profiles 25 per BatchWriteItem, retrying unprocessed items with backoff."""
-        return self._write_all({"PutRequest": {"Item": self._to_ddb(profile_to_item(p))}} for p in profiles)
+        """Write profiles 25 per BatchWriteItem, retrying unprocessed items with backoff.
+
+        A republish replaces each profile with the store's view, but keeps what the customer (or
+        SES) said since: opt-outs and suppressions already on the stored item are read (100 keys
+        per BatchGetItem) and carried into the new one, so republishing never re-subscribes
+        anyone. An opt-out landing in the milliseconds between that read and the write of the
+        same item is the one that can be lost (docs/LOOP.md).
+        """
+        return self._write_all(
+            {"PutRequest": {"Item": self._to_ddb(item)}}
+            for item in self._keeping_opt_outs(profile_to_item(p) for p in profiles)
+        )
+
+    def _keeping_opt_outs(self, items: Iterable[dict[str, Any]], chunk: int = 100) -> Iterator[dict[str, Any]]:
+        from nudge.types import CAMPAIGN_TYPES
+
+        kept = ("suppressed", "suppression_reason", "opted_out", "opted_out_at", "opted_out_campaigns",
+                *(f"opted_out_at_{t}" for t in CAMPAIGN_TYPES))
+        names = {f"#a{i}": name for i, name in enumerate(("pk", *kept))}
+        batch: list[dict[str, Any]] = []
+        for item in [*items, None]:
+            if item is not None:
+                batch.append(item)
+            if batch and (item is None or len(batch) == chunk):
+                stored = self._batch_get([{"pk": i["pk"], "sk": i["sk"]} for i in batch],
+                                         projection=", ".join(names), names=names)
+                for new in batch:
+                    old = stored.get(new["pk"], {})
+                    if old.get("suppressed"):
+                        new["suppressed"] = True
+                        if "suppression_reason" in old:
+                            new.setdefault("suppression_reason", old["suppression_reason"])
+                    if old.get("opted_out"):
+                        new["opted_out"] = True
+                    types = set(new.get("opted_out_campaigns") or ()) | set(old.get("opted_out_campaigns") or ())
+                    if types:
+                        new["opted_out_campaigns"] = types
+                    for name in kept:
+                        if name.startswith("opted_out_at") and name in old:
+                            new[name] = old[name]
+                    yield new
+                batch = []
+
+    def _batch_get(self, keys: list[dict[str, str]], *, projection: str, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """BatchGetItem of up to 100 keys (unprocessed keys retried): pk -> the projected item."""
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": [self._to_ddb(k) for k in keys], "ConsistentRead": True,
+                                                "ProjectionExpression": projection, "ExpressionAttributeNames": names}}
+        attempt = 0
+        while request:
+            response = self.dynamodb.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.table, []):
+                item = self._from_ddb(raw)
+                found[str(item["pk"])] = item
+            request = response.get("UnprocessedKeys") or {}
+            attempt += 1
+            if request and attempt > 8:
+                raise StorageError("profile reads still unprocessed after 8 attempts")
+            if request:
+                _backoff(attempt)
+        return found
 
     def _write_all(self, requests: Iterable[dict[str, Any]]) -> int:
         """BatchWriteItem over any number of put/delete requests, 25 per call (streamed)."""
@@ -203,8 +262,9 @@ class ProfileStore:
             ExpressionAttributeValues={":active": {"S": active}},
         )
 
-    def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime) -> None:
-        """Stamp the profile (for the frequency cap), then complete the SEND# claim.
+    def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime, campaign_type: str = "") -> None:
+        """Stamp the profile (for the frequency cap), then complete the SEND# claim (with the
+        campaign type, which the sender checks a campaign-type opt-out against).
 
         Two single-item writes rather than a transaction (a TransactWriteItems costs twice the
         capacity); the order makes a failure between them harmless: the claim stays in progress,
@@ -217,10 +277,27 @@ class ProfileStore:
             ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
             ExpressionAttributeValues={":now": {"S": now.isoformat()}},
         )
+        done = {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}
+        self.dynamodb.put_item(TableName=self.table, Item=self._to_ddb({**done, "campaign_type": campaign_type} if campaign_type else done))
+
+    # --- Pseudonymous id -> customer: what comes back (a link token, an SES event) names the customer
+    # only by pseudonymous id, which nobody can invert; the generate step records the way back.
+    def put_pseudonym(self, pseudonymous_id: str, customer_id: str) -> None:
+        """Record that `pseudonymous_id` is `customer_id` (idempotent: the same pair each time)."""
         self.dynamodb.put_item(
             TableName=self.table,
-            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}),
+            Item=self._to_ddb({"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER", "customer_id": customer_id}),
         )
+
+    def customer_for_pseudonym(self, pseudonymous_id: str) -> str | None:
+        """The customer id behind a pseudonymous id, or None when none was recorded (or it was erased)."""
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key=self._to_ddb({"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER"}), ConsistentRead=True,
+        ).get("Item")
+        return str(self._from_ddb(item)["customer_id"]) if item else None
+
+    def delete_pseudonym(self, pseudonymous_id: str) -> None:
+        self.dynamodb.delete_item(TableName=self.table, Key=self._to_ddb({"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER"}))
 
     def delete_customer(self, customer_id: str) -> int:
         """Delete every item of one customer (profile, sends, holdouts): erasure on request."""
@@ -230,13 +307,62 @@ class ProfileStore:
         )
         return self._write_all({"DeleteRequest": {"Key": item}} for page in pages for item in page.get("Items", []))
 
-    def set_suppressed(self, customer_id: str, reason: str) -> None:
-        self.dynamodb.update_item(
-            TableName=self.table,
-            Key=self._to_ddb(_profile_key(customer_id)),
-            UpdateExpression="SET suppressed = :t, suppression_reason = :r",
-            ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
-        )
+    def opt_out(self, customer_id: str, *, now: datetime, campaign_type: str | None = None) -> str | None:
+        """Opt a customer out of every marketing email (campaign_type None: one-click unsubscribe,
+        RFC 8058) or of one campaign type, in place and idempotently: SET a flag, or ADD the type to
+        a string set, and keep the time it first took effect (if_not_exists).
+
+        Returns that first time (ISO 8601), the same on every replay, so an event logged at it has
+        the same key however often the link is followed; None when the customer has no profile
+        (erased: never re-created).
+        """
+        from botocore.exceptions import ClientError
+
+        from nudge.types import CAMPAIGN_TYPES
+
+        if campaign_type is None:
+            update, names, values = "SET opted_out = :t, #at = if_not_exists(#at, :now)", {"#at": "opted_out_at"}, {":t": True}
+        elif campaign_type in CAMPAIGN_TYPES:
+            update, names = "ADD opted_out_campaigns :types SET #at = if_not_exists(#at, :now)", {"#at": f"opted_out_at_{campaign_type}"}
+            values = {":types": {campaign_type}}
+        else:
+            raise ValueError(f"campaign_type must be one of {CAMPAIGN_TYPES} or None, got {campaign_type!r}")
+        try:
+            response = self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb(_profile_key(customer_id)),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=self._to_ddb({**values, ":now": now.isoformat()}),
+                # ALL_NEW, not UPDATED_NEW: an if_not_exists that keeps the old value is not "updated"
+                # everywhere (moto leaves it out), and the first time is what the caller needs
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return str(self._from_ddb(response.get("Attributes", {})).get(names["#at"], now.isoformat()))
+
+    def set_suppressed(self, customer_id: str, reason: str) -> bool:
+        """Suppress a customer's address (a permanent bounce, a complaint). False, and no write, when the
+        customer has no profile: an erased customer is never re-created as a stub by a late SES event."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb(_profile_key(customer_id)),
+                UpdateExpression="SET suppressed = :t, suppression_reason = :r",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
+            )
+            return True
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
 
     # --- Abandoned-cart trigger (nudge.triggers): the profile's cart and due-time items ---------
     def update_cart(self, customer_id: str, *, items: list[str], at: str) -> bool:
@@ -307,11 +433,16 @@ class ProfileStore:
     # --- Optional sending (nudge.sending): SEND# status and a SENT# claim per (campaign, customer)
     def send_status(self, customer_id: str, campaign_id: str) -> str | None:
         """The status of the generate function's SEND#<campaign> item ("done" once the email is written)."""
+        record = self.send_record(customer_id, campaign_id)
+        return str(record.get("status")) if record else None
+
+    def send_record(self, customer_id: str, campaign_id: str) -> dict[str, Any] | None:
+        """The generate function's SEND#<campaign> item (status, at, campaign_type when recorded), or None."""
         item = self.dynamodb.get_item(
             TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
             ConsistentRead=True,
         ).get("Item")
-        return str(self._from_ddb(item).get("status")) if item else None
+        return self._from_ddb(item) if item else None
 
     def claim_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
         """Claim the SENT#<campaign> item before handing an email to SES, as claim_send does for
@@ -388,6 +519,72 @@ class EmailStore:
             if _error_code(exc) in {"NoSuchKey", "404"}:
                 return None
             raise
+
+
+@dataclass
+class EventLog:
+    """Writes nudge.eventlog events to S3, one conditional object each: a replayed event is not written
+    twice (put returns False), so every consumer of the log may count an event id once."""
+
+    bucket: str
+    s3: Any = None
+    written: int = 0
+    replayed: int = 0
+
+    def __post_init__(self) -> None:
+        self.s3 = self.s3 or client("s3")
+        self._objects = EmailStore(self.bucket, s3=self.s3)
+
+    def put(self, event: Any) -> bool:
+        """True when `event` (a nudge.eventlog.Event) is new, False when its event_id was already logged."""
+        from nudge.eventlog import event_key, to_json_line
+
+        fresh = self._objects.put_once(event_key(event), to_json_line(event).encode("utf-8"), content_type="application/x-ndjson")
+        if fresh:
+            self.written += 1
+        else:
+            self.replayed += 1
+        return fresh
+
+    def put_many(self, events: Sequence[Any], *, per_object: int = 1000) -> int:
+        """Write many events (nudge.eventlog.Event) as few objects: one JSON Lines object per type,
+        day and chunk of `per_object` events, each conditional on its key (nudge.eventlog.batch_key),
+        so the same batch written twice is written once. Returns the objects newly written."""
+        from nudge.eventlog import batch_key, to_json_lines
+
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for event in events:
+            groups.setdefault((event.type, event.day), []).append(event)
+        fresh = 0
+        for group in groups.values():
+            for start in range(0, len(group), per_object):
+                chunk = group[start : start + per_object]
+                if self._objects.put_once(batch_key(chunk), to_json_lines(chunk).encode("utf-8"),
+                                          content_type="application/x-ndjson"):
+                    fresh += 1
+                    self.written += len(chunk)
+                else:
+                    self.replayed += len(chunk)
+        return fresh
+
+    def exists(self, event: Any) -> bool:
+        """True when `event`'s event_id was already logged (one HEAD on its key)."""
+        from botocore.exceptions import ClientError
+
+        from nudge.eventlog import event_key
+
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=event_key(event))
+            return True
+        except ClientError as exc:
+            if _error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+
+    def keys(self, prefix: str = "events/") -> Iterator[str]:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
 
 
 @dataclass
@@ -472,18 +669,27 @@ class RawEmailSender:
     """Hands a finished MIME message (.eml bytes) to Amazon SES, as it is (SendRawEmail)."""
 
     ses: Any = None
+    configuration_set: str = ""  # SES configuration set whose event destination feeds the events function
 
     def __post_init__(self) -> None:
         self.ses = self.ses or client("ses")
 
-    def send(self, eml: bytes) -> str:
+    def send(self, eml: bytes, *, tags: Mapping[str, str] | None = None) -> str:
         """Send one raw message; SES reads sender and recipients from its headers. Returns SES's
-        message id. A refusal is re-raised as StorageError with SES's error code only: SES's own
-        message can name the recipient's address, which must never reach a log."""
+        message id. With a configuration set, SES publishes the message's events (delivery, bounce,
+        complaint, open, click) with `tags` (names and values already in SES's alphabet:
+        nudge.ses_events.message_tags), which is how an event finds its campaign and customer.
+        A refusal is re-raised as StorageError with SES's error code only: SES's own message can
+        name the recipient's address, which must never reach a log."""
         from botocore.exceptions import ClientError
 
+        request: dict[str, Any] = {"RawMessage": {"Data": eml}}
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        if tags:
+            request["Tags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
         try:
-            return str(self.ses.send_raw_email(RawMessage={"Data": eml})["MessageId"])
+            return str(self.ses.send_raw_email(**request)["MessageId"])
         except ClientError as exc:
             code = _error_code(exc) or "unknown"
             raise StorageError(f"SES refused the message ({code}); see the SES console or sending statistics") from None

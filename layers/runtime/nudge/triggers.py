@@ -20,6 +20,7 @@ Lambda, moto in tests); no boto3 here. See docs/TRIGGERS.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -53,6 +54,16 @@ class CartEvent:
     customer_id: str
     items: tuple[str, ...]  # product ids; for CartUpdated the whole cart (empty: emptied)
     at: datetime  # UTC, whole seconds: also the cart's version
+    order_id: str = ""  # OrderPlaced: the store's order id (optional; else one is derived from the event)
+    total: float = 0.0  # OrderPlaced: the order's total, the event log's revenue (detail.total, else the lines' price x quantity)
+
+    def order_key(self) -> str:
+        """The order's idempotency key: the store's order id, else a hash of customer, time and items,
+        so a redelivered event is the same order."""
+        if self.order_id:
+            return self.order_id
+        digest = hashlib.sha256(f"{self.customer_id}|{format_time(self.at)}|{','.join(self.items)}".encode()).hexdigest()
+        return f"h{digest[:24]}"
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,28 @@ def parse_cart_event(event: Mapping[str, Any]) -> CartEvent:
         raise ValidationError(f"{kind} at must be an ISO 8601 time, got {str(detail.get('at'))[:40]!r}") from None
     if at.tzinfo is None:
         raise ValidationError(f"{kind} at must carry a time zone (e.g. 2026-11-20T10:00:00Z)")
-    return CartEvent(kind, customer_id, tuple(items), at.astimezone(timezone.utc).replace(microsecond=0))
+    order_id, total = "", 0.0
+    if kind == ORDER_PLACED:
+        order_id, total = _order_fields(detail, raw_items)
+    return CartEvent(kind, customer_id, tuple(items), at.astimezone(timezone.utc).replace(microsecond=0), order_id, total)
+
+
+def _order_fields(detail: Mapping[str, Any], raw_items: list[Any]) -> tuple[str, float]:
+    """(order id, total) of an OrderPlaced detail: "order_id" (optional) and "total", else the sum of
+    the lines' "price" x "quantity" (lines without a price count 0)."""
+    order_id = detail.get("order_id", "")
+    if order_id and (not isinstance(order_id, str) or not _SAFE.match(order_id)):
+        raise ValidationError(f"OrderPlaced order_id must match {SAFE_ID}")
+    total = detail.get("total")
+    if total is None:
+        total = 0.0
+        for raw in raw_items:
+            if isinstance(raw, Mapping) and isinstance(raw.get("price"), (int, float)):
+                quantity = raw.get("quantity", 1)
+                total += float(raw["price"]) * (quantity if isinstance(quantity, (int, float)) else 1)
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or not 0 <= total < 1e9:
+        raise ValidationError(f"OrderPlaced total must be a number >= 0, got {str(total)[:20]!r}")
+    return order_id or "", round(float(total), 2)
 
 
 def apply_cart_event(event: CartEvent, *, profiles: Any, delay: timedelta, now: datetime) -> str:
@@ -212,14 +244,17 @@ def cart_campaign(delay: timedelta) -> CampaignDefinition:
 
 
 def sweep_due(
-    *, profiles: Any, queue: Any, options: PlanOptions, delay: timedelta, now: datetime, lookback: timedelta = SWEEP_LOOKBACK
+    *, profiles: Any, queue: Any, options: PlanOptions, delay: timedelta, now: datetime, lookback: timedelta = SWEEP_LOOKBACK,
+    events: Any = None,
 ) -> Counter[str]:
     """Handle every due item in the buckets from `now - lookback` to `now`; returns counts by outcome.
 
     Per bucket: one Query, one BatchGetItem of the profiles, jobs sent 10 per SendMessageBatch,
     holdouts recorded, then the handled due items deleted. A due item whose job could not be sent
     stays for the next sweep (a second job for the same cart is harmless: the generate function
-    writes one email per (campaign, customer)). Items not yet due are left alone.
+    writes one email per (campaign, customer)). Items not yet due are left alone. With `events` (a
+    nudge.storage.EventLog), each bucket's treated and holdout customers are logged as "assigned"
+    before its jobs are sent, as the planner does (nudge.service.PlanService).
     """
     campaign = cart_campaign(delay)
     counts: Counter[str] = Counter()
@@ -244,6 +279,16 @@ def sweep_due(
             handled.append(due)
         for campaign_id, customer_ids in holdout.items():
             profiles.record_holdout(campaign_id, customer_ids, now=now)
+        if events is not None and (to_send or holdout):
+            from nudge.eventlog import assigned_event
+            from nudge.identity import pseudonymize
+
+            def assigned(campaign_id: str, customer_id: str, group: str) -> Any:
+                return assigned_event(campaign_id, pseudonymize(customer_id, key=options.holdout_key), group=group,
+                                      at=now, campaign_type=CART_CAMPAIGN, source="sweep")
+
+            events.put_many([assigned(job.campaign_id, job.customer_id, "treated") for _, job in to_send]
+                            + [assigned(cid, customer_id, "holdout") for cid, ids in holdout.items() for customer_id in ids])
         for start in range(0, len(to_send), 10):
             chunk = to_send[start : start + 10]
             failed_before = len(queue.failed)
@@ -289,16 +334,29 @@ def delay_from(settings: Any) -> timedelta:
 class CartService:
     profiles: Any
     delay: timedelta
+    events: Any = None  # nudge.storage.EventLog: every OrderPlaced becomes an "order" event (conversions)
+    pseudonym_key: bytes = b""
 
     @classmethod
     def from_settings(cls, settings: Any) -> "CartService":
-        from nudge.storage import ProfileStore
+        from nudge.service import pseudonym_key
+        from nudge.storage import EventLog, ProfileStore
 
-        settings.require("profile_table")
-        return cls(ProfileStore(settings.profile_table), delay_from(settings))
+        settings.require("profile_table", "output_bucket")
+        key = pseudonym_key(settings, purpose="for the order events' pseudonymous ids")
+        return cls(ProfileStore(settings.profile_table), delay_from(settings), EventLog(settings.output_bucket), key)
 
     def apply(self, event: Mapping[str, Any], *, now: datetime | None = None) -> str:
-        return apply_cart_event(parse_cart_event(event), profiles=self.profiles, delay=self.delay, now=now or datetime.now(timezone.utc))
+        parsed = parse_cart_event(event)
+        if parsed.kind == ORDER_PLACED and self.events is not None:
+            # Logged first, whatever the profile update then finds (an unknown customer, a stale
+            # cart): an order is a conversion either way, and it is logged once per order id.
+            from nudge.eventlog import order_event
+            from nudge.identity import pseudonymize
+
+            self.events.put(order_event(parsed.order_key(), pseudonymous_id=pseudonymize(parsed.customer_id, key=self.pseudonym_key),
+                                        at=parsed.at, revenue=parsed.total))
+        return apply_cart_event(parsed, profiles=self.profiles, delay=self.delay, now=now or datetime.now(timezone.utc))
 
 
 @dataclass
@@ -307,19 +365,21 @@ class SweepService:
     queue: Any
     options: PlanOptions
     delay: timedelta
+    events: Any = None  # nudge.storage.EventLog for the "assigned" events of cart reminders
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SweepService":
         from nudge.service import pseudonym_key
-        from nudge.storage import JobQueue, ProfileStore
+        from nudge.storage import EventLog, JobQueue, ProfileStore
 
-        settings.require("profile_table", "jobs_queue_url")
+        settings.require("profile_table", "jobs_queue_url", "output_bucket")
         key = pseudonym_key(settings, purpose="for the holdout hash")
         options = PlanOptions(
             holdout_share=settings.holdout_share, frequency_cap_days=settings.frequency_cap_days, holdout_key=key
         )
-        return cls(ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), options, delay_from(settings))
+        return cls(ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), options, delay_from(settings),
+                   EventLog(settings.output_bucket))
 
     def sweep(self, *, now: datetime | None = None) -> dict[str, int]:
         return dict(sweep_due(profiles=self.profiles, queue=self.queue, options=self.options, delay=self.delay,
-                              now=now or datetime.now(timezone.utc)))
+                              now=now or datetime.now(timezone.utc), events=self.events))

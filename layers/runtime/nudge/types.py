@@ -97,6 +97,14 @@ class Profile:
     top_categories: list[str] = field(default_factory=list)  # by weighted interest, highest first
     cart_updated_at: datetime | None = None
     last_marketing_sent_at: datetime | None = None
+    # Opt-outs written by the link endpoint (nudge.endpoints): everything (one-click unsubscribe, or
+    # "all" on the preferences page), or some campaign types (CAMPAIGN_TYPES) only.
+    opted_out: bool = False
+    opted_out_campaigns: list[str] = field(default_factory=list)  # sorted campaign types
+
+    def opted_out_of(self, campaign_type: str) -> bool:
+        """True when this customer asked for no more `campaign_type` emails (or none at all)."""
+        return self.opted_out or campaign_type in self.opted_out_campaigns
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +119,7 @@ class StoreInfo:
     unsubscribe_url: str = ""  # https endpoint for one-click unsubscribe; default base_url + /unsubscribe
     unsubscribe_mailto: str = ""  # mailto address for List-Unsubscribe; default unsubscribe@<sender domain>
     preferences_url: str = ""
+    # The link endpoint's click redirect (https); when set, product and call-to-action links go
+    # through it (recorded, then 302 to the catalog's URL). "" links straight to the store.
+    click_url: str = ""
+    open_url: str = ""  # the endpoint's open pixel (https); "" puts no pixel in emails

@@ -80,6 +80,21 @@ def _product_url(url: str, *, base_url: str, product_id: str) -> str:
     return safe_http_url(url) or f"{base_url}/products/{quote(product_id, safe='')}"
 
 
+def product_page(product: Product, *, base_url: str) -> str:
+    """Where a link to `product` lands: its catalog URL when safe, else <base_url>/products/<id>.
+    The email's direct links and the click endpoint's redirect (nudge.endpoints) both use it."""
+    return _product_url(product.url, base_url=base_url.rstrip("/"), product_id=product.product_id)
+
+
+def _link(target: str, *, store: StoreInfo, campaign_id: str, token: str, content: str) -> str:
+    """A tracked link: through the click endpoint when the store has one (it records the click,
+    then redirects to the destination the token names), else straight to `target` with UTM and token."""
+    click_endpoint = safe_http_url(store.click_url)
+    if click_endpoint:
+        return links.with_params(click_endpoint, {links.TOKEN_PARAM: token})
+    return links.tracked_url(target, campaign_id=campaign_id, token=token, content=content)
+
+
 def _currency(product: Product, store: StoreInfo) -> str:
     code = (product.currency or store.currency or "").strip().upper()
     if len(code) != 3 or not code.isascii() or not code.isalpha():
@@ -120,6 +135,8 @@ def _card(
     campaign_id: str,
     pseudonymous_id: str,
     link_key: bytes,
+    expires_at: int,
+    campaign_type: str,
 ) -> dict[str, Any]:
     currency = _currency(product, store)
     name = clean_line(product.name, max_chars=MAX_PRODUCT_NAME) or clean_line(product.product_id, max_chars=40)
@@ -131,7 +148,8 @@ def _card(
     price = reduced if on_sale else regular
     target = _product_url(product.url, base_url=base_url, product_id=product.product_id)
     token = links.sign_click(
-        campaign_id=campaign_id, product_id=product.product_id, pseudonymous_id=pseudonymous_id, link_key=link_key
+        campaign_id=campaign_id, product_id=product.product_id, pseudonymous_id=pseudonymous_id, link_key=link_key,
+        expires_at=expires_at, campaign_type=campaign_type,
     )
     saving = 0
     if on_sale and regular > 0:  # floor: never overstate a saving
@@ -143,7 +161,7 @@ def _card(
         "saving_percent": saving,
         "reason": clean_line(ranked.reason, max_chars=MAX_REASON),
         "image_url": safe_http_url(product.image_url) or "",
-        "url": links.tracked_url(target, campaign_id=campaign_id, token=token, content=product.product_id),
+        "url": _link(target, store=store, campaign_id=campaign_id, token=token, content=product.product_id),
     }
 
 
@@ -158,8 +176,13 @@ def render_email(
     campaign_id: str,
     link_key: bytes,
     now: datetime,
+    links_issued_at: datetime | None = None,
+    link_ttl: links.LinkTtl = links.LinkTtl(),
 ) -> RenderedEmail:
     """Render one email: HTML, plain text and the .eml, deterministic for the same arguments.
+
+    Every link token expires `link_ttl` after `links_issued_at` (default `now`; the generate step
+    passes the campaign's planned send date, so a re-render mints the same tokens).
 
     Raises RenderError when the facts cannot make an email: no items, a malformed customer
     address or store sender, a price that is not a finite amount in an ISO 4217 currency, a store
@@ -193,12 +216,14 @@ def render_email(
     )
     preheader = clean_line(copy.preheader, max_chars=MAX_PREHEADER)
 
-    unsubscribe_token = links.sign_unsubscribe(
-        campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, link_key=link_key
-    )
-    preferences_token = links.sign_preferences(
-        campaign_id=campaign_id, pseudonymous_id=pseudonymous_id, link_key=link_key
-    )
+    issued = links_issued_at or now
+    if issued.tzinfo is None or issued.utcoffset() is None:
+        raise RenderError(f"links_issued_at and now must be timezone-aware, got {issued!r}")
+    identity = {"campaign_id": campaign_id, "pseudonymous_id": pseudonymous_id, "link_key": link_key,
+                "campaign_type": campaign.campaign_type}
+    click_expires = link_ttl.expires_at(links.CLICK, issued=issued)
+    unsubscribe_token = links.sign_unsubscribe(**identity, expires_at=link_ttl.expires_at(links.UNSUBSCRIBE, issued=issued))
+    preferences_token = links.sign_preferences(**identity, expires_at=link_ttl.expires_at(links.PREFERENCES, issued=issued))
     unsubscribe_endpoint = safe_http_url(store.unsubscribe_url) or f"{base_url}/unsubscribe"
     if not unsubscribe_endpoint.lower().startswith("https://"):  # RFC 8058 one-click needs https
         raise RenderError(f"the unsubscribe URL must be https for one-click unsubscribe, got {unsubscribe_endpoint!r}")
@@ -211,9 +236,15 @@ def render_email(
         addr_spec=(store.unsubscribe_mailto or f"unsubscribe@{domain}").removeprefix("mailto:"),
         what="store unsubscribe_mailto",
     ).addr_spec
-    cta_token = links.sign_click(
-        campaign_id=campaign_id, product_id="", pseudonymous_id=pseudonymous_id, link_key=link_key
-    )
+    # The call to action and the header link name their page in the (signed) token, so the click
+    # endpoint can send them there without ever reading a destination from the query.
+    cta_token = links.sign_click(**identity, product_id="", expires_at=click_expires, path=theme["cta_path"])
+    home_token = links.sign_click(**identity, product_id="", expires_at=click_expires, path="/")
+    open_endpoint = safe_http_url(store.open_url)
+    open_pixel_url = ""
+    if open_endpoint:
+        open_token = links.sign_open(**identity, expires_at=click_expires)
+        open_pixel_url = links.with_params(open_endpoint, {links.TOKEN_PARAM: open_token})
 
     context = {
         "lang": str(locale).replace("_", "-"),
@@ -222,7 +253,7 @@ def render_email(
         "preheader": preheader,
         "theme": theme,
         "store_name": store_name,
-        "home_url": links.tracked_url(base_url + "/", campaign_id=campaign_id, token=cta_token, content="header"),
+        "home_url": _link(base_url + "/", store=store, campaign_id=campaign_id, token=home_token, content="header"),
         "greeting": _greeting(theme, first_name=first_name, store=store_name, intro=copy.intro),
         "intro": paragraphs(clean_block(copy.intro, max_chars=MAX_INTRO)),
         "tier": clean_line(customer.loyalty_tier, max_chars=20).title() if customer.loyalty_tier != "none" else "",
@@ -236,18 +267,19 @@ def render_email(
                 campaign_id=campaign_id,
                 pseudonymous_id=pseudonymous_id,
                 link_key=link_key,
+                expires_at=click_expires,
+                campaign_type=campaign.campaign_type,
             )
             for product, ranked in items[:MAX_ITEMS]
         ],
-        "cta_url": links.tracked_url(
-            base_url + theme["cta_path"], campaign_id=campaign_id, token=cta_token, content="cta"
-        ),
+        "cta_url": _link(base_url + theme["cta_path"], store=store, campaign_id=campaign_id, token=cta_token, content="cta"),
         "why": _fill(theme["why"], store=store_name),
         "postal_address": [
             line for line in clean_block(store.postal_address, max_chars=MAX_ADDRESS).splitlines() if line
         ],
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
+        "open_pixel_url": open_pixel_url,
     }
     html_template, text_template = email_templates(campaign.campaign_type)
     html = html_template.render(context)
