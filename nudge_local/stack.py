@@ -4,6 +4,7 @@ on-demand table with PITR)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -130,8 +131,22 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 def queue_settings(template: dict[str, Any] | None = None) -> tuple[int, int]:
     """(maxReceiveCount, VisibilityTimeout) of the jobs queue, read from template.yaml so the
     local runner redelivers exactly as the deployed queue would."""
+    if template is None:
+        try:
+            return _template_queue_settings(TEMPLATE, TEMPLATE.stat().st_mtime_ns)
+        except FileNotFoundError:
+            return 3, 720
+    return _queue_settings(template)
+
+
+@functools.lru_cache(maxsize=4)
+def _template_queue_settings(path: Path, mtime_ns: int) -> tuple[int, int]:
+    """Parsing template.yaml takes ~0.5 s (and every test's stack creates queues): once per file version."""
+    return _queue_settings(load_template(path))
+
+
+def _queue_settings(template: dict[str, Any]) -> tuple[int, int]:
     try:
-        template = template or load_template()
         props = template["Resources"]["JobsQueue"]["Properties"]
         max_receive = int(props["RedrivePolicy"]["maxReceiveCount"])
         visibility = props.get("VisibilityTimeout", 720)
