@@ -229,17 +229,12 @@ def _responses(assigned: list, campaign_type: str, rng: np.random.Generator, con
 def write_events(root: Path, events: list, *, per_object: int = 5000) -> int:
     """Write events under root/events/ as nudge.storage.EventLog.put_many does in S3: one JSON Lines
     file per type, day and chunk, named by nudge.eventlog.batch_key. Returns the files written."""
-    from nudge.eventlog import batch_key, to_json_lines
+    from nudge.eventlog import batch_key, batches, to_json_lines
 
-    groups: dict[tuple[str, str], list] = {}
-    for event in events:
-        groups.setdefault((event.type, event.day), []).append(event)
     written = 0
-    for group in groups.values():
-        for start in range(0, len(group), per_object):
-            chunk = group[start:start + per_object]
-            path = root / batch_key(chunk)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_json_lines(chunk), encoding="utf-8")
-            written += 1
+    for chunk in batches(events, per_object=per_object):
+        path = root / batch_key(chunk)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_json_lines(chunk), encoding="utf-8")
+        written += 1
     return written

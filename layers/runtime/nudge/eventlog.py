@@ -27,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from nudge.errors import ValidationError
 
@@ -160,6 +160,22 @@ def batch_key(events: Sequence[Event]) -> str:
     digest = hashlib.sha256("\n".join(sorted(e.event_id for e in events)).encode("utf-8")).hexdigest()[:32]
     kind, day = kinds.pop()
     return f"{PREFIX}type={kind}/dt={day}/b-{digest}.jsonl"
+
+
+def batches(events: Iterable[Event], *, per_object: int) -> Iterator[list[Event]]:
+    """Events split into the chunks one object holds: one type and day each, at most `per_object` events,
+    in the given order within a chunk (every writer of many events at once, S3 or a local folder).
+
+    >>> e = lambda i, t: Event(event_id=str(i), type=t, at="2026-12-01T10:00:00Z", pseudonymous_id="p_1", campaign_id="c1", group="treated")
+    >>> [[x.event_id for x in b] for b in batches([e(1, "assigned"), e(2, "assigned"), e(3, "assigned")], per_object=2)]
+    [['1', '2'], ['3']]
+    """
+    groups: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        groups.setdefault((event.type, event.day), []).append(event)
+    for group in groups.values():
+        for start in range(0, len(group), per_object):
+            yield group[start : start + per_object]
 
 
 def to_json_lines(events: Iterable[Event]) -> str:

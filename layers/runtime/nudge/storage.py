@@ -129,11 +129,14 @@ class ProfileStore:
                     yield new
                 batch = []
 
-    def _batch_get(self, keys: list[dict[str, str]], *, projection: str, names: dict[str, str]) -> dict[str, dict[str, Any]]:
-        """BatchGetItem of up to 100 keys (unprocessed keys retried): pk -> the projected item."""
+    def _batch_get(self, keys: list[dict[str, str]], *, projection: str = "",
+                   names: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+        """BatchGetItem of up to 100 keys (unprocessed keys retried): pk -> the item (projected when asked)."""
         found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": [self._to_ddb(k) for k in keys], "ConsistentRead": True,
-                                                "ProjectionExpression": projection, "ExpressionAttributeNames": names}}
+        wanted: dict[str, Any] = {"Keys": [self._to_ddb(k) for k in keys], "ConsistentRead": True}
+        if projection:
+            wanted.update(ProjectionExpression=projection, ExpressionAttributeNames=names or {})
+        request: dict[str, Any] = {self.table: wanted}
         attempt = 0
         while request:
             response = self.dynamodb.batch_get_item(RequestItems=request)
@@ -185,20 +188,9 @@ class ProfileStore:
         found: dict[str, Profile] = {}
         unique = list(dict.fromkeys(customer_ids))
         for start in range(0, len(unique), 100):
-            keys = [self._to_ddb(_profile_key(cid)) for cid in unique[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            attempt = 0
-            while request:
-                response = self.dynamodb.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self.table, []):
-                    profile = profile_from_item(self._from_ddb(raw))
-                    found[profile.customer.customer_id] = profile
-                request = response.get("UnprocessedKeys") or {}
-                attempt += 1
-                if request and attempt > 8:
-                    raise StorageError("profile reads still unprocessed after 8 attempts")
-                if request:
-                    _backoff(attempt)
+            for item in self._batch_get([_profile_key(cid) for cid in unique[start : start + 100]]).values():
+                profile = profile_from_item(item)
+                found[profile.customer.customer_id] = profile
         return found
 
     def scan_profiles(self, *, segment: int = 0, total_segments: int = 1, page_size: int = 500) -> Iterator[Profile]:
@@ -565,21 +557,16 @@ class EventLog:
         """Write many events (nudge.eventlog.Event) as few objects: one JSON Lines object per type,
         day and chunk of `per_object` events, each conditional on its key (nudge.eventlog.batch_key),
         so the same batch written twice is written once. Returns the objects newly written."""
-        from nudge.eventlog import batch_key, to_json_lines
+        from nudge.eventlog import batch_key, batches, to_json_lines
 
-        groups: dict[tuple[str, str], list[Any]] = {}
-        for event in events:
-            groups.setdefault((event.type, event.day), []).append(event)
         fresh = 0
-        for group in groups.values():
-            for start in range(0, len(group), per_object):
-                chunk = group[start : start + per_object]
-                if self._objects.put_once(batch_key(chunk), to_json_lines(chunk).encode("utf-8"),
-                                          content_type="application/x-ndjson"):
-                    fresh += 1
-                    self.written += len(chunk)
-                else:
-                    self.replayed += len(chunk)
+        for chunk in batches(events, per_object=per_object):
+            if self._objects.put_once(batch_key(chunk), to_json_lines(chunk).encode("utf-8"),
+                                      content_type="application/x-ndjson"):
+                fresh += 1
+                self.written += len(chunk)
+            else:
+                self.replayed += len(chunk)
         return fresh
 
     def exists(self, event: Any) -> bool:
