@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -20,7 +20,9 @@ help:
 	@echo "make eval-tone  review-sentiment (tone) evaluation → build/reports/sentiment.{json,md}"
 	@echo "make copywriter reproduce the shipped copywriter (phrasebook corpus → student → ONNX int8)"
 	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
-	@echo "make load       10,000 jobs, then 2,000 with 20% injected faults → build/reports/reliability.json"
+	@echo "make load       10,000 jobs, 2,000 with 20% injected faults, then killed consumers and overlapping campaigns → build/reports/reliability.json"
+	@echo "make cost       AWS requests and compute per million emails from a local run → build/reports/cost.json (bar \$$10)"
+	@echo "make plan-scale a 1,000,000-customer plan in Scan segments through moto, then re-run → build/reports/plan_scale.json (slow)"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
 	@echo "make security   checkov over template.yaml"
 
@@ -123,3 +125,15 @@ clean:
 
 load: venv
 	$(PY) scripts/load_test.py
+
+# A real local run (plan, generate with the real copy model, send, SES events; about 2,000 jobs)
+# with every AWS request counted through botocore's hooks, priced from data/prices/ (dated).
+COST_JOBS ?= 2000
+cost: venv
+	$(PY) scripts/cost.py --jobs $(COST_JOBS)
+
+# The plan state machine's steps over 1,000,000 synthetic profiles in moto (16 segments), then the
+# same campaign id again (must enqueue 0). Slow on 2 cores: CUSTOMERS=100000 for a quicker look.
+CUSTOMERS ?= 1000000
+plan-scale: venv
+	$(PY) scripts/plan_scale.py --customers $(CUSTOMERS)

@@ -26,9 +26,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 1536
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:nudge-local-generate"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_ms: int = 120_000  # GenerateFunction's Timeout in template.yaml
 
     def get_remaining_time_in_millis(self) -> int:
-        return 120_000
+        return self.timeout_ms
 
 
 @dataclass
@@ -119,3 +120,18 @@ def queue_depth(sqs: Any, queue_url: str) -> int:
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def drain_all(mappings: list[EventSourceMapping]) -> DrainStats:
+    """Drain several event sources of one function (the generate function reads JobsQueue and
+    TriggersJobsQueue) until every queue is empty; one DrainStats for them all."""
+    total, started = DrainStats(), time.perf_counter()
+    while True:
+        runs = [mapping.drain() for mapping in mappings]
+        for run in runs:
+            for name in ("invocations", "received", "succeeded", "failed_attempts", "handler_crashes"):
+                setattr(total, name, getattr(total, name) + getattr(run, name))
+        if not any(run.received for run in runs):  # a drain can refill another queue (a sweep): go round again
+            break
+    total.seconds = time.perf_counter() - started
+    return total

@@ -31,6 +31,7 @@ class StackNames:
     table: str = "nudge-local-profiles"
     queue: str = "nudge-local-jobs"
     dlq: str = "nudge-local-jobs-dlq"
+    triggers_queue: str = "nudge-local-trigger-jobs"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Stack:
     dlq_url: str
     max_receive_count: int
     visibility_timeout: int
+    triggers_queue_url: str = ""  # TriggersJobsQueue: the cart sweep's reminders (dead letters go to the same DLQ)
 
 
 def function_env(
@@ -53,6 +55,7 @@ def function_env(
         "NUDGE_OUTPUT_BUCKET": stack.bucket,
         "NUDGE_PROFILE_TABLE": stack.table,
         "NUDGE_JOBS_QUEUE_URL": stack.queue_url,
+        "NUDGE_TRIGGERS_QUEUE_URL": stack.triggers_queue_url,
         "NUDGE_ARTIFACTS_URI": f"s3://{stack.bucket}/artifacts/",
         "NUDGE_MODEL_DIR": model_dir,
         "NUDGE_STORE_NAME": store.name,
@@ -73,16 +76,53 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _AtomicDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time. moto evaluates a condition and then writes,
+    so two concurrent conditional writes (two consumer processes claiming the same item) could both
+    pass, which real DynamoDB never allows: a conditional write is atomic per item. Serialising
+    moto's DynamoDB requests restores that; S3 and SQS requests still run concurrently."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        # SQS too: moto's ReceiveMessage is not safe against itself (two consumers receiving at once
+        # can fail with a 500 inside moto), which real SQS is.
+        self.app, self.locks = app, {"DynamoDB_": threading.Lock(), "AmazonSQS.": threading.Lock()}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        lock = next((lock for prefix, lock in self.locks.items() if target.startswith(prefix)), None)
+        if lock is None:
+            return self.app(environ, start_response)
+        with lock:
+            return list(self.app(environ, start_response))  # the whole response inside the lock
+
+
+def _threaded_server(port: int) -> Any:
+    """moto's ThreadedMotoServer with DynamoDB requests made atomic (_AtomicDynamoDB)."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(ip_address="127.0.0.1", port=port, verbose=False)
+
+
 @contextmanager
 def moto_server(port: int | None = None) -> Iterator[str]:
-    """Start a moto server on 127.0.0.1 and point boto3 at it (AWS_ENDPOINT_URL) while open."""
-    from moto.server import ThreadedMotoServer
-
+    """Start a moto server on 127.0.0.1 and point boto3 at it (AWS_ENDPOINT_URL) while open. Other
+    processes (the load test's consumers) reach the same server through AWS_ENDPOINT_URL."""
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log per call on the console
     port = port or _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = _threaded_server(port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     _reset(endpoint)  # moto's state lives in the process: a second server would see the first's
@@ -155,11 +195,14 @@ def _queue_settings(template: dict[str, Any]) -> tuple[int, int]:
         return 3, 720
 
 
-def create_stack(names: StackNames = StackNames()) -> Stack:
-    """Create the bucket, table and queues in the (moto) account that boto3 points at."""
+def create_stack(names: StackNames = StackNames(), *, visibility_timeout: int | None = None) -> Stack:
+    """Create the bucket, table and queues in the (moto) account that boto3 points at.
+    `visibility_timeout` overrides the template's (the crash runs use seconds, so that a killed
+    consumer's messages really come back within the run)."""
     from nudge.storage import client
 
     max_receive, visibility = queue_settings()
+    visibility = visibility_timeout if visibility_timeout is not None else visibility
     s3 = client("s3")
     s3.create_bucket(Bucket=names.bucket)
     s3.put_bucket_encryption(
@@ -191,12 +234,13 @@ def create_stack(names: StackNames = StackNames()) -> Stack:
         QueueName=names.dlq, Attributes={"MessageRetentionPeriod": "1209600", "SqsManagedSseEnabled": "true"}
     )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(
-        QueueName=names.queue,
-        Attributes={
-            "VisibilityTimeout": str(visibility),
-            "SqsManagedSseEnabled": "true",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
-        },
-    )["QueueUrl"]
-    return Stack(names.bucket, names.table, queue_url, dlq_url, max_receive, visibility)
+    attributes = {
+        "VisibilityTimeout": str(visibility),
+        "SqsManagedSseEnabled": "true",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
+    }
+    queue_url = sqs.create_queue(QueueName=names.queue, Attributes=attributes)["QueueUrl"]
+    # Reminders have their own queue (template.yaml's TriggersJobsQueue: same timeout, same DLQ), so a
+    # cart reminder never waits behind a batch campaign; the generate function reads both.
+    triggers_url = sqs.create_queue(QueueName=names.triggers_queue, Attributes=attributes)["QueueUrl"]
+    return Stack(names.bucket, names.table, queue_url, dlq_url, max_receive, visibility, triggers_url)

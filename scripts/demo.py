@@ -3,7 +3,9 @@
 Inputs: a store directory (generated when missing), recommender artifacts (trained when
 missing), the shipped copywriter in layers/model/copywriter/.
 Outputs: out/emails/<campaign>/<customer>/email.{json,html,eml}, out/manifest.json,
-out/index.html (the gallery), out/demo.log (the run's whole log), out/eventlog/ (the event log:
+out/index.html (the gallery), out/images/ (a generated picture per product category and colour,
+which the local email.html previews point at; the .eml keeps the catalog's https image URLs),
+out/demo.log (the run's whole log), out/eventlog/ (the event log:
 the planner's assignments copied out of the bucket, plus SIMULATED responses), out/report.html and
 build/reports/outcomes.json (scripts/report.py over that log), and a printed summary.
 
@@ -27,7 +29,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,7 @@ class DemoConfig:
         "abandoned_cart", "birthday_holiday", "win_back", "loyalty", "clearance", "new_arrivals",
     )
     limit_per_campaign: int = 150  # jobs per campaign (a staged rollout); the rest counted as over_limit
+    daily_campaign_days: int = 14  # birthday_holiday runs daily: at most this many days from send_date to reach the limit
     send_date: date | None = None  # default: the store's as_of date
     holdout_share: float = 0.1
     frequency_cap_days: int = 7
@@ -99,7 +102,7 @@ def run(config: DemoConfig) -> dict:
     from nudge.store import load_store
     from nudge.profiles import build_profiles
     from nudge.storage import ProfileStore, client, upload_dir
-    from nudge_local.esm import EventSourceMapping, LambdaContext, queue_depth
+    from nudge_local.esm import EventSourceMapping, LambdaContext, drain_all, queue_depth
     from nudge_local.export import export_emails, write_manifest
     from nudge_local.stack import create_stack, function_env, moto_server
 
@@ -130,20 +133,23 @@ def run(config: DemoConfig) -> dict:
 
         _route_function_logs(file_handler)
         sqs = client("sqs")
-        esm = EventSourceMapping(sqs, stack.queue_url, generate_app.handler)
+        # the generate function's two event sources: batch campaigns, and triggered reminders
+        esm = [EventSourceMapping(sqs, stack.queue_url, generate_app.handler),
+               EventSourceMapping(sqs, stack.triggers_queue_url, generate_app.handler)]
         plans, drains = [], []
         for campaign_type in config.campaigns:
-            request = {"campaign_type": campaign_type, "send_date": send_date.isoformat(), "limit": config.limit_per_campaign}
-            with _stdout_to_log():
-                plan = plan_app.handler(request, LambdaContext(function_name="nudge-local-plan"))
-            plans.append(plan)
-            say(f"planned {campaign_type}: {plan['enqueued']} enqueued of {plan['considered']} considered; excluded {plan['excluded']}")
-            with _stdout_to_log():
-                stats = esm.drain()
-            drains.append(stats.to_dict())
-            say(f"  generated: {stats.succeeded} records done, {stats.failed_attempts} failed attempts, {stats.seconds:.1f} s")
+            for request in _plan_requests(campaign_type, send_date, config, plans):
+                with _stdout_to_log():
+                    plan = plan_app.handler(request, LambdaContext(function_name="nudge-local-plan"))
+                plans.append(plan)
+                say(f"planned {campaign_type} for {plan['send_date']}: {plan['enqueued']} enqueued of {plan['considered']} "
+                    f"considered; excluded {plan['excluded']}")
+                with _stdout_to_log():
+                    stats = drain_all(esm)
+                drains.append(stats.to_dict())
+                say(f"  generated: {stats.succeeded} records done, {stats.failed_attempts} failed attempts, {stats.seconds:.1f} s")
         dead_letters = queue_depth(sqs, stack.dlq_url)
-        entries = export_emails(client("s3"), stack.bucket, out)
+        entries = export_emails(client("s3"), stack.bucket, out, table=stack.table)
         if config.outcomes:  # the event log as the functions wrote it (the planner's "assigned" events)
             from nudge.storage import download_prefix
 
@@ -154,7 +160,10 @@ def run(config: DemoConfig) -> dict:
     from nudge_local.export import verify_emails
 
     eml_check = verify_emails(out, entries)
+    from nudge_local.images import localize_previews
 
+    # the .eml keeps the catalog's https image URLs; the local previews show generated pictures
+    images = localize_previews(out, entries, store.products.values())
     write_gallery(out, entries)
     from nudge_local.copy_report import copy_variety, demo_emails, failed_bars
 
@@ -174,6 +183,7 @@ def run(config: DemoConfig) -> dict:
         "failed_records": sum(d["failed_attempts"] for d in drains),
         "dead_letters": dead_letters,
         "eml_check": eml_check,
+        "images": images,
         "wall_seconds": round(wall, 1),
         "generation_seconds": round(generation_seconds, 1),
         "emails_per_second": round(len(entries) / generation_seconds, 2) if generation_seconds else 0.0,
@@ -197,17 +207,39 @@ def run(config: DemoConfig) -> dict:
     say(f"wall time        {summary['wall_seconds']} s   generation {summary['generation_seconds']} s   "
         f"{summary['emails_per_second']} emails/s")
     say("")
-    say("copy, data values put back as slots (build/reports/demo_copy.json; bars: skeletons >= 0.30, intros >= 0.90,")
+    say("copy, data values put back as slots (build/reports/demo_copy.json; bars: subject and preheader skeletons >= 0.30, intros >= 0.90,")
     say("personal subjects >= 0.80, top line <= 0.25, quoted errors 0)")
-    columns = ("subject_skeletons", "preheader_skeletons", "intros", "intro_skeletons", "personal_subjects",
-               "personal_preheaders", "top_line_share", "quoted_errors")
-    say(f"{'campaign':<18}" + "".join(f"{c.replace('_', ' '):>12.12}" for c in columns))
+    columns = {"subject_skeletons": "subjects", "preheader_skeletons": "preheaders", "intros": "intros",
+               "intro_skeletons": "intro skel.", "personal_subjects": "pers. subj.", "personal_preheaders": "pers. preh.",
+               "top_line_share": "top line", "quoted_errors": "quoted err."}
+    say(f"{'campaign':<18}" + "".join(f"{label:>12}" for label in columns.values()))
     for campaign, measures in variety.items():
         say(f"{campaign:<18}" + "".join(f"{measures[c]:>12}" for c in columns))
     say(f"bars missed      {summary['copy_variety_failed_bars'] or 'none'}")
+    say(f"images           {images['images']} pictures ({images['image_bytes'] / 1024:.0f} KB) in {images['dir']}, "
+        f"{images['rewritten']} image URLs in {images['previews']} previews pointed at them")
     say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}"
         + (f", {out / 'report.html'} (outcomes, SIMULATED)" if outcomes else ""))
     return summary
+
+
+def _plan_requests(campaign_type: str, send_date: date, config: DemoConfig, plans: list[dict]):
+    """The plan requests of one campaign type, made lazily (each sees the plans made before it).
+
+    A batch campaign is one plan on the send date. birthday_holiday is a daily campaign (its
+    audience is whoever has a birthday, or a giftable holiday, that day: ~14 of the demo's 5,000
+    customers a day), so the demo plans it day after day from the send date, as the deployed daily
+    schedule does (one campaign id per day, `birthday-holiday-<date>`), until `limit_per_campaign`
+    jobs are enqueued or `daily_campaign_days` days have passed."""
+    if campaign_type != "birthday_holiday":
+        yield {"campaign_type": campaign_type, "send_date": send_date.isoformat(), "limit": config.limit_per_campaign}
+        return
+    for day in range(config.daily_campaign_days):
+        enqueued = sum(p["enqueued"] for p in plans if p["campaign_type"] == campaign_type)
+        if enqueued >= config.limit_per_campaign:
+            return
+        yield {"campaign_type": campaign_type, "send_date": (send_date + timedelta(days=day)).isoformat(),
+               "limit": config.limit_per_campaign - enqueued}
 
 
 def _outcomes(config: DemoConfig, plans: list[dict], say: _Console) -> dict:

@@ -1,4 +1,5 @@
-"""Generate function: a batch of SQS job messages → one email each, written to S3.
+"""Generate function: a batch of SQS job messages → one email each, written to S3 (its one
+object, the .eml) and recorded on its SEND# claim (the audit record).
 
 A thin adapter (STYLE.md principle 1): the batch is composed by `nudge.service`, each record is
 finished by `PreparedBatch.finish`, and Powertools turns a record's exception into a
@@ -28,7 +29,8 @@ def service() -> GenerateService:
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def handler(event, context):
-    batch = service().prepare(event.get("Records", []))
+    # the remaining time at the start is the function's timeout, which a claim's lease must outlast
+    batch = service().prepare(event.get("Records", []), remaining_ms=context.get_remaining_time_in_millis())
     response = process_partial_response(event=event, record_handler=batch.finish, processor=processor, context=context)
     for name, value in batch.counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -52,3 +52,21 @@ def generate_app(stack):
 @pytest.fixture
 def plan_app(stack):
     yield from cold_started("plan")
+
+
+def completed_email(stack, customer_id: str, campaign_id: str, eml: bytes, *, now, campaign_type: str = "",
+                    pseudonym_key: bytes = b"test-pseudonym-key-0123456789abcdef") -> None:
+    """What the generate function leaves behind for one email, the way it does it: a claim, the .eml
+    under its key, then the claim completed with the object's SHA-256 and S3 version."""
+    import hashlib
+
+    from nudge.identity import pseudonymize
+    from nudge.pipeline import email_keys
+    from nudge.storage import EmailStore, ProfileStore
+
+    profiles = ProfileStore(stack.table)
+    assert profiles.claim_send(customer_id, campaign_id, now=now, token="writer") == "claimed"
+    key = email_keys(campaign_id, pseudonymize(customer_id, key=pseudonym_key))["eml"]
+    version = EmailStore(stack.bucket).put(key, eml, content_type="message/rfc822")
+    assert profiles.mark_sent(customer_id, campaign_id, now=now, token="writer", campaign_type=campaign_type,
+                              eml_sha256=hashlib.sha256(eml).hexdigest(), eml_version=version)

@@ -87,13 +87,13 @@ def test_a_cart_left_alone_gets_exactly_one_job_with_its_items_after_the_delay(c
 
     # WHEN the sweep runs before the due time THEN nothing is enqueued and the due item stays
     assert sweep_app.service().sweep(now=at(11, 59)) == {}
-    assert jobs_in(stack.queue_url) == [] and len(due_items(stack.table)) == 1
+    assert jobs_in(stack.triggers_queue_url) == [] and len(due_items(stack.table)) == 1
 
     # WHEN it runs after the due time
     counts = sweep_app.service().sweep(now=at(12, 1))
     # THEN exactly one abandoned_cart job carries the cart's items (cart first), and the due item is gone
     assert counts == {"enqueued": 1}
-    [job] = jobs_in(stack.queue_url)
+    [job] = jobs_in(stack.triggers_queue_url)
     assert (job.campaign_type, job.campaign_id, job.customer_id) == ("abandoned_cart", "cart-2026-11-20", "c001")
     assert job.context.cart_items == ("p009", "p011")
     assert str(job.send_date) == "2026-11-20"
@@ -101,7 +101,7 @@ def test_a_cart_left_alone_gets_exactly_one_job_with_its_items_after_the_delay(c
 
     # AND a second sweep (or a retried one) enqueues nothing more
     assert sweep_app.service().sweep(now=at(12, 6)) == {}
-    assert jobs_in(stack.queue_url) == []
+    assert jobs_in(stack.triggers_queue_url) == []
 
 
 def test_a_redelivered_cart_event_still_makes_one_job(cart_app, sweep_app, stack):
@@ -111,7 +111,7 @@ def test_a_redelivered_cart_event_still_makes_one_job(cart_app, sweep_app, stack
     # WHEN the sweep runs after the due time THEN one due item made one job
     assert len(due_items(stack.table)) == 1
     assert sweep_app.service().sweep(now=at(12, 1)) == {"enqueued": 1}
-    assert len(jobs_in(stack.queue_url)) == 1
+    assert len(jobs_in(stack.triggers_queue_url)) == 1
 
 
 # ------------------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_an_order_before_the_due_time_means_no_job(cart_app, sweep_app, stack, b
     assert profile.last_order_at == at(11, 0)
     # WHEN the sweep runs after the due time THEN no job, the reason counted, the due item gone
     assert sweep_app.service().sweep(now=at(12, 1)) == {reason: 1}
-    assert jobs_in(stack.queue_url) == [] and due_items(stack.table) == []
+    assert jobs_in(stack.triggers_queue_url) == [] and due_items(stack.table) == []
 
 
 def test_a_cart_updated_twice_gets_one_job_for_the_latest_version(cart_app, sweep_app, stack):
@@ -141,10 +141,10 @@ def test_a_cart_updated_twice_gets_one_job_for_the_latest_version(cart_app, swee
     cart_app.service().apply(store_event(items=["p009", "p011", "p012"], at=at(10, 30)), now=at(10, 30))
     # WHEN the sweep passes the first due time THEN the older version is superseded, no job yet
     assert sweep_app.service().sweep(now=at(12, 1)) == {"superseded": 1}
-    assert jobs_in(stack.queue_url) == []
+    assert jobs_in(stack.triggers_queue_url) == []
     # WHEN it passes the second THEN one job with the latest cart
     assert sweep_app.service().sweep(now=at(12, 31)) == {"enqueued": 1}
-    [job] = jobs_in(stack.queue_url)
+    [job] = jobs_in(stack.triggers_queue_url)
     assert job.context.cart_items == ("p009", "p011", "p012")
 
 
@@ -163,7 +163,7 @@ def test_an_emptied_cart_records_no_due_item(cart_app, sweep_app, stack):
     assert cart_app.service().apply(store_event(items=[], at=at(10, 10)), now=at(10, 10)) == "cart_emptied"
     # THEN the old due item is superseded at its due time and nothing is enqueued
     assert sweep_app.service().sweep(now=at(12, 1)) == {"superseded": 1}
-    assert jobs_in(stack.queue_url) == []
+    assert jobs_in(stack.triggers_queue_url) == []
 
 
 # ------------------------------------------------------------------------------------------------
@@ -176,16 +176,18 @@ def test_no_consent_and_suppressed_customers_get_no_job_and_are_counted(cart_app
     ProfileStore(stack.table).set_suppressed("c001", "unsubscribed")
     # WHEN the sweep runs after the due time THEN neither is enqueued; each reason is counted once
     assert sweep_app.service().sweep(now=at(12, 1)) == {"no_consent": 1, "suppressed": 1}
-    assert jobs_in(stack.queue_url) == [] and due_items(stack.table) == []
+    assert jobs_in(stack.triggers_queue_url) == [] and due_items(stack.table) == []
 
 
 def test_a_customer_emailed_recently_is_frequency_capped(cart_app, sweep_app, stack):
     # GIVEN c001 got a marketing email yesterday (the cap is 7 days), then leaves a cart
-    ProfileStore(stack.table).mark_sent("c001", "new-arrivals-2026-11-19", now=at(10) - timedelta(days=1))
+    profiles = ProfileStore(stack.table)
+    assert profiles.claim_send("c001", "new-arrivals-2026-11-19", now=at(10) - timedelta(days=1), token="t", cap_days=7) == "claimed"
+    assert profiles.mark_sent("c001", "new-arrivals-2026-11-19", now=at(10) - timedelta(days=1), token="t")
     cart_app.service().apply(store_event(), now=at(10, 0))
     # WHEN the sweep runs THEN the reminder is capped, as the planner would cap it
     assert sweep_app.service().sweep(now=at(12, 1)) == {"frequency_capped": 1}
-    assert jobs_in(stack.queue_url) == []
+    assert jobs_in(stack.triggers_queue_url) == []
 
 
 def test_a_holdout_customer_gets_no_job():
@@ -220,5 +222,5 @@ def test_handlers_turn_a_cart_left_three_hours_ago_into_one_job(cart_app, sweep_
     counts = sweep_app.handler({"source": "aws.scheduler"}, LambdaContext(function_name="sweep"))
     # THEN one job is enqueued for that cart
     assert counts == {"enqueued": 1}
-    [job] = jobs_in(stack.queue_url)
+    [job] = jobs_in(stack.triggers_queue_url)
     assert job.context.cart_items == ("p009", "p011")

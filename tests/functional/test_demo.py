@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 
@@ -17,8 +18,30 @@ def demo_run(tmp_path_factory, tiny_artifacts):
     from scripts.demo import DemoConfig, run
 
     out = tmp_path_factory.mktemp("out")
-    config = DemoConfig(store_dir=TINY_STORE, artifacts_dir=tiny_artifacts, out_dir=out, holdout_share=0.0, limit_per_campaign=50)
+    # one day of the daily birthday campaign: a later day's birthday (c004's) would cap that customer out of win-back
+    config = DemoConfig(store_dir=TINY_STORE, artifacts_dir=tiny_artifacts, out_dir=out, holdout_share=0.0, limit_per_campaign=50,
+                        daily_campaign_days=1)
     return out, run(config)
+
+
+def test_the_daily_birthday_campaign_is_planned_day_after_day_until_its_limit():
+    from scripts.demo import DemoConfig, _plan_requests
+
+    # GIVEN a daily campaign with a limit of 5, two days planned so far (2 + 2 enqueued)
+    config = DemoConfig(limit_per_campaign=5, daily_campaign_days=4)
+    plans = [{"campaign_type": "birthday_holiday", "enqueued": 2}]
+    requests = _plan_requests("birthday_holiday", date(2026, 11, 20), config, plans)
+    first = next(requests)
+    plans.append({"campaign_type": "birthday_holiday", "enqueued": 2})
+    second = next(requests)
+    plans.append({"campaign_type": "birthday_holiday", "enqueued": 1})
+    # THEN each day is its own plan (default campaign id), asking only for what is left, and it stops at the limit
+    assert (first["send_date"], first["limit"]) == ("2026-11-20", 3)
+    assert (second["send_date"], second["limit"]) == ("2026-11-21", 1)
+    assert "campaign_id" not in first and list(requests) == []
+    # AND a batch campaign is one plan on the send date
+    assert list(_plan_requests("loyalty", date(2026, 11, 20), config, [])) == [
+        {"campaign_type": "loyalty", "send_date": "2026-11-20", "limit": 5}]
 
 
 def test_demo_writes_emails_manifest_and_gallery(demo_run):
@@ -47,3 +70,24 @@ def test_demo_log_holds_no_email_address_or_first_name(demo_run, tiny_store):
     for customer in tiny_store.customers.values():
         assert customer.email not in log
         assert re.search(rf"\b{re.escape(customer.first_name)}\b", log) is None, f"first name {customer.first_name!r} in the log"
+
+
+def test_emls_keep_catalog_image_urls_and_previews_show_local_pictures(demo_run, tiny_store):
+    import email
+    from email import policy
+
+    out, summary = demo_run
+    catalog_urls = {p.image_url for p in tiny_store.products.values() if p.image_url}
+    img_src = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"')
+    for entry in json.loads((out / "manifest.json").read_text())["emails"]:
+        message = email.message_from_bytes((out / entry["eml_path"]).read_bytes(), policy=policy.default)
+        sent = img_src.findall(message.get_body(preferencelist=("html",)).get_content())
+        preview = img_src.findall((out / entry["html_path"]).read_text(encoding="utf-8"))
+        # THEN the .eml carries the catalog's absolute https URLs, as production does
+        assert sent and set(sent) <= catalog_urls, sent
+        # ... and its local preview the same number of pictures, each a file under out/images/
+        assert len(preview) == len(sent)
+        for src in preview:
+            assert src.endswith(".png") and (out / entry["html_path"]).parent.joinpath(src).resolve().is_file(), src
+            assert (out / entry["html_path"]).parent.joinpath(src).resolve().parent == (out / "images").resolve()
+    assert summary["images"]["unmapped"] == [] and summary["images"]["images"] > 0

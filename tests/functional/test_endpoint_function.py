@@ -187,8 +187,10 @@ def test_the_click_redirect_and_the_open_pixel_through_the_handler(linked_stack,
     body = Job(campaign_id="clearance-2026-11-20", campaign_type="clearance", customer_id="c002", send_date="2026-11-20").to_body()
     assert generate_app.handler({"Records": [{"messageId": "m1", "body": body}]}, LambdaContext()) == {"batchItemFailures": []}
     pseudo = pseudonymize("c002", key=PSEUDONYM_KEY)
-    [html_key] = [k for k in objects(linked_stack.bucket, f"emails/clearance-2026-11-20/{pseudo}/") if k.endswith(".html")]
-    page = boto3.client("s3").get_object(Bucket=linked_stack.bucket, Key=html_key)["Body"].read().decode()
+    [eml_key] = objects(linked_stack.bucket, f"emails/clearance-2026-11-20/{pseudo}/")
+    from nudge_local.export import html_part
+
+    page = html_part(boto3.client("s3").get_object(Bucket=linked_stack.bucket, Key=eml_key)["Body"].read())
     product_link = re.search(r'href="(' + re.escape(LINKS) + r'click\?nt=[^"]+)"', page).group(1).replace("&amp;", "&")
     # WHEN the customer clicks it, with an open-redirect attempt appended
     url = urlsplit(product_link)

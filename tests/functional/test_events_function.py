@@ -16,11 +16,10 @@ import pytest
 
 from nudge.eventlog import from_json_line
 from nudge.identity import pseudonymize
-from nudge.pipeline import email_keys
-from nudge.storage import EmailStore, ProfileStore
+from nudge.storage import ProfileStore
 from nudge_local.esm import LambdaContext
 from tests.conftest import EVENTS
-from tests.functional.conftest import cold_started
+from tests.functional.conftest import cold_started, completed_email
 
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"  # as tests/functional/conftest.py sets it
 PID = pseudonymize("c001", key=PSEUDONYM_KEY)  # the pseudonymous id in tests/events/ses_*.json
@@ -145,8 +144,7 @@ def test_the_send_function_logs_each_send_with_ses_s_message_id(stack):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "Hearth & Thread <news@shop.example.com>", "c001@example.com", "Hello"
     message.set_content("Hello")
-    EmailStore(stack.bucket).put_once(email_keys("win-back-2026-11-20", PID)["eml"], message.as_bytes(), content_type="message/rfc822")
-    ProfileStore(stack.table).mark_sent("c001", "win-back-2026-11-20", now=NOW)
+    completed_email(stack, "c001", "win-back-2026-11-20", message.as_bytes(), now=NOW)
     record = {"eventID": "1", "eventName": "MODIFY", "eventSource": "aws:dynamodb",
               "dynamodb": {"Keys": {"pk": {"S": "CUST#c001"}, "sk": {"S": "SEND#win-back-2026-11-20"}}}}
     for send_app in cold_started("send"):

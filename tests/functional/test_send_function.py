@@ -14,11 +14,9 @@ from email.message import EmailMessage
 import boto3
 import pytest
 
-from nudge.identity import pseudonymize
-from nudge.pipeline import email_keys
-from nudge.storage import EmailStore, ProfileStore
+from nudge.storage import ProfileStore
 from nudge_local.esm import LambdaContext
-from tests.functional.conftest import cold_started
+from tests.functional.conftest import cold_started, completed_email
 
 CAMPAIGN = "win-back-2026-11-20"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"  # as tests/functional/conftest.py sets it
@@ -38,7 +36,7 @@ def ses(stack):
     return client
 
 
-def written_email(stack, customer_id: str = "c001", campaign_id: str = CAMPAIGN) -> bytes:
+def written_email(stack, customer_id: str = "c001", campaign_id: str = CAMPAIGN, campaign_type: str = "") -> bytes:
     """What the generate function leaves: the .eml under its key, then the completed SEND# item."""
     message = EmailMessage()
     message["From"] = "Hearth & Thread <news@shop.example.com>"
@@ -46,9 +44,7 @@ def written_email(stack, customer_id: str = "c001", campaign_id: str = CAMPAIGN)
     message["Subject"] = "We kept your favourites"
     message.set_content("Hello")
     eml = message.as_bytes()
-    key = email_keys(campaign_id, pseudonymize(customer_id, key=PSEUDONYM_KEY))["eml"]
-    EmailStore(stack.bucket).put_once(key, eml, content_type="message/rfc822")
-    ProfileStore(stack.table).mark_sent(customer_id, campaign_id, now=NOW)
+    completed_email(stack, customer_id, campaign_id, eml, now=NOW, campaign_type=campaign_type)
     return eml
 
 
@@ -98,9 +94,7 @@ def test_an_opt_out_after_writing_stops_the_send_of_that_campaign_type_only(send
     # GIVEN win-back emails written for c001 and c002 (the SEND# item names the campaign type) ...
     profiles = ProfileStore(stack.table)
     for customer_id in ("c001", "c002", "c004"):
-        written_email(stack, customer_id=customer_id)
-    for customer_id in ("c001", "c002"):
-        profiles.mark_sent(customer_id, CAMPAIGN, now=NOW, campaign_type="win_back")
+        written_email(stack, customer_id=customer_id, campaign_type="" if customer_id == "c004" else "win_back")
     # ... then c001 stopped win-back emails, c002 stopped clearance emails, c004 unsubscribed from
     # everything (its SEND# item predates campaign types: "everything" still applies)
     profiles.opt_out("c001", now=NOW, campaign_type="win_back")

@@ -121,18 +121,35 @@ def test_first_name_filled_directly_is_cleaned_like_slot_values():
 @pytest.mark.parametrize(
     "category, expected",
     [
-        ("Planters", "New Planter pieces for Ada, and more Planters."),
-        ("games & puzzles", "New game & puzzle pieces for Ada, and more games & puzzles."),
-        ("Glassware", "New Glassware pieces for Ada, and more Glassware."),  # uncountable: unchanged
-        ("Tassen", "New Tassen pieces for Ada, and more Tassen."),  # not in the table: never guessed at
-        ("", "New favourite pieces for Ada, and more favourites."),  # the default reads as a modifier too
+        ("Planters", "New Planter ideas for Ada, and more Planters."),
+        ("games & puzzles", "New game & puzzle ideas for Ada, and more games & puzzles."),
+        ("Glassware", "New Glassware ideas for Ada, and more Glassware."),  # uncountable: unchanged
+        ("Tassen", "New Tassen ideas for Ada, and more Tassen."),  # not in the table: never guessed at
+        ("", "New favourite ideas for Ada, and more favourites."),  # the default reads as a modifier too
     ],
 )
 def test_a_category_before_a_head_noun_reads_as_a_modifier(category, expected):
     # GIVEN copy using the category both as a modifier and as a noun
-    template = "New {category} pieces for {first_name}, and more {category}."
+    template = "New {category} ideas for {first_name}, and more {category}."
     # WHEN filled THEN only the modifier use is singular, and only for plurals the table knows
     assert fill_slots(template, {"category": category, "first_name": "Ada"}) == expected
+
+
+@pytest.mark.parametrize(
+    "category, expected",
+    [
+        ("mugs", "Our mugs are ready. Some mugs are reduced."),  # was "Our mug pieces are ready"
+        ("Photo Frames", "Our Photo Frames are ready. Some Photo Frames are reduced."),
+        ("Games & Puzzles", "Our Games & Puzzles are ready. Some Games & Puzzles are reduced."),
+        ("jewellery", "Our jewellery pieces are ready. Some jewellery pieces are reduced."),  # uncountable: keeps pieces
+        ("Tassen", "Our Tassen pieces are ready. Some Tassen pieces are reduced."),  # not in the table: unchanged
+    ],
+)
+def test_a_countable_plural_category_stands_for_pieces(category, expected):
+    # GIVEN phrasebook lines saying "{category} pieces" (plural, so "are")
+    template = "Our {category} pieces are ready. Some {category} pieces are reduced."
+    # WHEN filled with a category that is itself a countable plural THEN it replaces "pieces", agreement intact
+    assert fill_slots(template, {"category": category}) == expected
 
 
 def test_a_category_before_a_verb_keeps_its_plural():

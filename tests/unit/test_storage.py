@@ -79,9 +79,57 @@ def test_claim_send_is_once_per_campaign_and_customer(aws, tiny_profiles):
     assert store.claim_send("c001", "camp", now=now, token="a") == "claimed"  # our own lost response
     assert store.claim_send("c001", "camp", now=now, token="b") == "busy"  # in progress elsewhere
     assert store.claim_send("c001", "camp", now=now + timedelta(hours=1), token="b") == "claimed"  # lease expired
-    store.mark_sent("c001", "camp", now=now)
+    assert store.mark_sent("c001", "camp", now=now, token="a") is False  # fenced: "a" lost the claim to "b"
+    assert store.release_send("c001", "camp", token="a") is False  # ... and cannot give it back either
+    assert store.mark_sent("c001", "camp", now=now, token="b") is True
     assert store.claim_send("c001", "camp", now=now + timedelta(days=2), token="c") == "done"  # never again
     assert store.get_profile("c001").last_marketing_sent_at == now
+
+
+def test_the_frequency_cap_is_taken_at_claim_time_across_campaigns(aws, tiny_profiles):
+    from datetime import datetime, timedelta, timezone
+
+    from nudge_local.stack import create_stack
+
+    # GIVEN c001's email for campaign "a" claimed (a 7-day cap)
+    store = ProfileStore(create_stack().table)
+    store.put_profiles(tiny_profiles.values())
+    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert store.claim_send("c001", "a", now=now, token="a1", cap_days=7) == "claimed"
+    # WHEN campaign "b" (or a cart reminder) claims c001 inside the cap THEN it is refused, and its SEND# claim given back
+    assert store.claim_send("c001", "b", now=now + timedelta(days=3), token="b1", cap_days=7) == "frequency_cap"
+    assert store.send_record("c001", "b") is None
+    # AND campaign "a" itself may still retry (its own claim), and "b" may once the cap has passed
+    assert store.claim_send("c001", "a", now=now + timedelta(hours=1), token="a2", cap_days=7) == "claimed"
+    assert store.claim_send("c001", "b", now=now + timedelta(days=8), token="b2", cap_days=7) == "claimed"
+    # AND a released claim frees the cap for another campaign at once
+    assert store.release_send("c001", "b", token="b2") is True
+    assert store.claim_send("c001", "c", now=now + timedelta(days=8), token="c1", cap_days=7) == "claimed"
+
+
+def test_send_records_expire_and_carry_the_compressed_audit_record(aws, tiny_profiles):
+    from datetime import datetime, timezone
+
+    from nudge_local.stack import create_stack
+
+    store = ProfileStore(create_stack().table, record_days=30)
+    store.put_profiles(tiny_profiles.values())
+    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    record = {"copy": {"subject": "Hello " * 200, "source": "model"}, "items": [{"product_id": "p001"}]}
+    assert store.claim_send("c001", "camp", now=now, token="t", cap_days=7) == "claimed"
+    assert store.mark_sent("c001", "camp", now=now, token="t", record=record, eml_sha256="ab" * 32, eml_version="v1")
+    store.record_holdout("camp", ["c002"], now=now)
+    store.put_pseudonym("p_x", "c001", now=now, keep_days=401)
+    # THEN every bookkeeping item carries expires_at (DynamoDB TTL), and the record round-trips
+    items = {(i["pk"]["S"], i["sk"]["S"]): i for i in store.dynamodb.scan(TableName=store.table)["Items"]}
+    day = 86_400
+    assert int(items[("CUST#c001", "SEND#camp")]["expires_at"]["N"]) == int(now.timestamp()) + 30 * day
+    assert int(items[("CUST#c002", "HOLDOUT#camp")]["expires_at"]["N"]) == int(now.timestamp()) + 30 * day
+    assert int(items[("CUST#c001", "CAP")]["expires_at"]["N"]) == int(now.timestamp()) + 8 * day
+    assert int(items[("PSEUDO#p_x", "CUSTOMER")]["expires_at"]["N"]) == int(now.timestamp()) + 401 * day
+    assert len(items[("CUST#c001", "SEND#camp")]["record_z"]["B"]) < 300  # 1.2 KB of JSON, compressed
+    sent = store.send_record("c001", "camp")
+    assert sent["record"] == record and (sent["status"], sent["eml_version"]) == ("done", "v1")
 
 
 def test_opt_outs_are_set_in_place_idempotently_and_round_trip(aws, tiny_profiles):

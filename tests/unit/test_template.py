@@ -120,22 +120,31 @@ def policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str,
 def test_jobs_queue_visibility_timeout_covers_six_generate_timeouts_plus_the_batching_window(template):
     # GIVEN the generate function's timeout (its own or from Globals) and its SQS batching window
     timeout = function_setting(template, "GenerateFunction", "Timeout")
-    [(_, event)] = [(f, e) for f, e in sqs_events(template) if f == "GenerateFunction"]
-    window = event.get("MaximumBatchingWindowInSeconds", 0)
-    # WHEN the jobs queue's visibility timeout is read
+    for event in [e for f, e in sqs_events(template) if f == "GenerateFunction"]:  # JobsQueue, TriggersJobsQueue
+        window = event.get("MaximumBatchingWindowInSeconds", 0)
+        # WHEN its queue's visibility timeout is read
+        visibility = props(template, event["Queue"]["Fn::GetAtt"][0])["VisibilityTimeout"]
+        # THEN a slow batch is never redelivered while it still runs (AWS: >= 6x timeout + window)
+        assert isinstance(timeout, int) and isinstance(visibility, int), "both must be literals to be checked"
+        assert visibility >= 6 * timeout + window, f"VisibilityTimeout {visibility} < 6 x {timeout} + {window}"
+
+
+def test_the_claim_lease_outlasts_the_generate_timeout_and_ends_before_redelivery(template):
+    # GIVEN the generate function's timeout, its claim lease and the jobs queue's visibility timeout
+    timeout = function_setting(template, "GenerateFunction", "Timeout")
+    lease = int(function_environment(template, "GenerateFunction")["NUDGE_CLAIM_LEASE_SECONDS"])
     visibility = props(template, "JobsQueue")["VisibilityTimeout"]
-    # THEN a slow batch is never redelivered while it still runs (AWS: >= 6x timeout + window)
-    assert isinstance(timeout, int) and isinstance(visibility, int), "both must be literals to be checked"
-    assert visibility >= 6 * timeout + window, f"VisibilityTimeout {visibility} < 6 x {timeout} + {window}"
+    # THEN an attempt is dead (killed at its timeout) before its lease ends, so a retry taking the
+    # claim over never races a live writer; and a redelivered job finds the lease already ended
+    assert timeout < lease <= visibility, (timeout, lease, visibility)
 
 
 def test_generate_reads_jobs_in_batches_of_ten_and_reports_item_failures(template):
     # GIVEN the SQS event sources WHEN the generate function's is read
-    events = [e for f, e in sqs_events(template) if f == "GenerateFunction"]
-    # THEN there is exactly one, on the jobs queue, with partial batch responses spelled right
+    events = [e for f, e in sqs_events(template) if f == "GenerateFunction" and e["Queue"] == arn_of("JobsQueue")]
+    # THEN there is exactly one on the jobs queue (the other reads TriggersJobsQueue), with partial batch responses spelled right
     assert len(events) == 1
     event = events[0]
-    assert event["Queue"] == arn_of("JobsQueue")
     assert event["BatchSize"] == 10
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # and its concurrency is capped by the event source, not by reserving account concurrency
@@ -292,7 +301,7 @@ def test_generate_writes_only_emails_and_reads_only_artifacts(template):
 @pytest.mark.parametrize(
     "function, expected",
     [
-        # one customer per record: batch reads, a conditional claim/release, a transactional finish
+        # one customer per record: batch reads, a conditional claim (SEND#, CAP), release and fenced finish
         ("GenerateFunction", {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
                               "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
         # the audience: a scan of the profiles; holdouts recorded in batches
@@ -542,8 +551,12 @@ def test_the_cart_sweep_runs_every_five_minutes_and_a_parameter_can_pause_it(tem
     assert parameter_default(template, schedule["State"]) == "ENABLED"
     assert schedule["RetryPolicy"] == {"MaximumRetryAttempts": 0}
     assert props(template, "SweepFunction")["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
-    # AND it sends jobs to the jobs queue only
-    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["JobsQueue", "QueueName"]}}} in props(template, "SweepFunction")["Policies"]
+    # AND it sends reminders to their own queue only, never behind a batch campaign
+    policies = props(template, "SweepFunction")["Policies"]
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["TriggersJobsQueue", "QueueName"]}}} in policies
+    assert [p for p in policies if "SQSSendMessagePolicy" in p] == [
+        {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["TriggersJobsQueue", "QueueName"]}}}]
+    assert function_environment(template, "SweepFunction")["NUDGE_TRIGGERS_QUEUE_URL"] == {"Ref": "TriggersJobsQueue"}
 
 
 def test_the_cart_function_hears_the_store_source_on_the_configured_bus_and_parks_failures(template):
@@ -590,7 +603,7 @@ def test_the_send_function_may_send_from_the_configured_identity_and_read_emails
         {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SendingIdentity}"},
         {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${EmailEventsConfigurationSet}"}]
     assert {a for a in by_action if a.startswith("ses:")} == {"ses:SendRawEmail"}
-    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject", "s3:PutObject"}
+    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}
     assert by_action["s3:GetObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/emails/*"}
     assert by_action["s3:PutObject"]["Resource"] == {"Fn::Sub": "${OutputBucket.Arn}/events/*"}
 
@@ -740,3 +753,80 @@ def test_the_glue_table_has_the_columns_the_report_s_sql_reads_and_projects_ever
     work_group = props(template, "EventsWorkGroup")["WorkGroupConfiguration"]
     assert work_group["EnforceWorkGroupConfiguration"] is True
     assert work_group["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_S3"
+
+
+# ------------------------------------------------------------------------------------------------
+# Planning at scale and triggered jobs (docs/ARCHITECTURE.md, "Planning at scale")
+# ------------------------------------------------------------------------------------------------
+def test_plans_run_as_a_state_machine_of_scan_segments_each_looping_until_done(template):
+    # GIVEN the plan state machine's definition
+    machine = props(template, "PlanStateMachine")
+    states = machine["Definition"]["States"]
+    # THEN it runs start -> a distributed Map over the start step's segments -> finish, all on the plan function
+    assert machine["Definition"]["StartAt"] == "Start" and states["Start"]["Next"] == "Segments"
+    assert states["Start"]["Parameters"]["Payload"]["mode"] == "start"
+    assert states["Finish"]["Parameters"]["Payload"]["mode"] == "finish" and states["Finish"]["End"] is True
+    segments = states["Segments"]
+    assert segments["Type"] == "Map" and segments["ItemsPath"] == "$.segments" and segments["Next"] == "Finish"
+    assert segments["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert segments["ItemSelector"]["mode"] == "segment" and segments["ItemSelector"]["segment.$"] == "$$.Map.Item.Value"
+    assert segments["MaxConcurrency"] == "${PlanMaxConcurrency}"
+    # AND each segment's task is invoked again while it answers "done": false, and retried from its checkpoint
+    inner = segments["ItemProcessor"]["States"]
+    assert inner["PlanSegment"]["Next"] == "SegmentDone"
+    assert inner["SegmentDone"]["Choices"] == [{"Variable": "$.done", "BooleanEquals": False, "Next": "PlanSegment"}]
+    assert inner["PlanSegment"]["Retry"][0]["ErrorEquals"] == ["States.ALL"]
+    # AND the segment fields the Map passes are the ones the plan function reads
+    from nudge.service import SEGMENT_FIELDS
+
+    assert {k.removesuffix(".$") for k in segments["ItemSelector"]} == {"mode", "segment", *SEGMENT_FIELDS}
+    substitutions = machine["DefinitionSubstitutions"]
+    assert substitutions["PlanFunctionArn"] == {"Fn::GetAtt": ["PlanFunction", "Arn"]}
+    assert template["Parameters"]["PlanSegments"]["Default"] == 16
+    # AND it may invoke the plan function and run its own Map children, nothing else
+    assert {"LambdaInvokePolicy": {"FunctionName": {"Ref": "PlanFunction"}}} in machine["Policies"]
+    statements = [st for p in machine["Policies"] if "Statement" in p for st in p["Statement"]]
+    assert {a for st in statements for a in as_list(st["Action"])} == {
+        "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    assert all("${AWS::StackName}-plan" in st["Resource"]["Fn::Sub"] for st in statements)
+
+
+def test_triggered_jobs_have_their_own_queue_read_by_the_generate_function(template):
+    # GIVEN the generate function's SQS event sources
+    sources = {e["Properties"]["Queue"]["Fn::GetAtt"][0]: e["Properties"]
+               for e in props(template, "GenerateFunction")["Events"].values() if e["Type"] == "SQS"}
+    # THEN it reads the batch jobs and the triggered jobs, each with partial batch failures and a concurrency cap
+    assert set(sources) == {"JobsQueue", "TriggersJobsQueue"}
+    assert sources["TriggersJobsQueue"]["MaximumBatchingWindowInSeconds"] == 0
+    assert all(s["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and s["ScalingConfig"]["MaximumConcurrency"]
+               for s in sources.values())
+    # AND the trigger queue redelivers as the jobs queue does, into the same DLQ
+    jobs, triggers = props(template, "JobsQueue"), props(template, "TriggersJobsQueue")
+    assert triggers["VisibilityTimeout"] == jobs["VisibilityTimeout"]
+    assert triggers["RedrivePolicy"] == jobs["RedrivePolicy"]
+
+
+def test_failed_plans_throttles_stale_queues_and_failing_functions_raise_alarms(template):
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+
+    def watched(alarm: dict[str, Any]) -> set[tuple[str, str]]:
+        p = alarm["Properties"]
+        metrics = [m["MetricStat"]["Metric"] for m in p.get("Metrics", []) if "MetricStat" in m] or [p]
+        return {(m["MetricName"], json.dumps(d["Value"], sort_keys=True)) for m in metrics for d in m.get("Dimensions", [])}
+
+    seen = set().union(*(watched(a) for a in alarms.values()))
+    ref = lambda logical_id: json.dumps({"Ref": logical_id})  # noqa: E731
+    queue = lambda logical_id: json.dumps({"Fn::GetAtt": [logical_id, "QueueName"]})  # noqa: E731
+    # THEN every function's errors and throttles are watched
+    for function in ("GenerateFunction", "PlanFunction", "CartFunction", "SweepFunction", "EventsFunction", "EndpointFunction"):
+        assert ("Errors", ref(function)) in seen, function
+        assert ("Throttles", ref(function)) in seen, function
+    # AND the age of the oldest job on both job queues, failed plans (the on-failure destination, and executions)
+    assert ("ApproximateAgeOfOldestMessage", queue("JobsQueue")) in seen
+    assert ("ApproximateAgeOfOldestMessage", queue("TriggersJobsQueue")) in seen
+    assert ("ApproximateNumberOfMessagesVisible", queue("PlanFailuresQueue")) in seen
+    assert ("ExecutionsFailed", ref("PlanStateMachine")) in seen
+    destination = props(template, "PlanFunction")["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert destination == {"Type": "SQS", "Destination": arn_of("PlanFailuresQueue")}
+    # AND a sweep failure alarms only when the next run fails too (one failure heals itself)
+    assert alarms["SweepErrorsAlarm"]["Properties"]["EvaluationPeriods"] == 2

@@ -17,7 +17,8 @@ from nudge.errors import ConfigError
 VARIABLES: dict[str, tuple[str, str, Any, str]] = {
     "output_bucket": ("NUDGE_OUTPUT_BUCKET", "generate, send, endpoint, plan, cart, sweep, events", None, "S3 bucket that receives emails/ and events/ (and holds artifacts/)."),
     "profile_table": ("NUDGE_PROFILE_TABLE", "generate, plan, cart, sweep, send, endpoint", None, "DynamoDB table of profiles, sends and suppressions (pk/sk)."),
-    "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan, sweep", None, "SQS queue URL that the plan (and cart sweep) function fills."),
+    "jobs_queue_url": ("NUDGE_JOBS_QUEUE_URL", "plan", None, "SQS queue URL that the plan function fills (batch campaigns)."),
+    "triggers_queue_url": ("NUDGE_TRIGGERS_QUEUE_URL", "sweep", "", "SQS queue URL that the cart sweep fills (abandoned-cart reminders), read by the generate function beside the jobs queue so a reminder never waits behind a batch campaign; empty: NUDGE_JOBS_QUEUE_URL."),
     "artifacts_uri": ("NUDGE_ARTIFACTS_URI", "generate, endpoint", None, "Where the recommender artifacts and catalog live: s3://bucket/prefix/ or a local directory."),
     "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
     "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
@@ -28,7 +29,9 @@ VARIABLES: dict[str, tuple[str, str, Any, str]] = {
     "pseudonym_key": ("NUDGE_PSEUDONYM_KEY", "generate, plan, sweep, send, cart", "", "Key for pseudonymous ids (local runs; in AWS it comes from the secret)."),
     "link_key": ("NUDGE_LINK_KEY", "generate, endpoint", "", "Key for signed click and unsubscribe tokens (local runs; in AWS from the secret)."),
     "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan, sweep", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
-    "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan, sweep", "7", "At most one marketing email per customer per this many days."),
+    "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan, sweep, generate", "7", "At most one marketing email per customer per this many days (planned around, and enforced when the generate function claims the email)."),
+    "claim_lease_seconds": ("NUDGE_CLAIM_LEASE_SECONDS", "generate", "300", "Seconds a claim on a (campaign, customer) email lasts before a retry may take it over; must exceed the function's timeout."),
+    "record_retention_days": ("NUDGE_RECORD_RETENTION_DAYS", "generate, plan, sweep, send", "90", "Days the send, delivery and holdout records (with the email's audit record) are kept (DynamoDB TTL); at least 30, longer than a job can wait in the queues."),
     "ses_configuration_set": ("NUDGE_SES_CONFIGURATION_SET", "send", "", "SES configuration set named on every send (with the campaign and pseudonymous id as message tags), so delivery, bounce, complaint, open and click events come back; empty: none."),
     "cart_delay_minutes": ("NUDGE_CART_DELAY_MINUTES", "cart, sweep", "120", "Minutes a cart must stay untouched before its abandoned-cart reminder is due (1-4320)."),
     "link_base_url": ("NUDGE_LINK_BASE_URL", "generate", "", "https base URL of the link endpoint (its Function URL, or a domain in front of it): unsubscribe, preference and product links point at it; empty links to NUDGE_STORE_URL."),
@@ -43,6 +46,7 @@ class Settings:
     output_bucket: str | None = None
     profile_table: str | None = None
     jobs_queue_url: str | None = None
+    triggers_queue_url: str = ""
     artifacts_uri: str = ""
     model_dir: str = "/opt/copywriter"
     store_name: str = ""
@@ -54,6 +58,8 @@ class Settings:
     link_key: str = ""
     holdout_share: float = 0.1
     frequency_cap_days: int = 7
+    claim_lease_seconds: int = 300
+    record_retention_days: int = 90
     cart_delay_minutes: int | str = 120  # checked by nudge.triggers.delay_from
     ses_configuration_set: str = ""
     link_base_url: str = ""
@@ -74,6 +80,14 @@ class Settings:
             values["frequency_cap_days"] = int(values["frequency_cap_days"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be a number in [0, 1) and NUDGE_FREQUENCY_CAP_DAYS an integer: {exc}") from exc
+        for name, low, high in (("claim_lease_seconds", 1, 3600), ("record_retention_days", 30, 3650)):
+            raw = values[name]
+            try:
+                values[name] = int(raw)
+            except (TypeError, ValueError):
+                values[name] = 0
+            if not low <= values[name] <= high:
+                raise ConfigError(f"{VARIABLES[name][0]} must be a whole number in {low}..{high}, got {raw!r}")
         if not 0 <= values["holdout_share"] < 1:
             raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be in [0, 1), got {values['holdout_share']}")
         for name in ("link_click_ttl_days", "link_unsubscribe_ttl_days"):

@@ -8,7 +8,6 @@ exception that made that job fail alone.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, time as clock, timezone
@@ -19,7 +18,6 @@ from nudge import __version__
 from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.copy import CopyBrief, Copywriter
 from nudge.copy.slots import fits_whole
-from nudge.errors import UnknownCustomerError
 from nudge.identity import pseudonymize
 from nudge.jobs import Job
 from nudge.recommend import Catalog, Recommender
@@ -32,9 +30,26 @@ EMAIL_PREFIX = "emails"
 
 
 def email_keys(campaign_id: str, pseudonymous_id: str) -> dict[str, str]:
-    """Deterministic S3 keys of one email: the same job always rewrites the same objects."""
-    base = f"{EMAIL_PREFIX}/{campaign_id}/{pseudonymous_id}"
-    return {"json": f"{base}/email.json", "html": f"{base}/email.html", "eml": f"{base}/email.eml"}
+    """The deterministic S3 key of one email's one object, the sendable MIME message (it holds the
+    HTML and the plain text); its audit record lives on the email's SEND# item (nudge.storage).
+
+    >>> email_keys("win-back-2026-11-20", "p_0123")["eml"]
+    'emails/win-back-2026-11-20/p_0123/email.eml'
+    """
+    return {"eml": f"{EMAIL_PREFIX}/{campaign_id}/{pseudonymous_id}/email.eml"}
+
+
+def skip_reason(job: Job, profile: Profile | None) -> str:
+    """Why this job gets no email before any work is done ("" when it may go ahead): no profile
+    (erased, or never published), consent withdrawn, suppressed, or opted out since planning (an
+    unsubscribe, nudge.endpoints, may land after the plan queued the job)."""
+    if profile is None:
+        return "unknown_customer"
+    if not profile.customer.consent:
+        return "no_consent"
+    if profile.suppressed:
+        return "suppressed"
+    return "opted_out" if profile.opted_out_of(job.campaign_type) else ""
 
 
 @dataclass
@@ -77,16 +92,13 @@ class Email:
     html: str
     eml: bytes
     copy_source: str
-    skipped: str = ""  # non-empty: no email by design (e.g. consent withdrawn since planning)
+    skipped: str = ""  # non-empty: no email by design (e.g. consent withdrawn since planning, no products)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
-    def objects(self) -> list[tuple[str, bytes, str]]:
-        """(key, body, content type) of every object this email writes."""
-        return [
-            (self.keys["json"], json.dumps(self.record, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8"), "application/json"),
-            (self.keys["html"], self.html.encode("utf-8"), "text/html; charset=utf-8"),
-            (self.keys["eml"], self.eml, "message/rfc822"),
-        ]
+
+def skipped_email(job: Job, pseudonymous_id: str, reason: str) -> Email:
+    """The outcome of a job that gets no email by design, with the counted reason."""
+    return Email(job, pseudonymous_id, email_keys(job.campaign_id, pseudonymous_id), {}, "", b"", "none", skipped=reason)
 
 
 class _Pending(NamedTuple):
@@ -165,18 +177,17 @@ def compose_batch(
             started = time.perf_counter()
             pseudo = pseudonymize(job.customer_id, key=engine.pseudonym_key)
             profile = profiles.get(job.customer_id)
-            if profile is None:
-                raise UnknownCustomerError(f"customer {pseudo} has no profile")
-            # Checked again here: an unsubscribe (nudge.endpoints) may land after the plan queued the job.
-            skip = ("no_consent" if not profile.customer.consent else "suppressed" if profile.suppressed
-                    else "opted_out" if profile.opted_out_of(job.campaign_type) else "")
+            skip = skip_reason(job, profile)
             if skip:
-                results[index] = Email(job, pseudo, email_keys(job.campaign_id, pseudo), {}, "", b"", "none", skipped=skip)
+                results[index] = skipped_email(job, pseudo, skip)
                 continue
             campaign = get_campaign(job.campaign_type)
             ranked = engine.recommender.rank(
                 profile, campaign.pool, k=campaign.items, catalog=engine.catalog, as_of=job.send_date, cart=job.context.cart_items
             )
+            if not ranked:  # e.g. no clearance stock left, or all of it bought: nothing to show
+                results[index] = skipped_email(job, pseudo, "no_products")
+                continue
             rank_ms = (time.perf_counter() - started) * 1000
             tone, tone_reason = choose_tone(
                 campaign.copy.tone, recent_review_text=profile.recent_review_text, recent_review_rating=profile.recent_review_rating
@@ -232,7 +243,7 @@ def compose_batch(
                 "message_id": rendered.message_id,
                 "model_versions": engine.model_versions(),
                 "timings_ms": timings,
-                "objects": keys,
+                "objects": keys,  # the one object, the .eml; its SHA-256 and S3 version are added when it is written
             }
             results[index] = Email(job, pseudo, keys, record, rendered.html, rendered.eml, copy.source, timings_ms=timings)
         except Exception as exc:  # noqa: BLE001 - returned, not swallowed: the record fails alone

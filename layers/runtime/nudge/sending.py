@@ -16,6 +16,8 @@ Plain functions over the stores they are given (no boto3 here). See docs/TRIGGER
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,8 +29,11 @@ from nudge.identity import pseudonymize
 from nudge.pipeline import email_keys
 from nudge.ses_events import message_tags
 
+log = logging.getLogger("nudge.sending")
+
 # Outcomes that send nothing, by design (counted; the record succeeds).
-SKIPS = ("not_a_send", "not_written", "unknown_customer", "no_consent", "suppressed", "opted_out", "duplicate", "email_missing")
+SKIPS = ("not_a_send", "not_written", "unknown_customer", "no_consent", "suppressed", "opted_out", "duplicate", "email_missing",
+         "email_mismatch")
 
 
 def keys_of(record: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -67,26 +72,32 @@ def deliver(
     if profile.opted_out_of(str(record.get("campaign_type", ""))):
         return "opted_out"
     pseudo = pseudonymize(customer_id, key=pseudonym_key)
-    claim = profiles.claim_delivery(customer_id, campaign_id, now=now, token=token or uuid.uuid4().hex)
+    token = token or uuid.uuid4().hex
+    claim = profiles.claim_delivery(customer_id, campaign_id, now=now, token=token)
     if claim == "done":
         return "duplicate"
     if claim == "busy":
         raise ClaimBusyError(f"{pseudo} in {campaign_id} is being sent by another attempt; retry later")
     try:
-        eml = emails.get(email_keys(campaign_id, pseudo)["eml"])
+        # The very version the completed SEND# record describes (not merely the key's latest).
+        eml = emails.get(email_keys(campaign_id, pseudo)["eml"], version_id=str(record.get("eml_version", "")))
         if eml is None:
-            profiles.release_delivery(customer_id, campaign_id)
+            profiles.release_delivery(customer_id, campaign_id, token=token)
             return "email_missing"  # expired or erased: nothing to send
+        if record.get("eml_sha256") and hashlib.sha256(eml).hexdigest() != record["eml_sha256"]:
+            profiles.release_delivery(customer_id, campaign_id, token=token)
+            return "email_mismatch"  # not the message its record describes: never sent
         message_id = sender.send(eml, tags=message_tags(campaign_id, pseudo))
     except Exception:
         try:
-            profiles.release_delivery(customer_id, campaign_id)
+            profiles.release_delivery(customer_id, campaign_id, token=token)
         except Exception:  # noqa: BLE001 - the lease expires anyway; the original error matters
             pass
         raise
     # A crash here (SES accepted, stamp not written) is the one window for a second send, after
     # the lease: the same window every at-least-once sender has, kept to one SES call.
-    profiles.complete_delivery(customer_id, campaign_id, now=now, message_id=message_id)
+    if not profiles.complete_delivery(customer_id, campaign_id, now=now, message_id=message_id, token=token):
+        log.warning("stale delivery: the SENT# claim passed to a newer attempt", extra={"campaign_id": campaign_id})
     if events is not None:
         events.put(sent_event(message_id, campaign_id=campaign_id, pseudonymous_id=pseudo, at=now))
     return "sent"
@@ -109,7 +120,7 @@ class SendService:
 
         settings.require("profile_table", "output_bucket")
         key = pseudonym_key(settings, purpose="to find the email in S3")
-        return cls(ProfileStore(settings.profile_table), EmailStore(settings.output_bucket),
+        return cls(ProfileStore(settings.profile_table, record_days=settings.record_retention_days), EmailStore(settings.output_bucket),
                    RawEmailSender(configuration_set=settings.ses_configuration_set), key, EventLog(settings.output_bucket))
 
     def deliver_record(self, record: Mapping[str, Any], *, now: datetime | None = None) -> str:

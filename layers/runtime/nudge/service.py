@@ -6,20 +6,22 @@ point them at moto.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from nudge.campaigns import get_campaign
 from nudge.config import Settings
 from nudge.errors import BadJobError, ClaimBusyError, ConfigError
 from nudge.jobs import Job, parse_job
-from nudge.pipeline import Email, Engine, compose_batch
+from nudge.pipeline import Email, Engine, compose_batch, skip_reason, skipped_email
 from nudge.render.links import LinkTtl
 from nudge.planner import ENQUEUED, EXCLUSIONS, PlanOptions, plan_campaign
 from nudge.storage import EmailStore, JobQueue, ProfileStore, download_prefix, load_secret_keys
@@ -71,11 +73,12 @@ def endpoint_urls(link_base_url: str, *, open_pixel: bool = False) -> dict[str, 
 
 @dataclass
 class PreparedBatch:
-    """The outcome of composing a whole SQS batch, finished record by record."""
+    """The outcome of claiming and composing a whole SQS batch, finished record by record."""
 
     service: "GenerateService"
     outcomes: dict[str, Email | Exception]
     counts: Counter[str] = field(default_factory=Counter)
+    tokens: dict[str, str] = field(default_factory=dict)  # message id -> the fencing token of its claim
 
     def finish(self, record: Any) -> str:
         """The record handler: raise for a failed record (BatchProcessor reports it), else write."""
@@ -88,12 +91,15 @@ class PreparedBatch:
             # Messages name pseudonymous ids and schema fields only, never personal data.
             log.warning("record failed", extra={"message_id": message_id, "error": type(outcome).__name__, "detail": str(outcome)[:500]})
             raise outcome
+        if outcome.skipped == "duplicate":
+            self.counts["duplicates_skipped"] += 1
+            return "duplicate"
         if outcome.skipped:
             self.counts[f"skipped_{outcome.skipped}"] += 1
             return outcome.skipped
-        if not self.service.write(outcome):
-            self.counts["duplicates_skipped"] += 1
-            return "duplicate"
+        if self.service.write(outcome, token=self.tokens[message_id], counts=self.counts) == "stale":
+            self.counts["stale_finishes"] += 1
+            return "stale"
         self.counts["emails"] += 1
         self.counts[f"copy_{outcome.copy_source}"] += 1
         return "written"
@@ -123,10 +129,30 @@ class GenerateService:
             pseudonym_key=keys["pseudonym_key"].encode(), link_key=keys["link_key"].encode(),
             link_ttl=LinkTtl(click_days=settings.link_click_ttl_days, account_days=settings.link_unsubscribe_ttl_days),
         )
-        return cls(settings, engine, ProfileStore(settings.profile_table), EmailStore(settings.output_bucket))
+        return cls(settings, engine, ProfileStore(settings.profile_table, record_days=settings.record_retention_days),
+                   EmailStore(settings.output_bucket))
 
-    def prepare(self, records: Iterable[Mapping[str, Any]], *, now: datetime | None = None) -> PreparedBatch:
-        """Parse every record and compose the batch's emails together (one batched copy call)."""
+    def check_lease(self, remaining_ms: int | None) -> None:
+        """Refuse to run (ConfigError) when a claim's lease would not outlast this invocation: the
+        fencing of the write path rests on an attempt being dead (killed at the function's timeout)
+        before its lease expires and a retry takes the claim over. `remaining_ms` is the Lambda
+        context's remaining time at the start of the invocation, i.e. the function's timeout."""
+        if remaining_ms is not None and self.settings.claim_lease_seconds * 1000 <= remaining_ms:
+            raise ConfigError(
+                f"NUDGE_CLAIM_LEASE_SECONDS ({self.settings.claim_lease_seconds}) must exceed the function's timeout "
+                f"({remaining_ms / 1000:.0f} s left at the start of this invocation)"
+            )
+
+    def prepare(self, records: Iterable[Mapping[str, Any]], *, now: datetime | None = None, remaining_ms: int | None = None) -> PreparedBatch:
+        """Parse every record, claim each job before any work is done, compose the claimed ones
+        together (one batched copy call), and give back the claims of those that then failed.
+
+        A job whose customer is gone or may not be emailed is skipped before claiming; a claim
+        that finds the email done (a redelivery), refused by the frequency cap, or the customer
+        erased is skipped with that reason; one busy elsewhere fails with ClaimBusyError (retried
+        later). None of them costs a composition.
+        """
+        self.check_lease(remaining_ms)
         outcomes: dict[str, Email | Exception] = {}
         parsed: list[tuple[str, Job]] = []
         for record in records:
@@ -138,32 +164,92 @@ class GenerateService:
             profiles = self.profiles.get_profiles([job.customer_id for _, job in parsed])
         except Exception as exc:  # noqa: BLE001 - every record of the batch fails and is retried
             return PreparedBatch(self, {**outcomes, **{mid: exc for mid, _ in parsed}})
-        composed = compose_batch([job for _, job in parsed], profiles, self.engine, now=now)
-        outcomes.update({mid: result for (mid, _), result in zip(parsed, composed)})
-        return PreparedBatch(self, outcomes)
+        batch = PreparedBatch(self, outcomes)
+        claimed: list[tuple[str, Job]] = []
+        for message_id, job in parsed:
+            pseudo = pseudonymize(job.customer_id, key=self.engine.pseudonym_key)
+            skip = skip_reason(job, profiles.get(job.customer_id))
+            if not skip:
+                token = uuid.uuid4().hex
+                try:
+                    skip = self._claim(job, token=token, pseudo=pseudo)
+                except Exception as exc:  # noqa: BLE001 - this record fails alone (ClaimBusyError, or DynamoDB after retries)
+                    outcomes[message_id] = exc
+                    continue
+                if not skip:
+                    batch.tokens[message_id] = token
+                    claimed.append((message_id, job))
+                    continue
+            outcomes[message_id] = skipped_email(job, pseudo, skip)
+        composed = compose_batch([job for _, job in claimed], profiles, self.engine, now=now)
+        for (message_id, job), result in zip(claimed, composed):
+            outcomes[message_id] = result
+            if isinstance(result, Exception) or result.skipped:  # no email after all: the claim goes back
+                self._release(job, token=batch.tokens[message_id], counts=batch.counts)
+        return batch
 
-    def write(self, email: Email) -> bool:
-        """Write the email once per (campaign, customer): False when it was already written."""
-        job, now = email.job, datetime.now(timezone.utc)
-        claim = self.profiles.claim_send(job.customer_id, job.campaign_id, now=now, token=uuid.uuid4().hex)
-        if claim == "done":
-            return False
+    def _claim(self, job: Job, *, token: str, pseudo: str) -> str:
+        """"" when this attempt now holds the job's claim, else the skip reason; ClaimBusyError when
+        another live attempt holds it."""
+        claim = self.profiles.claim_send(
+            job.customer_id, job.campaign_id, now=datetime.now(timezone.utc), token=token,
+            lease_seconds=self.settings.claim_lease_seconds, cap_days=self.settings.frequency_cap_days,
+        )
         if claim == "busy":
-            raise ClaimBusyError(f"{email.pseudonymous_id} in {job.campaign_id} is being written by another attempt; retry later")
+            raise ClaimBusyError(f"{pseudo} in {job.campaign_id} is being written by another attempt; retry later")
+        return {"claimed": "", "done": "duplicate"}.get(claim, claim)
+
+    def _release(self, job: Job, *, token: str, counts: Counter[str]) -> None:
+        """Give the claim back (fenced on its token); a stale attempt's release changes nothing."""
+        try:
+            if not self.profiles.release_send(job.customer_id, job.campaign_id, token=token):
+                counts["stale_releases"] += 1
+                log.warning("stale release: the claim is no longer this attempt's", extra={"campaign_id": job.campaign_id})
+        except Exception:  # noqa: BLE001 - the lease expires anyway; the original outcome matters
+            log.warning("release failed; the claim's lease will expire", extra={"campaign_id": job.campaign_id})
+
+    def write(self, email: Email, *, token: str, counts: Counter[str] | None = None) -> str:
+        """Write a claimed email: its one object (the .eml, overwritten: only the claim's holder
+        writes it), then complete the claim with the audit record, the object's SHA-256 and S3
+        version, so the record always describes the .eml that will be sent. Returns "written", or
+        "stale" when the claim had passed to a newer attempt (or the customer was erased): this
+        attempt then completes nothing."""
+        job = email.job
+        now = datetime.now(timezone.utc)
         try:
             # The way back from the email's links (which name the pseudonymous id only) to the
-            # customer, recorded before the email exists; the same item each time.
-            self.profiles.put_pseudonym(email.pseudonymous_id, job.customer_id)
-            for key, body, content_type in email.objects():
-                self.emails.put_once(key, body, content_type=content_type)
-            self.profiles.mark_sent(job.customer_id, job.campaign_id, now=now, campaign_type=job.campaign_type)
+            # customer, recorded before the email exists; kept as long as the email's account links live.
+            self.profiles.put_pseudonym(email.pseudonymous_id, job.customer_id, now=now,
+                                        keep_days=self.settings.link_unsubscribe_ttl_days + 1)
+            version = self.emails.put(email.keys["eml"], email.eml, content_type="message/rfc822")
+            done = self.profiles.mark_sent(
+                job.customer_id, job.campaign_id, now=now, token=token, campaign_type=job.campaign_type,
+                record=email.record, eml_sha256=hashlib.sha256(email.eml).hexdigest(), eml_version=version,
+            )
         except Exception:
-            try:
-                self.profiles.release_send(job.customer_id, job.campaign_id)
-            except Exception:  # noqa: BLE001 - the lease expires anyway; the original error matters
-                pass
+            self._release(job, token=token, counts=counts if counts is not None else Counter())
             raise
-        return True
+        if not done:
+            log.warning("stale finish: the claim is no longer this attempt's", extra={"customer": email.pseudonymous_id,
+                                                                                     "campaign_id": job.campaign_id})
+            return "stale"
+        return "written"
+
+
+# Segmented planning (PlanService.start / plan_segment / finish; template.yaml's PlanStateMachine).
+SEGMENT_PAGE_SIZE = 1000  # items one Scan page evaluates (DynamoDB also cuts a page at 1 MB): one checkpoint per page
+SEGMENT_RESERVE_MS = 60_000  # a segment stops taking pages when less than this (or 2x its slowest page) is left
+SEND_THREADS = 8  # SendMessageBatch calls in flight at once per segment
+MAX_SEGMENTS = 1000  # DynamoDB allows 1,000,000; past ~1,000 a segment is a few pages even at 100M customers
+SENT, SEND_FAILURES = "sent", "send_failures"  # checkpoint counters besides the planner's decisions
+SEGMENT_FIELDS = ("campaign_type", "campaign_id", "send_date", "limit", "total_segments", "started_at", "decision_time")
+
+
+def segment_request(plan: Mapping[str, Any], segment: int | None = None) -> dict[str, Any]:
+    """The fields a segment (or, without `segment`, the finish step) needs from start()'s result:
+    what the state machine's Map ItemSelector passes to each segment."""
+    request = {name: plan.get(name) for name in SEGMENT_FIELDS}
+    return request if segment is None else {**request, "segment": segment}
 
 
 @dataclass
@@ -180,61 +266,148 @@ class PlanService:
 
         settings.require("profile_table", "jobs_queue_url", "output_bucket")
         key = pseudonym_key(settings, purpose="for the holdout hash")
-        return cls(settings, ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), key,
+        return cls(settings, ProfileStore(settings.profile_table, record_days=settings.record_retention_days), JobQueue(settings.jobs_queue_url), key,
                    EventLog(settings.output_bucket))
 
     def plan(
-        self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None
+        self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None,
+        time_left_ms: Callable[[], int] | None = None,
     ) -> dict[str, Any]:
-        """Plan one campaign: stream profiles page by page, enqueue in batches of 10, count.
+        """Plan one campaign in this invocation: the plan state machine's three steps in a row, its
+        segments one after another (one segment unless the campaign id was started with more).
 
-        `limit` caps the number of jobs (a test send or a staged rollout); eligible customers past
-        it are counted as `over_limit`, not silently dropped."""
-        campaign = get_campaign(campaign_type)
-        options = PlanOptions(
-            holdout_share=self.settings.holdout_share,
-            frequency_cap_days=self.settings.frequency_cap_days,
-            holdout_key=self.holdout_key,
-            now=now,
-        )
-        counts: Counter[str] = Counter()
-        sent_before, failed_before = self.queue.sent, len(self.queue.failed)
-        moment = now or datetime.now(timezone.utc)
-        buffer: list[Job] = []
-        holdout: list[str] = []
-        held_out: list[str] = []  # holdout customers not yet in the event log
-        for profile, decision, job in plan_campaign(
-            self.profiles.scan_profiles(), campaign, campaign_id=campaign_id, send_date=send_date, options=options
-        ):
-            if job is not None and limit is not None and counts[ENQUEUED] >= limit:
-                decision, job = "over_limit", None
-            counts[decision] += 1
-            if job is not None:
-                buffer.append(job)
-                if len(buffer) >= 100:
-                    self._log_assigned(campaign_type, campaign_id, [j.customer_id for j in buffer], "treated", moment)
-                    self.queue.send(buffer)
-                    buffer = []
-            elif decision == "holdout":
-                holdout.append(profile.customer.customer_id)
-                held_out.append(profile.customer.customer_id)
-                if len(held_out) >= 1000:
-                    self._log_assigned(campaign_type, campaign_id, held_out, "holdout", moment)
-                    held_out = []
-        if buffer:
-            self._log_assigned(campaign_type, campaign_id, [j.customer_id for j in buffer], "treated", moment)
-            self.queue.send(buffer)
-        self._log_assigned(campaign_type, campaign_id, held_out, "holdout", moment)
-        self.profiles.record_holdout(campaign_id, holdout, now=moment)
+        For small stores, a test send (`limit`) and the local demo; the state machine runs the same
+        steps with the segments in parallel (docs/ARCHITECTURE.md, "Planning at scale"). `limit`
+        caps the number of jobs; eligible customers past it are counted as `over_limit`, not
+        silently dropped. A re-run with the same campaign id finds every checkpoint done and
+        enqueues nothing; a run that comes within `SEGMENT_RESERVE_MS` of its time stops at a page
+        boundary with "complete": False, and invoking it again carries on from the checkpoint."""
+        started = self.start(campaign_type=campaign_type, campaign_id=campaign_id, send_date=send_date, limit=limit,
+                             total_segments=1, now=now)
+        enqueued_now, out_of_time = 0, False
+        for segment in started["segments"]:
+            result = self.plan_segment(**segment_request(started, segment), time_left_ms=time_left_ms)
+            enqueued_now += result["enqueued_now"]
+            if not result["done"]:
+                out_of_time = True
+                break
+        summary = self.finish(**segment_request(started))
+        return {**summary, "enqueued_this_run": enqueued_now, **({"stopped": "out_of_time"} if out_of_time else {})}
+
+    def start(
+        self, *, campaign_type: str, campaign_id: str, send_date: date, limit: int | None = None, total_segments: int = 1,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The state machine's first step: fix a plan's shape once per campaign id (its PLAN# META item).
+
+        A re-run with the same campaign id gets the first run's segment count, decision time and
+        start time back, so its segments find their checkpoints; the same id planned for another
+        campaign type or date is refused. A `limit` plans in one segment (the cap is exact only there).
+        """
+        from nudge.errors import ValidationError
+
+        get_campaign(campaign_type)  # an unknown campaign type fails here, before any segment runs
+        if not 1 <= total_segments <= MAX_SEGMENTS:
+            raise ValidationError(f"segments must be in 1..{MAX_SEGMENTS}, got {total_segments}")
+        moment = datetime.now(timezone.utc)
+        meta = self.profiles.start_plan(campaign_id, now=moment, meta={
+            "campaign_type": campaign_type, "send_date": send_date.isoformat(), "limit": limit,
+            "total_segments": 1 if limit is not None else total_segments, "started_at": moment.isoformat(),
+            "decision_time": now.isoformat() if now else None,
+        })
+        if meta["campaign_type"] != campaign_type or meta["send_date"] != send_date.isoformat():
+            raise ValidationError(f"campaign id {campaign_id!r} was planned as {meta['campaign_type']} for {meta['send_date']};"
+                                  " a different plan needs a different campaign id")
+        count = int(meta["total_segments"])
         return {
+            "campaign_type": campaign_type, "campaign_id": campaign_id, "send_date": meta["send_date"],
+            "limit": int(meta["limit"]) if meta.get("limit") is not None else None, "total_segments": count,
+            "started_at": meta["started_at"], "decision_time": meta.get("decision_time"), "segments": list(range(count)),
+        }
+
+    def plan_segment(
+        self, *, campaign_type: str, campaign_id: str, send_date: str | date, segment: int, total_segments: int, started_at: str,
+        limit: int | None = None, decision_time: str | None = None, time_left_ms: Callable[[], int] | None = None,
+        page_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Plan one Scan segment from its checkpoint on, a page at a time, until the segment ends or
+        the time left (`time_left_ms`, e.g. the Lambda context's get_remaining_time_in_millis) drops
+        under SEGMENT_RESERVE_MS or twice the slowest page. Each page: the planner's decisions, its
+        "assigned" events, its holdouts recorded, its jobs sent (SendMessageBatch calls in parallel),
+        then the checkpoint moved past it. A crash inside a page replays that page only: at most
+        SEGMENT_PAGE_SIZE jobs sent twice, which the generate function's per-(campaign, customer)
+        claim turns into one email. Returns the request with "done" (the state machine's loop
+        condition), the pages done and the jobs this invocation sent ("enqueued_now")."""
+        send_day = send_date if isinstance(send_date, date) else date.fromisoformat(send_date)
+        checkpoint = self.profiles.plan_checkpoint(campaign_id, segment=segment, total_segments=total_segments) or {}
+        counts: Counter[str] = Counter(checkpoint.get("counts", {}))
+        pages, start_key, done = checkpoint.get("pages", 0), checkpoint.get("start_key"), checkpoint.get("done", False)
+        campaign = get_campaign(campaign_type)
+        options = self._options(datetime.fromisoformat(decision_time) if decision_time else None)
+        moment = datetime.fromisoformat(started_at)
+        enqueued_now, slowest_ms, first = 0, 0.0, True
+        while not done:
+            if not first and time_left_ms is not None and time_left_ms() < max(SEGMENT_RESERVE_MS, 2 * slowest_ms):
+                break  # every invocation does at least one page, so a segment always moves on
+            first, page_started = False, time.perf_counter()
+            profiles, next_key = self.profiles.scan_profile_page(
+                segment=segment, total_segments=total_segments, start_key=start_key,
+                page_size=page_size or SEGMENT_PAGE_SIZE)
+            jobs: list[Job] = []
+            holdout: list[str] = []
+            for profile, decision, job in plan_campaign(profiles, campaign, campaign_id=campaign_id, send_date=send_day, options=options):
+                if job is not None and limit is not None and counts[ENQUEUED] >= limit:
+                    decision, job = "over_limit", None
+                counts[decision] += 1
+                if job is not None:
+                    jobs.append(job)
+                elif decision == "holdout":
+                    holdout.append(profile.customer.customer_id)
+            self._log_assigned(campaign_type, campaign_id, [j.customer_id for j in jobs], "treated", moment)
+            self._log_assigned(campaign_type, campaign_id, holdout, "holdout", moment)
+            if holdout:
+                self.profiles.record_holdout(campaign_id, holdout, now=moment)
+            sent = self.queue.send_parallel(jobs, threads=SEND_THREADS) if jobs else 0
+            counts[SENT] += sent
+            counts[SEND_FAILURES] += len(jobs) - sent
+            enqueued_now += sent
+            pages, start_key, done = pages + 1, next_key, next_key is None
+            self.profiles.save_plan_checkpoint(campaign_id, segment=segment, total_segments=total_segments, pages=pages,
+                                               start_key=start_key, counts=counts, done=done, now=datetime.now(timezone.utc))
+            slowest_ms = max(slowest_ms, (time.perf_counter() - page_started) * 1000)
+        return {**segment_request({"campaign_type": campaign_type, "campaign_id": campaign_id, "send_date": send_day.isoformat(),
+                                   "limit": limit, "total_segments": total_segments, "started_at": started_at,
+                                   "decision_time": decision_time}, segment),
+                "done": done, "pages": pages, "enqueued_now": enqueued_now}
+
+    def finish(
+        self, *, campaign_type: str, campaign_id: str, send_date: str, total_segments: int, **_: Any,
+    ) -> dict[str, Any]:
+        """The state machine's last step: the plan's totals from its segment checkpoints (one Query),
+        and the META item marked done once every segment is."""
+        checkpoints = [c for c in self.profiles.plan_checkpoints(campaign_id) if c["total_segments"] == total_segments]
+        counts: Counter[str] = Counter()
+        for checkpoint in checkpoints:
+            counts.update(checkpoint["counts"])
+        segments_done = sum(1 for c in checkpoints if c["done"])
+        summary = {
             "campaign_id": campaign_id,
             "campaign_type": campaign_type,
-            "send_date": send_date.isoformat(),
-            "considered": sum(counts.values()),
-            "enqueued": self.queue.sent - sent_before,
-            "send_failures": len(self.queue.failed) - failed_before,
+            "send_date": send_date,
+            "segments": total_segments,
+            "complete": segments_done == total_segments,
+            "considered": sum(counts[d] for d in (ENQUEUED, *EXCLUSIONS, "over_limit")),
+            "enqueued": counts[SENT],
+            "send_failures": counts[SEND_FAILURES],
             "excluded": {reason: counts.get(reason, 0) for reason in (*EXCLUSIONS, "over_limit")},
         }
+        if summary["complete"]:
+            self.profiles.finish_plan(campaign_id, summary=summary)
+        return summary
+
+    def _options(self, now: datetime | None) -> PlanOptions:
+        return PlanOptions(holdout_share=self.settings.holdout_share, frequency_cap_days=self.settings.frequency_cap_days,
+                           holdout_key=self.holdout_key, now=now)
 
     def _log_assigned(self, campaign_type: str, campaign_id: str, customer_ids: list[str], group: str, moment: datetime) -> None:
         """One "assigned" event per customer, written as one object per batch before the batch's jobs
@@ -251,16 +424,33 @@ class PlanService:
         ])
 
 
-def erase_customer(customer_id: str, *, settings: Settings) -> dict[str, Any]:
-    """Delete a customer's profile items and every version of every email written for them."""
-    from nudge.identity import pseudonymize
+def erase_customer(customer_id: str, *, settings: Settings, now: datetime | None = None, sleep: Any = None) -> dict[str, Any]:
+    """Delete a customer's profile items and every version of every email written for them, safely
+    against a generate (or send) attempt racing the erasure (docs/ARCHITECTURE.md, "Erasure"):
+
+    1. a tombstone on the customer's CAP item: from now on every claim fails ("erased");
+    2. wait out the leases of claims taken before it (each attempt is dead or done by its
+       lease's end, since the lease outlasts the function's timeout), so no write can follow;
+    3. delete every version of every email object (S3);
+    4. delete the profile, send, delivery and holdout items and the pseudonym item (DynamoDB); the
+       tombstone stays until its TTL, longer than any job for the customer can wait in a queue.
+    """
+    import time
 
     settings.require("profile_table", "output_bucket")
     pseudo = pseudonymize(customer_id, key=pseudonym_key(settings, purpose="to find the customer's emails"))
+    profiles = ProfileStore(settings.profile_table, record_days=settings.record_retention_days)
+    moment = now or datetime.now(timezone.utc)
+    profiles.mark_erased(customer_id, now=moment, keep_days=settings.record_retention_days)
+    waited = 0.0
+    until = profiles.live_claims_until(customer_id, now=moment)
+    if until:
+        waited = max(0.0, until + 1 - moment.timestamp())
+        (sleep or time.sleep)(waited)
     emails = EmailStore(settings.output_bucket)
     versions = sum(emails.delete_prefix(f"{prefix}{pseudo}/") for prefix in emails.campaign_prefixes())
-    profiles = ProfileStore(settings.profile_table)
-    items = profiles.delete_customer(customer_id)
+    items = profiles.delete_customer(customer_id, keep_tombstone=True)
     profiles.delete_pseudonym(pseudo)  # links in old emails now resolve to nobody (the endpoint answers 404)
-    log.info("customer erased", extra={"customer": pseudo, "items": items, "object_versions": versions})
-    return {"customer": pseudo, "profile_items_deleted": items, "email_object_versions_deleted": versions}
+    log.info("customer erased", extra={"customer": pseudo, "items": items, "object_versions": versions, "waited_s": round(waited, 1)})
+    return {"customer": pseudo, "profile_items_deleted": items, "email_object_versions_deleted": versions,
+            "waited_for_claims_s": round(waited, 1)}

@@ -62,6 +62,37 @@ def _profile_key(customer_id: str) -> dict[str, str]:
     return {"pk": f"CUST#{customer_id}", "sk": "PROFILE"}
 
 
+DAY = 86_400  # seconds
+CLAIM_LEASE_SECONDS = 300  # default lease of a claim (NUDGE_CLAIM_LEASE_SECONDS); longer than any function timeout
+
+
+def _epoch(moment: datetime) -> int:
+    """Whole epoch seconds: what the lease conditions compare and DynamoDB TTL reads (expires_at)."""
+    return int(moment.timestamp())
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """An email's audit record as stored on its SEND# item: compact JSON, zlib-compressed (about a
+    third of its size, so the completing write stays near one write unit)."""
+    import zlib
+
+    return zlib.compress(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"), 9)
+
+
+def decode_record(blob: Any) -> dict[str, Any]:
+    """The audit record back from encode_record's bytes (a boto3 Binary or bytes)."""
+    import zlib
+
+    return json.loads(zlib.decompress(bytes(getattr(blob, "value", blob))).decode("utf-8"))
+
+
+def with_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A SEND# item with its compressed audit record decoded as "record" (when it has one)."""
+    if "record_z" in item:
+        item = {**item, "record": decode_record(item.pop("record_z"))}
+    return item
+
+
 def _serializer():
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -74,6 +105,7 @@ class ProfileStore:
 
     table: str
     dynamodb: Any = None
+    record_days: int = 90  # TTL of send, delivery and holdout records (NUDGE_RECORD_RETENTION_DAYS)
 
     def __post_init__(self) -> None:
         self.dynamodb = self.dynamodb or client("dynamodb")
@@ -209,26 +241,71 @@ class ProfileStore:
                 yield profile_from_item(self._from_ddb(raw))
 
     def record_holdout(self, campaign_id: str, customer_ids: Sequence[str], *, now: datetime) -> int:
-        """Holdout members are recorded (for uplift measurement), never emailed."""
+        """Holdout members are recorded (for uplift measurement), never emailed; the items expire
+        `record_days` after `now` (DynamoDB TTL on expires_at), as every send record does."""
+        expires_at = _epoch(now) + self.record_days * DAY
         return self._write_all(
-            {"PutRequest": {"Item": self._to_ddb({"pk": f"CUST#{cid}", "sk": f"HOLDOUT#{campaign_id}", "at": now.isoformat()})}}
+            {"PutRequest": {"Item": self._to_ddb({"pk": f"CUST#{cid}", "sk": f"HOLDOUT#{campaign_id}", "at": now.isoformat(),
+                                                  "expires_at": expires_at})}}
             for cid in customer_ids
         )
 
-    def claim_send(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
-        """Idempotency per (campaign, customer): claim the SEND# item before writing.
+    # --- The write path (docs/ARCHITECTURE.md, "Exactly once"): per (campaign, customer) a SEND#
+    # claim with a lease and a fencing token; per customer a CAP item holding the frequency cap.
+    def claim_send(
+        self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = CLAIM_LEASE_SECONDS,
+        cap_days: int = 0,
+    ) -> str:
+        """Claim one email before composing it. Returns:
 
-        Returns "claimed" when this attempt may write (no claim yet, or an in-progress claim whose
-        lease expired: a crashed attempt never blocks a retry forever), "done" when the email was
-        already written (a redelivered message), "busy" when another attempt holds a live lease.
-        The token makes a retried request whose first try was applied but whose response was lost
-        recognise its own claim. The lease is shorter than the queue's visibility timeout, so the
-        redelivery of a busy job finds the lease expired.
+        - "claimed": this attempt (identified by `token`) may write it, until `now + lease_seconds`;
+        - "done": it was already written (a redelivered message);
+        - "busy": another attempt holds a live lease (the record is retried later);
+        - "frequency_cap": another campaign's email to this customer was claimed within `cap_days`;
+        - "erased": the customer was erased on request (no claim may be taken any more).
+
+        Two conditional single-item writes, in this order: the SEND#<campaign> item (absent, or an
+        in-progress claim whose lease expired), then the customer's CAP item (not erased, and no
+        other campaign's claim in the last `cap_days`, whatever campaign or trigger it came from).
+        The CAP write is the atomic cap check; a cap refusal gives the SEND# claim back. A crash
+        between the two leaves a leased SEND# claim that the retry takes over. A retry whose
+        first request was applied but whose response was lost finds its own token and goes on.
         """
-        return self._claim(
-            {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"},
-            active="in_progress", finished="done", now=now, token=token, lease_seconds=lease_seconds,
-        )
+        key = {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}
+        claim = self._claim(key, active="in_progress", finished="done", now=now, token=token, lease_seconds=lease_seconds)
+        if claim != "claimed":
+            return claim
+        cap = self._hold_cap(customer_id, campaign_id, now=now, token=token, cap_days=cap_days)
+        if cap != "held":
+            self._delete_if_token(key, token=token, active="in_progress")
+        return "claimed" if cap == "held" else cap
+
+    def _hold_cap(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, cap_days: int) -> str:
+        """Take the customer's CAP item for `campaign_id`: "held", "frequency_cap" or "erased"."""
+        from botocore.exceptions import ClientError
+
+        moment = _epoch(now)
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "CAP"}),
+                UpdateExpression="SET campaign = :c, #t = :t, #a = :at, at_epoch = :now, expires_at = :exp",
+                ConditionExpression=("attribute_not_exists(erased) AND (attribute_not_exists(at_epoch)"
+                                     " OR at_epoch <= :window OR campaign = :c)"),
+                ExpressionAttributeNames={"#t": "token", "#a": "at"},
+                ExpressionAttributeValues=self._to_ddb({
+                    ":c": campaign_id, ":t": token, ":at": now.isoformat(), ":now": moment,
+                    ":window": moment - max(0, cap_days) * DAY,  # cap 0: every earlier claim is outside it
+                    ":exp": moment + (max(0, cap_days) + 1) * DAY,  # TTL only after the window: never decides
+                }),
+            )
+            return "held"
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        current = self.dynamodb.get_item(
+            TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": "CAP"}), ConsistentRead=True,
+        ).get("Item")
+        return "erased" if current and "erased" in current else "frequency_cap"
 
     def _claim(self, key: dict[str, str], *, active: str, finished: str, now: datetime, token: str, lease_seconds: int) -> str:
         """A leased, token-carrying claim on one item: "claimed", "done" or "busy" (see claim_send)."""
@@ -237,11 +314,12 @@ class ProfileStore:
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item=self._to_ddb({**key, "status": active, "token": token,
-                                   "claimed_at": now.isoformat(), "lease_expires": int(now.timestamp()) + lease_seconds}),
+                Item=self._to_ddb({**key, "status": active, "token": token, "claimed_at": now.isoformat(),
+                                   "lease_expires": _epoch(now) + lease_seconds,
+                                   "expires_at": _epoch(now) + self.record_days * DAY}),
                 ConditionExpression="attribute_not_exists(pk) OR (#s = :active AND lease_expires < :now)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":active": {"S": active}, ":now": {"N": str(int(now.timestamp()))}},
+                ExpressionAttributeValues={":active": {"S": active}, ":now": {"N": str(_epoch(now))}},
             )
             return "claimed"
         except ClientError as exc:
@@ -255,46 +333,102 @@ class ProfileStore:
             return "claimed"  # our own first try was applied; its response was lost
         return "busy"
 
-    def release_send(self, customer_id: str, campaign_id: str) -> None:
-        """Drop an in-progress claim after a failed attempt, so the retry need not wait for the lease."""
-        self._release({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}, active="in_progress")
+    def release_send(self, customer_id: str, campaign_id: str, *, token: str) -> bool:
+        """Give back this attempt's claim after it failed, so the retry (or another campaign) need
+        not wait for the lease. Fenced: only the claim holding `token` is given back; False when a
+        newer attempt holds it (this attempt is stale) or it is no longer in progress."""
+        self._delete_if_token({"pk": f"CUST#{customer_id}", "sk": "CAP"}, token=token)
+        return self._delete_if_token({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}, token=token, active="in_progress")
 
-    def _release(self, key: dict[str, str], *, active: str) -> None:
-        """Delete a claim only while it is still in its active state (never a finished one)."""
-        self.dynamodb.delete_item(
-            TableName=self.table,
-            Key=self._to_ddb(key),
-            ConditionExpression="#s = :active",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":active": {"S": active}},
-        )
+    def _delete_if_token(self, key: dict[str, str], *, token: str, active: str = "") -> bool:
+        """Delete a claim only while it still carries `token` (and, given `active`, is in that state)."""
+        from botocore.exceptions import ClientError
 
-    def mark_sent(self, customer_id: str, campaign_id: str, *, now: datetime, campaign_type: str = "") -> None:
-        """Stamp the profile (for the frequency cap), then complete the SEND# claim (with the
-        campaign type, which the sender checks a campaign-type opt-out against).
+        condition, names, values = "#t = :t", {"#t": "token"}, {":t": {"S": token}}
+        if active:
+            condition += " AND #s = :active"
+            names["#s"], values[":active"] = "status", {"S": active}
+        try:
+            self.dynamodb.delete_item(TableName=self.table, Key=self._to_ddb(key), ConditionExpression=condition,
+                                      ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            return True
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
 
-        Two single-item writes rather than a transaction (a TransactWriteItems costs twice the
-        capacity); the order makes a failure between them harmless: the claim stays in progress,
-        the record fails, and its retry re-stamps the profile and completes the claim.
+    def mark_sent(
+        self, customer_id: str, campaign_id: str, *, now: datetime, token: str, campaign_type: str = "",
+        record: Mapping[str, Any] | None = None, eml_sha256: str = "", eml_version: str = "",
+    ) -> bool:
+        """Complete this attempt's SEND# claim, with the email's audit record (what the copy came
+        from, products, model versions, timings: nudge.pipeline; stored zlib-compressed) and the
+        SHA-256 and S3 version of the .eml it wrote. Fenced: the update is conditional on the
+        claim still carrying `token` and being in progress, so a stale attempt (its lease expired
+        and a newer one took over, or the customer was erased) completes nothing and gets False.
+
+        First the profile is stamped (`last_marketing_sent_at`, the planner's cheap pre-filter; the
+        cap itself is the CAP item), never re-creating an erased customer: no profile, False.
         """
-        self.dynamodb.update_item(
-            TableName=self.table,
-            Key=self._to_ddb(_profile_key(customer_id)),
-            UpdateExpression="SET last_marketing_sent_at = :now",
-            ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
-            ExpressionAttributeValues={":now": {"S": now.isoformat()}},
-        )
-        done = {"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}", "status": "done", "at": now.isoformat()}
-        self.dynamodb.put_item(TableName=self.table, Item=self._to_ddb({**done, "campaign_type": campaign_type} if campaign_type else done))
+        from botocore.exceptions import ClientError
+
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb(_profile_key(customer_id)),
+                UpdateExpression="SET last_marketing_sent_at = :now",
+                ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
+                ExpressionAttributeValues={":now": {"S": now.isoformat()}},
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        values: dict[str, Any] = {":done": "done", ":active": "in_progress", ":t": token, ":at": now.isoformat(),
+                                  ":exp": _epoch(now) + self.record_days * DAY}
+        sets = ["#s = :done", "#a = :at", "expires_at = :exp"]
+        for name, value in (("campaign_type", campaign_type), ("eml_sha256", eml_sha256), ("eml_version", eml_version)):
+            if value:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value
+        if record is not None:
+            sets.append("record_z = :record")
+            values[":record"] = encode_record(record)
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_expires",
+                ConditionExpression="#t = :t AND #s = :active",
+                ExpressionAttributeNames={"#s": "status", "#a": "at", "#t": "token"},
+                ExpressionAttributeValues=self._to_ddb(values),
+            )
+            return True
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def completed_sends(self) -> Iterator[dict[str, Any]]:
+        """Every completed SEND# item with its audit record decoded ("record"), page by page: a
+        whole-table Scan, for local tools (the demo's export) and checks, never the functions."""
+        for page in self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.table, FilterExpression="begins_with(sk, :send) AND #s = :done",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":send": {"S": "SEND#"}, ":done": {"S": "done"}},
+        ):
+            for raw in page.get("Items", []):
+                yield with_record(self._from_ddb(raw))
 
     # --- Pseudonymous id -> customer: what comes back (a link token, an SES event) names the customer
     # only by pseudonymous id, which nobody can invert; the generate step records the way back.
-    def put_pseudonym(self, pseudonymous_id: str, customer_id: str) -> None:
-        """Record that `pseudonymous_id` is `customer_id` (idempotent: the same pair each time)."""
-        self.dynamodb.put_item(
-            TableName=self.table,
-            Item=self._to_ddb({"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER", "customer_id": customer_id}),
-        )
+    def put_pseudonym(self, pseudonymous_id: str, customer_id: str, *, now: datetime | None = None, keep_days: int = 0) -> None:
+        """Record that `pseudonymous_id` is `customer_id` (idempotent: the same pair each time). With
+        `keep_days`, the item expires that long after `now` (rewritten by every email, so it lives as
+        long as the links of the customer's latest email)."""
+        item: dict[str, Any] = {"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER", "customer_id": customer_id}
+        if now is not None and keep_days:
+            item["expires_at"] = _epoch(now) + keep_days * DAY
+        self.dynamodb.put_item(TableName=self.table, Item=self._to_ddb(item))
 
     def customer_for_pseudonym(self, pseudonymous_id: str) -> str | None:
         """The customer id behind a pseudonymous id, or None when none was recorded (or it was erased)."""
@@ -306,13 +440,40 @@ class ProfileStore:
     def delete_pseudonym(self, pseudonymous_id: str) -> None:
         self.dynamodb.delete_item(TableName=self.table, Key=self._to_ddb({"pk": f"PSEUDO#{pseudonymous_id}", "sk": "CUSTOMER"}))
 
-    def delete_customer(self, customer_id: str) -> int:
-        """Delete every item of one customer (profile, sends, holdouts): erasure on request."""
+    # --- Erasure on request (nudge.service.erase_customer): tombstone, wait out live claims, delete.
+    def mark_erased(self, customer_id: str, *, now: datetime, keep_days: int) -> None:
+        """Replace the customer's CAP item with a tombstone, so every later claim fails ("erased");
+        it expires after `keep_days` (longer than any job for the customer can wait in the queues)."""
+        self.dynamodb.put_item(TableName=self.table, Item=self._to_ddb({
+            "pk": f"CUST#{customer_id}", "sk": "CAP", "erased": True, "at": now.isoformat(),
+            "expires_at": _epoch(now) + keep_days * DAY}))
+
+    def live_claims_until(self, customer_id: str, *, now: datetime) -> int:
+        """The latest lease end (epoch s) among the customer's claims still in progress, or 0."""
+        latest = 0
+        for item in self._customer_items(customer_id, projection="lease_expires, #s", names={"#s": "status"}):
+            if item.get("status") in ("in_progress", "sending") and int(item.get("lease_expires", 0)) > _epoch(now):
+                latest = max(latest, int(item["lease_expires"]))
+        return latest
+
+    def _customer_items(self, customer_id: str, *, projection: str = "", names: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=self.table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"CUST#{customer_id}"}}, ProjectionExpression="pk, sk",
+            TableName=self.table, KeyConditionExpression="pk = :pk", ConsistentRead=True,
+            ExpressionAttributeValues={":pk": {"S": f"CUST#{customer_id}"}}, ProjectionExpression=f"pk, sk, {projection}".rstrip(", "),
+            **({"ExpressionAttributeNames": names} if names else {}),
         )
-        return self._write_all({"DeleteRequest": {"Key": item}} for page in pages for item in page.get("Items", []))
+        for page in pages:
+            for raw in page.get("Items", []):
+                yield self._from_ddb(raw)
+
+    def delete_customer(self, customer_id: str, *, keep_tombstone: bool = False) -> int:
+        """Delete every item of one customer (profile, sends, deliveries, holdouts, cap): erasure on
+        request. With `keep_tombstone`, the CAP tombstone (mark_erased) stays until its TTL."""
+        return self._write_all(
+            {"DeleteRequest": {"Key": self._to_ddb({"pk": item["pk"], "sk": item["sk"]})}}
+            for item in list(self._customer_items(customer_id, projection=""))
+            if not (keep_tombstone and item["sk"] == "CAP")
+        )
 
     def opt_out(self, customer_id: str, *, now: datetime, campaign_type: str | None = None) -> str | None:
         """Opt a customer out of every marketing email (campaign_type None: one-click unsubscribe,
@@ -444,14 +605,17 @@ class ProfileStore:
         return str(record.get("status")) if record else None
 
     def send_record(self, customer_id: str, campaign_id: str) -> dict[str, Any] | None:
-        """The generate function's SEND#<campaign> item (status, at, campaign_type when recorded), or None."""
+        """The generate function's SEND#<campaign> item (status, at, campaign_type, eml_sha256,
+        eml_version and the decoded audit "record" once done), or None."""
         item = self.dynamodb.get_item(
             TableName=self.table, Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
             ConsistentRead=True,
         ).get("Item")
-        return self._from_ddb(item) if item else None
+        return with_record(self._from_ddb(item)) if item else None
 
-    def claim_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = 300) -> str:
+    def claim_delivery(
+        self, customer_id: str, campaign_id: str, *, now: datetime, token: str, lease_seconds: int = CLAIM_LEASE_SECONDS,
+    ) -> str:
         """Claim the SENT#<campaign> item before handing an email to SES, as claim_send does for
         writing: "claimed", "done" (already sent) or "busy" (another attempt holds a live lease)."""
         return self._claim(
@@ -459,16 +623,134 @@ class ProfileStore:
             active="sending", finished="sent", now=now, token=token, lease_seconds=lease_seconds,
         )
 
-    def complete_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, message_id: str) -> None:
-        self.dynamodb.put_item(
-            TableName=self.table,
-            Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}", "status": "sent",
-                               "at": now.isoformat(), "ses_message_id": message_id}),
+    def complete_delivery(self, customer_id: str, campaign_id: str, *, now: datetime, message_id: str, token: str) -> bool:
+        """Record SES's message id on this attempt's SENT# claim. Fenced on `token` (a conditional
+        PutItem): False when the claim is no longer this attempt's (its lease expired and a newer
+        attempt took over)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}", "status": "sent", "token": token,
+                                   "at": now.isoformat(), "ses_message_id": message_id,
+                                   "expires_at": _epoch(now) + self.record_days * DAY}),
+                ConditionExpression="#t = :t AND #s = :active",
+                ExpressionAttributeNames={"#t": "token", "#s": "status"},
+                ExpressionAttributeValues={":t": {"S": token}, ":active": {"S": "sending"}},
+            )
+            return True
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def release_delivery(self, customer_id: str, campaign_id: str, *, token: str) -> bool:
+        """Drop this attempt's "sending" claim after SES refused, so the retry need not wait for the
+        lease; False (nothing done) when a newer attempt holds it."""
+        return self._delete_if_token({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}, token=token, active="sending")
+
+    # --- Segmented plans (nudge.service.PlanService; the plan state machine, docs/ARCHITECTURE.md
+    # "Planning at scale"): one Scan page at a time, and per campaign a PLAN#<campaign> partition
+    # holding the plan's META item and one checkpoint item per segment (SEG#<total>#<segment>).
+    def scan_profile_page(
+        self, *, segment: int, total_segments: int, start_key: Mapping[str, Any] | None = None, page_size: int = 1000,
+    ) -> tuple[list[Profile], dict[str, Any] | None]:
+        """One page of a parallel Scan: (profiles, LastEvaluatedKey, None at the segment's end).
+
+        `page_size` is the Scan's Limit: items evaluated, before the filter keeps profiles (a page is
+        also cut at 1 MB). The key stays in DynamoDB's typed JSON form ({"pk": {"S": ...}, ...}), so
+        a checkpoint can store it and a later invocation pass it back as ExclusiveStartKey."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "Segment": segment, "TotalSegments": total_segments, "Limit": page_size,
+            "FilterExpression": "sk = :profile", "ExpressionAttributeValues": {":profile": {"S": "PROFILE"}},
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = dict(start_key)
+        response = self.dynamodb.scan(**request)
+        profiles = [profile_from_item(self._from_ddb(raw)) for raw in response.get("Items", [])]
+        return profiles, response.get("LastEvaluatedKey") or None
+
+    def start_plan(self, campaign_id: str, *, meta: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """Record a plan's META item unless the campaign id already has one; returns the stored item
+        (a re-run gets the first run's segment count and start time back)."""
+        from botocore.exceptions import ClientError
+
+        key = {"pk": f"PLAN#{campaign_id}", "sk": "META"}
+        item = {**key, **{k: v for k, v in meta.items() if v is not None}, "status": "running",
+                "expires_at": _epoch(now) + self.record_days * DAY}
+        try:
+            self.dynamodb.put_item(TableName=self.table, Item=self._to_ddb(item), ConditionExpression="attribute_not_exists(pk)")
+            return {k: v for k, v in item.items() if k not in key}
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        stored = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb(key), ConsistentRead=True)["Item"]
+        return {k: v for k, v in self._from_ddb(stored).items() if k not in key}
+
+    def finish_plan(self, campaign_id: str, *, summary: Mapping[str, Any]) -> None:
+        """Mark a plan's META item done, with its totals."""
+        self.dynamodb.update_item(
+            TableName=self.table, Key=self._to_ddb({"pk": f"PLAN#{campaign_id}", "sk": "META"}),
+            UpdateExpression="SET #s = :done, summary = :summary", ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=self._to_ddb({":done": "done", ":summary": json.dumps(dict(summary), sort_keys=True)}),
         )
 
-    def release_delivery(self, customer_id: str, campaign_id: str) -> None:
-        """Drop a "sending" claim after SES refused, so the retry need not wait for the lease."""
-        self._release({"pk": f"CUST#{customer_id}", "sk": f"SENT#{campaign_id}"}, active="sending")
+    def plan_checkpoint(self, campaign_id: str, *, segment: int, total_segments: int) -> dict[str, Any] | None:
+        """A segment's checkpoint: pages done, the Scan key to go on from, counts so far, done."""
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key=self._to_ddb(_checkpoint_key(campaign_id, segment, total_segments)), ConsistentRead=True,
+        ).get("Item")
+        return _checkpoint_from_item(self._from_ddb(item)) if item else None
+
+    def save_plan_checkpoint(
+        self, campaign_id: str, *, segment: int, total_segments: int, pages: int, start_key: Mapping[str, Any] | None,
+        counts: Mapping[str, int], done: bool, now: datetime,
+    ) -> None:
+        """Move a segment's checkpoint from page `pages - 1` to `pages`, only if it still says
+        `pages - 1`: a stale invocation (one Step Functions gave up on while it ran) fails with
+        StorageError instead of moving the checkpoint back."""
+        from botocore.exceptions import ClientError
+
+        item = {**_checkpoint_key(campaign_id, segment, total_segments), "pages": pages, "done": done,
+                "start_key": json.dumps(dict(start_key), sort_keys=True) if start_key else None,
+                "counts": {k: int(v) for k, v in counts.items() if v}, "at": now.isoformat(),
+                "expires_at": _epoch(now) + self.record_days * DAY}
+        condition = "attribute_not_exists(pk)" if pages == 1 else "pages = :previous"
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table, Item=self._to_ddb({k: v for k, v in item.items() if v is not None}),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": {":previous": {"N": str(pages - 1)}}} if pages > 1 else {}),
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise StorageError(f"plan {campaign_id} segment {segment}: checkpoint moved by another invocation") from None
+            raise
+
+    def plan_checkpoints(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every segment checkpoint of a plan (one Query of its PLAN# partition)."""
+        found = []
+        for page in self.dynamodb.get_paginator("query").paginate(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND begins_with(sk, :seg)", ConsistentRead=True,
+            ExpressionAttributeValues={":pk": {"S": f"PLAN#{campaign_id}"}, ":seg": {"S": "SEG#"}},
+        ):
+            found += [_checkpoint_from_item(self._from_ddb(raw)) for raw in page.get("Items", [])]
+        return found
+
+
+def _checkpoint_key(campaign_id: str, segment: int, total_segments: int) -> dict[str, str]:
+    # The segment count is part of the key: a checkpoint of segment 3 of 16 means nothing to segment 3 of 8.
+    return {"pk": f"PLAN#{campaign_id}", "sk": f"SEG#{total_segments:04d}#{segment:04d}"}
+
+
+def _checkpoint_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    _, total, segment = str(item["sk"]).split("#")
+    return {
+        "segment": int(segment), "total_segments": int(total), "pages": int(item.get("pages", 0)),
+        "start_key": json.loads(item["start_key"]) if item.get("start_key") else None,
+        "counts": {str(k): int(v) for k, v in (item.get("counts") or {}).items()}, "done": bool(item.get("done", False)),
+    }
 
 
 @dataclass
@@ -500,6 +782,14 @@ class EmailStore:
                 return False
             raise
 
+    def put(self, key: str, body: bytes, *, content_type: str) -> str:
+        """Write (or overwrite) an object; returns its S3 version id ("" on an unversioned bucket).
+        The generate function writes an email's one object this way, only while it holds the
+        email's claim, and records the version id with the claim's completion."""
+        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256")
+        version = response.get("VersionId") or ""
+        return "" if version == "null" else str(version)
+
     def delete_prefix(self, prefix: str) -> int:
         """Delete every version of every object under a prefix (erasure on request)."""
         deleted = 0
@@ -516,14 +806,16 @@ class EmailStore:
             prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         return prefixes
 
-    def get(self, key: str) -> bytes | None:
-        """An object's bytes, or None when there is none (expired, or erased on request)."""
+    def get(self, key: str, *, version_id: str = "") -> bytes | None:
+        """An object's bytes (a given version of it, with `version_id`), or None when there is none
+        (expired, or erased on request)."""
         from botocore.exceptions import ClientError
 
         try:
-            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            extra = {"VersionId": version_id} if version_id else {}
+            return self.s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         except ClientError as exc:
-            if _error_code(exc) in {"NoSuchKey", "404"}:
+            if _error_code(exc) in {"NoSuchKey", "NoSuchVersion", "404"}:
                 return None
             raise
 
@@ -607,22 +899,49 @@ class JobQueue:
             self._send_batch(jobs[start : start + 10])
         return self.sent
 
+    def send_parallel(self, jobs: Sequence[Job], *, threads: int = 8) -> int:
+        """send(), with up to `threads` SendMessageBatch calls in flight at once (the planner's
+        segments: a call is ~10-30 ms of network wait, so one thread would spend a page mostly
+        waiting). Counts are added up in the calling thread. Returns the jobs sent by this call."""
+        chunks = [jobs[start : start + 10] for start in range(0, len(jobs), 10)]
+        if threads <= 1 or len(chunks) <= 1:
+            before = self.sent
+            self.send(jobs)
+            return self.sent - before
+        from concurrent.futures import ThreadPoolExecutor
+
+        sent = 0
+        with ThreadPoolExecutor(max_workers=min(threads, len(chunks)), thread_name_prefix="sqs-send") as pool:
+            for ok, failures in pool.map(self._try_batch, chunks):
+                sent += ok
+                self.failed.extend(failures)
+        self.sent += sent
+        return sent
+
     def _send_batch(self, jobs: Sequence[Job]) -> None:
+        sent, failures = self._try_batch(jobs)
+        self.sent += sent
+        self.failed.extend(failures)
+
+    def _try_batch(self, jobs: Sequence[Job]) -> tuple[int, list[str]]:
+        """One SendMessageBatch of up to 10 jobs, retrying failed entries: (sent, failure messages).
+        Touches no shared state, so threads may run it side by side."""
         entries = {str(i): {"Id": str(i), "MessageBody": job.to_body()} for i, job in enumerate(jobs)}
+        sent, failures = 0, []
         for attempt in range(1, self.max_attempts + 1):
             response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=list(entries.values()))
             for ok in response.get("Successful", []):
                 entries.pop(ok["Id"], None)
-                self.sent += 1
+                sent += 1
             retryable = {f["Id"] for f in response.get("Failed", []) if not f.get("SenderFault")}
             for failure in response.get("Failed", []):
                 if failure["Id"] not in retryable:  # a sender fault will not heal on retry
-                    self.failed.append(f"{failure.get('Code')}: {failure.get('Message')}")
+                    failures.append(f"{failure.get('Code')}: {failure.get('Message')}")
                     entries.pop(failure["Id"], None)
             if not entries:
-                return
+                return sent, failures
             _backoff(attempt)
-        self.failed.extend(f"unsent after {self.max_attempts} attempts" for _ in entries)
+        return sent, failures + [f"unsent after {self.max_attempts} attempts" for _ in entries]
 
 
 def download_prefix(uri: str, dest: Path, *, s3: Any = None) -> Path:

@@ -369,15 +369,20 @@ class SweepService:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SweepService":
+        from nudge.errors import ConfigError
         from nudge.service import pseudonym_key
         from nudge.storage import EventLog, JobQueue, ProfileStore
 
-        settings.require("profile_table", "jobs_queue_url", "output_bucket")
+        settings.require("profile_table", "output_bucket")
+        queue_url = settings.triggers_queue_url or settings.jobs_queue_url  # reminders have their own queue when deployed
+        if not queue_url:
+            raise ConfigError("missing required environment variable: NUDGE_TRIGGERS_QUEUE_URL (or NUDGE_JOBS_QUEUE_URL)")
         key = pseudonym_key(settings, purpose="for the holdout hash")
         options = PlanOptions(
             holdout_share=settings.holdout_share, frequency_cap_days=settings.frequency_cap_days, holdout_key=key
         )
-        return cls(ProfileStore(settings.profile_table), JobQueue(settings.jobs_queue_url), options, delay_from(settings),
+        return cls(ProfileStore(settings.profile_table, record_days=settings.record_retention_days), JobQueue(queue_url),
+                   options, delay_from(settings),
                    EventLog(settings.output_bucket))
 
     def sweep(self, *, now: datetime | None = None) -> dict[str, int]:

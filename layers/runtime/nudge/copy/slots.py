@@ -55,6 +55,7 @@ SINGULAR = {
     "textiles": "textile", "throws": "throw", "towels": "towel", "toys": "toy", "vases": "vase",
 }
 _NEXT_WORD_RE = re.compile(r"\s+([^\W\d_]+)")
+_CATEGORY_PIECES_RE = re.compile(r"\{category\}\s+pieces\b")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
@@ -176,14 +177,23 @@ def fill_slots(template: str, values: Mapping[str, str]) -> str:
     A category right before a head noun ("{category} pieces") reads as a modifier (`as_modifier`),
     and "your {occasion}" keeps "your" only for an occasion of the reader's own (OWNED_OCCASIONS).
 
-    >>> fill_slots("New {category} pieces, and more {category}.", {"category": "Planters"})
-    'New Planter pieces, and more Planters.'
+    A category that is itself a plural of countable things stands for "pieces" instead of
+    modifying it ("our mugs are ready", not "our mug pieces are ready"); "pieces" is plural, so the
+    sentence's agreement is unchanged. Other categories keep "pieces" ("jewellery pieces").
+
+    >>> fill_slots("New {category} ideas, and more {category}.", {"category": "Planters"})
+    'New Planter ideas, and more Planters.'
+    >>> fill_slots("Our {category} pieces are ready.", {"category": "photo frames"}), fill_slots("Our {category} pieces are ready.", {"category": "jewellery"})
+    ('Our photo frames are ready.', 'Our jewellery pieces are ready.')
     >>> fill_slots("Your {occasion} picks, for your {occasion}", {"occasion": "Hanukkah"})
     'Hanukkah picks, for Hanukkah'
     """
     occasion = clean_slot("occasion", values.get("occasion", "")) or SLOT_DEFAULTS["occasion"]
     if occasion.lower() not in OWNED_OCCASIONS:
         template = _YOUR_OCCASION_RE.sub("{occasion}", template)
+    category_words = _WORD_RE.findall(clean_slot("category", values.get("category", "")) or SLOT_DEFAULTS["category"])
+    if category_words and category_words[-1].lower() in SINGULAR:  # a countable plural: "mugs", "photo frames"
+        template = _CATEGORY_PIECES_RE.sub("{category}", template)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
