@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale i18n clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -24,6 +24,7 @@ help:
 	@echo "make cost       AWS requests and compute per million emails from a local run → build/reports/cost.json (bar \$$10)"
 	@echo "make plan-scale a 1,000,000-customer plan in Scan segments through moto, then re-run → build/reports/plan_scale.json (slow)"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
+	@echo "make i18n       extract the emails' and link pages' fixed wording (Babel) → merge into each language's .po, compile .mo, fail on untranslated or unused"
 	@echo "make security   checkov over template.yaml"
 
 $(VENV)/.stamp: requirements/dev.txt layers/runtime/requirements.txt
@@ -123,12 +124,19 @@ eval-recs: venv
 clean:
 	rm -rf build out .aws-sam
 
+# Message catalogs (layers/runtime/nudge/locales/): extract with Babel, merge new messages into each
+# language's .po (untranslated) and drop unused ones, compile the .mo files the layer ships (committed,
+# so `sam build` needs no step), then fail on anything untranslated, fuzzy, unused or stale.
+i18n: venv
+	$(PY) scripts/i18n.py
+
 load: venv
 	$(PY) scripts/load_test.py
 
-# A real local run (plan, generate with the real copy model, send, SES events; about 2,000 jobs)
+# A real local run (plan, generate with the real copy model, send, SES events; COST_JOBS jobs)
 # with every AWS request counted through botocore's hooks, priced from data/prices/ (dated).
-COST_JOBS ?= 2000
+# ~520 emails: about 30 minutes on 2 heavily loaded shared cores, mostly six plans Scanning 5,000 customers through moto
+COST_JOBS ?= 600
 cost: venv
 	$(PY) scripts/cost.py --jobs $(COST_JOBS)
 

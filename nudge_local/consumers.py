@@ -63,24 +63,45 @@ def _worker(run_dir: str, worker_id: int, batch_size: int, timeout_ms: int, queu
     scratch.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(scratch)
     log = open(folder / f"outcomes-{os.getpid()}.jsonl", "a", encoding="utf-8", buffering=1)  # line-buffered: survives SIGKILL
+    takeovers = open(folder / f"takeovers-{os.getpid()}.jsonl", "a", encoding="utf-8", buffering=1)  # claims taken over after their lease
+    invocations = open(folder / f"invocations-{os.getpid()}.jsonl", "a", encoding="utf-8", buffering=1)  # completed invocations
     app = importlib.import_module("generate.app")
     service = app.service()
+
+    import threading
+
+    faulted = threading.Lock()  # one fault per container: a batch's writes run on several threads (nudge.service.IO_THREADS)
 
     def stop_point(point: str) -> None:
         for kind in ("kill", "stall"):
             for armed in sorted(folder.glob(f"arm-{kind}-{point}-*")):
+                if not faulted.acquire(blocking=False):
+                    return  # another thread of this container already took a fault; it dies with it
                 try:
                     os.remove(armed)  # atomic: exactly one worker takes an armed point
                 except FileNotFoundError:
+                    faulted.release()
                     continue
                 if kind == "kill":
                     (folder / f"stop-{os.getpid()}").write_text(point)
+                else:  # the watchdog tells an injected hang from a slow invocation by this file
+                    (folder / f"stalled-{os.getpid()}").write_text(point)
                 time.sleep(3600)  # killed here (handshake), or by the watchdog at the timeout
 
     claim_send, put = service.profiles.claim_send, service.emails.put
 
     def claiming(*args: Any, **kwargs: Any) -> str:
+        # What was there before (a diagnostic read, the harness only): an in-progress claim of
+        # another attempt whose lease had run out, which this claim then takes over.
+        customer_id, campaign_id = args[0], args[1]
+        before = service.profiles.dynamodb.get_item(
+            TableName=service.profiles.table, ConsistentRead=True,
+            Key={"pk": {"S": f"CUST#{customer_id}"}, "sk": {"S": f"SEND#{campaign_id}"}}).get("Item") or {}
         outcome = claim_send(*args, **kwargs)
+        if (outcome == "claimed" and before.get("status", {}).get("S") == "in_progress"
+                and before.get("token", {}).get("S") != kwargs.get("token")):
+            takeovers.write(json.dumps({"campaign_id": campaign_id, "customer_id": customer_id,
+                                        "expired_s": round(time.time() - int(before["lease_expires"]["N"]), 1)}) + "\n")
         if outcome == "claimed":
             stop_point("claimed")
         return outcome
@@ -119,7 +140,8 @@ def _worker(run_dir: str, worker_id: int, batch_size: int, timeout_ms: int, queu
             time.sleep(0.05)
             continue
         arn = arns[queue_url]
-        busy.write_text(str(time.time()))
+        began = time.time()
+        busy.write_text(str(began))
         try:
             response = app.handler({"Records": [to_lambda_record(m, arn) for m in messages]},
                                    LambdaContext(timeout_ms=timeout_ms))
@@ -131,12 +153,16 @@ def _worker(run_dir: str, worker_id: int, batch_size: int, timeout_ms: int, queu
             sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
         busy.unlink(missing_ok=True)
+        invocations.write(json.dumps({"seconds": round(time.time() - began, 3), "records": len(messages), "failed": len(failed),
+                                      "redelivered": sum(1 for m in messages if int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) > 1)}) + "\n")
 
 
 @dataclass
 class ChaosStats:
     kills: Counter = field(default_factory=Counter)  # point -> SIGKILLs delivered at a handshake
     timeouts: int = 0  # invocations killed by the watchdog
+    stall_timeouts: int = 0  # ... of them, hung at an armed stall point (injected)
+    slow_timeouts: int = 0  # ... of them, still working when the timeout came (a slow, healthy batch)
     workers_started: int = 0
     seconds: float = 0.0
     gave_up: bool = False
@@ -200,8 +226,11 @@ def drain_with_workers(
             except (FileNotFoundError, ValueError):
                 continue
             if now - began > config.timeout_s:  # Lambda kills an invocation at its timeout
+                stalled = (run_dir / f"stalled-{pid}").exists()
                 kill(pid)
                 stats.timeouts += 1
+                stats.stall_timeouts += stalled
+                stats.slow_timeouts += not stalled
                 spawn()
         for pid, process in list(workers.items()):  # a worker that died on its own is replaced too
             if not process.is_alive():
@@ -231,10 +260,11 @@ def drain_with_workers(
     return stats
 
 
-def read_outcomes(run_dir: Path) -> list[dict[str, Any]]:
-    """Every record outcome the workers logged (a killed worker's last, unfinished one is absent)."""
+def read_outcomes(run_dir: Path, kind: str = "outcomes") -> list[dict[str, Any]]:
+    """Every record outcome the workers logged (a killed worker's last, unfinished one is absent);
+    with `kind` "invocations" or "takeovers", the workers' other logs (see _worker)."""
     rows = []
-    for path in sorted(run_dir.glob("outcomes-*.jsonl")):
+    for path in sorted(run_dir.glob(f"{kind}-*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 try:
@@ -391,6 +421,8 @@ def run_scenario(scenario: Scenario, *, profiles: dict, artifacts_dir: Path, run
                 after = drain_with_workers(queues, run_dir, calm, depth=depth)
                 stats.gave_up |= after.gave_up
                 stats.workers_started += after.workers_started
+                stats.timeouts += after.timeouts
+                stats.slow_timeouts += after.slow_timeouts
                 stats.seconds += after.seconds
             dead = []
             while True:
@@ -404,7 +436,18 @@ def run_scenario(scenario: Scenario, *, profiles: dict, artifacts_dir: Path, run
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return {**result, "kills": dict(stats.kills), "timeouts": stats.timeouts, "workers": scenario.chaos.workers,
+    invocations = read_outcomes(run_dir, "invocations")
+    seconds = sorted(i["seconds"] for i in invocations)
+    attempts = Counter(o["outcome"] if o["outcome"] != "failed" else f"failed_{o.get('error', '')}" for o in read_outcomes(run_dir))
+    result["observed"] = {
+        "invocations_completed": len(invocations),  # killed ones (SIGKILL, watchdog) never log
+        "invocation_seconds": {"p50": seconds[len(seconds) // 2], "p95": seconds[int(len(seconds) * 0.95)], "max": seconds[-1]} if seconds else {},
+        "redelivered_records": sum(i["redelivered"] for i in invocations),  # records received again (ApproximateReceiveCount > 1)
+        "lease_takeovers": len(read_outcomes(run_dir, "takeovers")),  # claims taken over from an attempt whose lease had expired
+        "record_outcomes": dict(sorted(attempts.items())),  # every logged record outcome, failures by error
+    }
+    return {**result, "kills": dict(stats.kills), "timeouts": stats.timeouts,
+            "timeouts_by_cause": {"stalled": stats.stall_timeouts, "slow": stats.slow_timeouts}, "workers": scenario.chaos.workers,
             "workers_started": stats.workers_started, "lease_s": scenario.lease_s, "visibility_timeout_s": scenario.visibility_s,
             "function_timeout_s": scenario.chaos.timeout_s, "frequency_cap_days": scenario.cap_days,
             "cart_sweep": dict(swept), "dead_letters_before_redrive": dead_before, "redriven": redriven,

@@ -37,6 +37,9 @@ S3_TIER1 = {"PutObject", "CopyObject", "PostObject", "ListObjects", "ListObjects
             "RestoreObject", "PutObjectTagging", "PutObjectRetention", "PutObjectLegalHold"}
 S3_FREE = {"DeleteObject", "DeleteObjects", "AbortMultipartUpload"}  # DELETE and CANCEL requests are free
 
+_SIZES_LOCK = threading.Lock()
+POOL_THREAD_PREFIX = "nudge-io"  # thread names of a function's I/O pool (nudge.service): their waits overlap
+
 DDB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 DDB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
@@ -135,6 +138,11 @@ class RequestMeter:
     counts: dict[str | None, dict[str, OperationCount]] = field(default_factory=lambda: defaultdict(dict))
     current: str | None = None
     overhead_seconds: float = 0.0  # time spent in the meter's own size reads (subtract it from timed handlers)
+    overhead_cpu_seconds: float = 0.0  # CPU the meter's hooks spent, in whatever thread (subtract it from handler CPU)
+    latency_ms: dict[str, float] = field(default_factory=dict)  # assumed AWS round trip per "service.Operation" (or service, or "default")
+    wait_serial_seconds: float = 0.0  # modelled AWS wait of calls made on a function's own thread
+    wait_pooled_seconds: float = 0.0  # ... of calls made on its I/O pool's threads (POOL_THREAD_PREFIX), overlapping
+    pool_threads: set = field(default_factory=set)  # names of the pool threads seen (their count is the overlap)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextlib.contextmanager
@@ -162,9 +170,31 @@ class RequestMeter:
 
     # -- hooks -------------------------------------------------------------------------------
     def _before_parameters(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        started = time.thread_time()
         context["nudge_meter"] = {"params": copy.deepcopy(params), "scope": self.current, "attempts": 0}
         if model.service_model.service_name == "dynamodb" and model.name in DDB_WRITES:
             context["nudge_meter"]["before"] = self._sizes_before_write(model.name, params)
+        self._add_overhead_cpu(time.thread_time() - started)
+
+    def _add_overhead_cpu(self, seconds: float) -> None:
+        with self._lock:
+            self.overhead_cpu_seconds += seconds
+
+    def latency(self, service: str, operation: str) -> float:
+        """The assumed round trip of one call, in seconds (0 when no latency table was given)."""
+        table = self.latency_ms
+        ms = table.get(f"{service}.{operation}", table.get(service, table.get("default", 0.0)))
+        return float(ms) / 1000
+
+    def _add_wait(self, service: str, operation: str) -> None:
+        thread = threading.current_thread().name
+        seconds = self.latency(service, operation)
+        with self._lock:
+            if thread.startswith(POOL_THREAD_PREFIX):
+                self.wait_pooled_seconds += seconds
+                self.pool_threads.add(thread)
+            else:
+                self.wait_serial_seconds += seconds
 
     def _before_send(self, request: Any = None, **kwargs: Any) -> None:
         context = getattr(request, "context", None) or {}
@@ -178,6 +208,15 @@ class RequestMeter:
         meter = context.get("nudge_meter")
         if meter is None:
             return
+        started = time.thread_time()
+        try:
+            self._count(http_response, parsed, model, meter)
+        finally:
+            self._add_overhead_cpu(time.thread_time() - started)
+        if meter["scope"] is not None:
+            self._add_wait(model.service_model.service_name, model.name)
+
+    def _count(self, http_response: Any, parsed: dict[str, Any], model: Any, meter: dict[str, Any]) -> None:
         service, operation = model.service_model.service_name, model.name
         failed = "Error" in parsed and bool(parsed["Error"].get("Code"))
         key = f"{service}.{operation}"
@@ -203,10 +242,11 @@ class RequestMeter:
 
     # -- DynamoDB units ------------------------------------------------------------------------
     def _sizes(self) -> Any:
-        if self.sizes_client is None:
-            from nudge.storage import client as plain_client  # the unpatched builder (see metered_clients)
+        with _SIZES_LOCK:  # a function's I/O threads may ask first at once; building a client is not thread-safe
+            if self.sizes_client is None:
+                from nudge.storage import client as plain_client  # the unpatched builder (see metered_clients)
 
-            self.sizes_client = getattr(plain_client, "__wrapped__", plain_client)("dynamodb")
+                self.sizes_client = getattr(plain_client, "__wrapped__", plain_client)("dynamodb")
         return self.sizes_client
 
     @contextlib.contextmanager

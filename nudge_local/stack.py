@@ -64,6 +64,7 @@ def function_env(
         "NUDGE_SENDER": store.sender,
         "NUDGE_PSEUDONYM_KEY": pseudonym_key,
         "NUDGE_LINK_KEY": link_key,
+        "NUDGE_PLAN_PAGE_SIZE": "200",  # moto serializes each returned item slowly: a 1,000-item page can outlast botocore's read timeout on a busy machine
         "POWERTOOLS_SERVICE_NAME": "nudge",
         "POWERTOOLS_METRICS_NAMESPACE": "Nudge",
         **extra,
@@ -114,16 +115,67 @@ def _threaded_server(port: int) -> Any:
     return Server(ip_address="127.0.0.1", port=port, verbose=False)
 
 
+def _serve(port: int) -> None:
+    """Run the moto server in this process until it is terminated (moto_server(separate_process=True))."""
+    import logging
+    import threading
+
+    import time
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    parent = os.getppid()
+    _threaded_server(port).start()
+    while os.getppid() == parent:  # the caller died without stopping it (killed): go too
+        time.sleep(1)
+
+
+class _ServerProcess:
+    """moto's server in a child process, so its CPU is not the caller's (scripts/cost.py times
+    handlers by their own process's CPU)."""
+
+    def __init__(self, port: int) -> None:
+        import subprocess
+        import sys
+        import time
+
+        path = os.pathsep.join(p for p in sys.path if p)
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed module function
+            [sys.executable, "-c", f"from nudge_local.stack import _serve; _serve({int(port)})"],
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the moto server process did not start on port {port}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - a server that ignores SIGTERM is killed
+            self.process.kill()
+
+
 @contextmanager
-def moto_server(port: int | None = None) -> Iterator[str]:
+def moto_server(port: int | None = None, *, separate_process: bool = False) -> Iterator[str]:
     """Start a moto server on 127.0.0.1 and point boto3 at it (AWS_ENDPOINT_URL) while open. Other
-    processes (the load test's consumers) reach the same server through AWS_ENDPOINT_URL."""
+    processes (the load test's consumers) reach the same server through AWS_ENDPOINT_URL. With
+    `separate_process`, the server runs in a child process (its CPU is then not this process's)."""
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log per call on the console
     port = port or _free_port()
-    server = _threaded_server(port)
-    server.start()
+    if separate_process:
+        server: Any = _ServerProcess(port)
+    else:
+        server = _threaded_server(port)
+        server.start()
     endpoint = f"http://127.0.0.1:{port}"
     _reset(endpoint)  # moto's state lives in the process: a second server would see the first's
     saved = {k: os.environ.get(k) for k in (*LOCAL_ENV, "AWS_ENDPOINT_URL")}

@@ -43,7 +43,7 @@ CAMPAIGNS = ("abandoned_cart", "birthday_holiday", "win_back", "loyalty", "clear
 
 @dataclass
 class CostConfig:
-    jobs: int = 2_000  # jobs planned over the six campaigns (each plan capped at jobs / 6)
+    jobs: int = 600  # jobs planned over the six campaigns (each plan capped at jobs / 6); `make cost` passes COST_JOBS
     store_dir: Path = ROOT / "build" / "store"
     artifacts_dir: Path = ROOT / "build" / "artifacts"
     model_dir: Path = ROOT / "layers" / "model" / "copywriter"  # the real copywriter: its time is billed
@@ -54,6 +54,7 @@ class CostConfig:
     sending: bool = True  # also run the send function and the SES events loop (EnableSending=true)
     cold_starts_per_million: int = 100  # containers started per million emails and function (10 concurrent × 10 recycles)
     send_date: str = "2026-11-20"
+    reprice: bool = False  # price the last report's raw counts again (no run): after a price or attribution change
 
 
 # Which function each metered scope is, and which emails it is paid for ("core": every email
@@ -67,7 +68,13 @@ SCOPES = {
     "events_poller": (None, "sending"),
     "events": ("EventsFunction", "sending"),
 }
-PER_AUDIENCE = {("plan", "dynamodb.Scan")}  # paid once per plan for the whole audience, not per job enqueued
+# Paid per Scan page, for the whole audience a plan reads, not per job enqueued: the Scan, the
+# holdouts' BatchWriteItem (the holdout is a share of the audience; a plan's `limit` caps only the
+# jobs) and the "assigned" events' S3 objects (one per type and page).
+# The same goes for each page's checkpoint (PutItem) and reads (GetItem: the checkpoint, a resumed
+# page's CAP item).
+PER_AUDIENCE = {("plan", "dynamodb.Scan"), ("plan", "dynamodb.BatchWriteItem"), ("plan", "s3.PutObject"),
+                ("plan", "dynamodb.PutItem"), ("plan", "dynamodb.GetItem")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,10 +234,13 @@ class _CountingStream(io.TextIOBase):
     def __init__(self) -> None:
         self.bytes: dict[str, int] = {}
         self.scope: str | None = None
+        self.failures: list[str] = []
 
     def write(self, text: str) -> int:
         if self.scope:
             self.bytes[self.scope] = self.bytes.get(self.scope, 0) + len(text.encode("utf-8"))
+        if "record failed" in text and len(self.failures) < 5:
+            self.failures.append(text.strip()[:400])  # shown on the console: a run that writes no email says why
         return len(text)
 
 
@@ -241,21 +251,38 @@ class _Functions:
     use: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def invoke(self, scope: str, handler: Callable, event: Any, context: Any) -> Any:
-        """Call a handler as Lambda would, billing its requests, wall time and log bytes to `scope`."""
-        use = self.use.setdefault(scope, {"invocations": 0, "seconds": 0.0, "first_seconds": 0.0, "log_bytes": 0})
+        """Call a handler as Lambda would, billing its requests, time and log bytes to `scope`.
+
+        The billed time is the handler's own CPU (this process's, all threads: the moto server runs
+        in another process, and the meter's own work is subtracted) plus the AWS round trips it
+        waited for, at the assumed latencies of the price file (`latency_ms`): calls on the
+        handler's thread one after another, calls on its I/O pool's threads overlapping (their sum
+        divided by the pool threads used). The wall time is recorded too (this machine, loaded)."""
+        use = self.use.setdefault(scope, {"invocations": 0, "seconds": 0.0, "first_seconds": 0.0, "log_bytes": 0,
+                                          "wall_seconds": 0.0, "cpu_seconds": 0.0, "wait_seconds": 0.0})
         self.logs.scope = scope
-        started, overhead = time.perf_counter(), self.meter.overhead_seconds
+        meter = self.meter
+        meter.pool_threads = set()
+        started, overhead = time.perf_counter(), meter.overhead_seconds
+        cpu, overhead_cpu = time.process_time(), meter.overhead_cpu_seconds
+        serial, pooled = meter.wait_serial_seconds, meter.wait_pooled_seconds
         try:
-            with self.meter.scope(scope), contextlib.redirect_stdout(self.logs):
+            with meter.scope(scope), contextlib.redirect_stdout(self.logs):
                 return handler(event, context)
         finally:
             # the meter's own item-size reads are not the function's time
-            elapsed = time.perf_counter() - started - (self.meter.overhead_seconds - overhead)
+            wall = time.perf_counter() - started  # informational; includes the meter's own reads
+            own_cpu = max(0.0, time.process_time() - cpu - (meter.overhead_cpu_seconds - overhead_cpu))
+            wait = (meter.wait_serial_seconds - serial) + (meter.wait_pooled_seconds - pooled) / max(1, len(meter.pool_threads))
+            elapsed = own_cpu + wait
             self.logs.scope = None
             if use["invocations"] == 0:
                 use["first_seconds"] = elapsed  # the cold start (services are built on the first call)
             use["invocations"] += 1
             use["seconds"] += elapsed
+            use["wall_seconds"] += wall
+            use["cpu_seconds"] += own_cpu
+            use["wait_seconds"] += wait
 
     def handler(self, scope: str, handler: Callable) -> Callable:
         return lambda event, context: self.invoke(scope, handler, event, context)
@@ -279,19 +306,22 @@ def measure(config: CostConfig) -> dict[str, Any]:
     _ensure_inputs(config)
     store = load_store(config.store_dir)
     profiles = build_profiles(store.customers, store.events, store.products)
-    meter, logs = RequestMeter(), _CountingStream()
+    prices = json.loads(config.prices.read_text(encoding="utf-8"))
+    meter, logs = RequestMeter(latency_ms={k: v for k, v in prices["latency_ms"].items() if not k.startswith("_")}), _CountingStream()
     functions = _Functions(meter, logs)
     started = time.perf_counter()
-    with moto_server():
+    with moto_server(separate_process=True):  # its CPU is not the functions' (see _Functions.invoke)
         stack = create_stack()
-        ProfileStore(stack.table).put_profiles(profiles.values())
+        pseudonym_key = "cost-run-pseudonym-key-0123456789"
+        # published as scripts/publish.py does with the stack's key: each customer's PSEUDO# mapping once, here
+        ProfileStore(stack.table).put_profiles(profiles.values(), pseudonym_key=pseudonym_key.encode())
         upload_dir(config.artifacts_dir, f"s3://{stack.bucket}/artifacts/")
         sender_domain = store.info.sender.rsplit("@", 1)[-1].strip(">").strip()
         client("ses").verify_domain_identity(Domain=sender_domain)  # moto refuses an unverified From
         events_queue = client("sqs").create_queue(QueueName="nudge-local-email-events")["QueueUrl"]
         os.environ.update(function_env(
             stack, store=store.info, model_dir=str(config.model_dir),
-            pseudonym_key="cost-run-pseudonym-key-0123456789", link_key="cost-run-link-key-0123456789abcdef",
+            pseudonym_key=pseudonym_key, link_key="cost-run-link-key-0123456789abcdef",
             POWERTOOLS_LOG_LEVEL="INFO",  # the template's LogLevel default: these lines are what CloudWatch ingests
             POWERTOOLS_METRICS_FUNCTION_NAME="nudge-local",
         ))
@@ -312,6 +342,9 @@ def measure(config: CostConfig) -> dict[str, Any]:
                     stats = jobs.drain()
                 print(f"  {campaign_type:<17} planned {plan['enqueued']:>5} (audience {plan['enqueued'] + plan['excluded'].get('over_limit', 0):>5}),"
                       f" generated {stats.succeeded:>5}, {time.perf_counter() - started:.0f} s", flush=True)
+                for line in logs.failures:
+                    print(f"    failed record: {line}", flush=True)
+                logs.failures.clear()
             emails = _count_emails(stack.bucket)
             sent = ses_events = 0
             if config.sending:
@@ -331,6 +364,7 @@ def measure(config: CostConfig) -> dict[str, Any]:
         "scopes": {k: v for k, v in meter.snapshot().items()},
         "lambda": functions.use,
         "seconds": round(time.perf_counter() - started, 1),
+        "customers": len(profiles),
     }
 
 
@@ -442,11 +476,22 @@ def main(config: CostConfig) -> dict[str, Any]:
     prices = json.loads(config.prices.read_text(encoding="utf-8"))
     functions = function_settings(load_template(config.template))
     print(f"cost run: {config.jobs} jobs over {len(CAMPAIGNS)} campaigns, real copy model, sending {'on' if config.sending else 'off'} ...", flush=True)
-    measured = measure(config)
+    if config.reprice:  # the last run's raw counts again, with today's prices and attribution rules
+        old = json.loads(config.report.read_text(encoding="utf-8"))
+        measured = {**{k: v for k, v in old["run"].items()}, "plans": old["plans"], **old["raw"],
+                    "repriced_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        for use in measured["lambda"].values():
+            if use.get("wall_seconds", 0) < 0:
+                use["wall_seconds"] = None  # an older run subtracted the meter's overlapping reads: not meaningful
+    else:
+        measured = measure(config)
     dollars = per_million(measured, prices, functions, bar=config.bar_per_million)
     lambda_per_email = {
         scope: {"invocations": round(use["invocations"] / max(1, measured["sent"] if SCOPES[scope][1] == "sending" else measured["emails"]), 4),
                 "ms_per_email": round(1000 * use["seconds"] / max(1, measured["sent"] if SCOPES[scope][1] == "sending" else measured["emails"]), 1),
+                **{f"{part}_ms_per_email": (None if use.get(f"{part}_seconds") is None else
+                                            round(1000 * use[f"{part}_seconds"] / max(1, measured["sent"] if SCOPES[scope][1] == "sending" else measured["emails"]), 1))
+                   for part in ("cpu", "wait", "wall")},
                 "ms_per_invocation": round(1000 * use["seconds"] / max(1, use["invocations"]), 1),
                 "cold_invocation_ms": round(1000 * use["first_seconds"], 1),
                 "log_bytes_per_email": round(use["log_bytes"] / max(1, measured["sent"] if SCOPES[scope][1] == "sending" else measured["emails"]), 1),
@@ -456,21 +501,33 @@ def main(config: CostConfig) -> dict[str, Any]:
     if "plan" in lambda_per_email:  # the plan's per-email figures are per job enqueued
         use = measured["lambda"]["plan"]
         lambda_per_email["plan"]["ms_per_email"] = round(1000 * use["seconds"] / max(1, measured["enqueued"]), 2)
+        for part in ("cpu", "wait", "wall"):
+            if use.get(f"{part}_seconds") is not None:
+                lambda_per_email["plan"][f"{part}_ms_per_email"] = round(1000 * use[f"{part}_seconds"] / max(1, measured["enqueued"]), 2)
     report = {
         "what": "US dollars per million emails: AWS requests and compute measured in a local run (moto), priced at public on-demand list prices",
         "command": "make cost",
         "prices": {k: prices[k] for k in ("region", "as_of", "written", "how")},
-        "run": {k: measured[k] for k in ("emails", "enqueued", "audience", "considered", "sent", "ses_events", "seconds")},
+        "run": {**{k: measured[k] for k in ("emails", "enqueued", "audience", "considered", "sent", "ses_events", "seconds")},
+                "jobs_asked": config.jobs, "customers": measured.get("customers")},
         "per_million": dollars,
         "requests_per_email": per_email_requests(measured),
         "lambda": lambda_per_email,
         "method": {
             "dynamodb_units": "computed from item sizes (DynamoDB's rules: writes per 1 KB of the larger of before and after, reads per 4 KB, eventually consistent half); moto's ConsumedCapacity is a constant",
-            "lambda_duration": "handler wall time per invocation on this machine against moto on loopback (moto's time stands in for AWS latency); billed at the template's MemorySize and Architectures",
-            "plan": "a plan's Scan and its Lambda time are divided by its audience (enqueued + over its limit), the rest by jobs enqueued",
+            "lambda_duration": ("billed seconds = the handler's own CPU time (time.process_time of this process, every thread: the copy "
+                                "model's, botocore's; the moto server runs in a separate process and the meter's own work is subtracted) "
+                                "+ the AWS round trips it waited for at the ASSUMED latencies of the price file's latency_ms (calls on the "
+                                "handler's thread in series; calls on its I/O pool's threads overlapping, their sum divided by the pool "
+                                "threads used); billed at the template's MemorySize and Architectures. The copy model runs one ONNX thread, "
+                                "so its CPU time is its time on Lambda's 1 vCPU at 1,769 MB. Wall time on this (loaded, shared) machine "
+                                "is recorded beside it (wall_ms_per_email) and not billed: other jobs' CPU and moto's own time inflate it"),
+            "plan": ("a plan's Scan, per-page checkpoint writes and reads, holdout writes, 'assigned' event objects and Lambda time are divided by its audience (enqueued + "
+                     "over its limit: what it would enqueue without the test `limit`), the rest by jobs enqueued"),
             "not_in_bar": "SES's own price (shown as ses), S3 and DynamoDB storage, idle SQS polling, CloudWatch custom metrics (per metric-month), KMS and Secrets Manager at cold start",
         },
         "plans": measured["plans"],
+        **({"repriced_at": measured["repriced_at"]} if "repriced_at" in measured else {}),
         "raw": {"scopes": measured["scopes"], "lambda": measured["lambda"]},
     }
     config.report.parent.mkdir(parents=True, exist_ok=True)
@@ -501,6 +558,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=CostConfig.jobs, help="jobs planned over the six campaigns")
     parser.add_argument("--no-sending", action="store_true", help="skip the send function and the SES events loop")
+    parser.add_argument("--reprice", action="store_true", help="no run: price the last cost.json's raw counts again")
     args = parser.parse_args()
-    result = main(CostConfig(jobs=args.jobs, sending=not args.no_sending))
+    result = main(CostConfig(jobs=args.jobs, sending=not args.no_sending, reprice=args.reprice))
     raise SystemExit(0 if result["per_million"]["pass_core"] else 1)

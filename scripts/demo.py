@@ -131,6 +131,7 @@ def run(config: DemoConfig) -> dict:
         from generate import app as generate_app
         from plan import app as plan_app
 
+        generate_app._service = plan_app._service = None  # a cold start against this run's stack (a process may run the demo twice)
         _route_function_logs(file_handler)
         sqs = client("sqs")
         # the generate function's two event sources: batch campaigns, and triggered reminders
@@ -267,10 +268,14 @@ def _route_function_logs(file_handler: logging.Handler) -> None:
     """Send the functions' structured (Powertools) logs to out/demo.log instead of the console."""
     fn_logger = logging.getLogger("nudge")
     for handler in list(fn_logger.handlers):
-        if type(handler) is logging.StreamHandler:  # Powertools' stdout handler, JSON formatter
+        # Powertools' stdout handler (JSON formatter), or the file handler an earlier run in this process put there
+        if type(handler) is logging.StreamHandler or getattr(handler, "nudge_demo_log", False):
             json_handler = logging.FileHandler(file_handler.baseFilename, encoding="utf-8")
             json_handler.setFormatter(handler.formatter)
+            json_handler.nudge_demo_log = True
             fn_logger.removeHandler(handler)
+            if handler is not json_handler and getattr(handler, "nudge_demo_log", False):
+                handler.close()
             fn_logger.addHandler(json_handler)
 
 

@@ -196,6 +196,24 @@ def queued_customers(queue_name: str) -> list[str]:
     return [json.loads(message.body)["customer_id"] for message in queue._messages]
 
 
+def _progress(queue_name: str, customers: int, every_s: float = 60.0) -> threading.Event:
+    """Print the jobs queued so far every `every_s` seconds while the first plan runs (a plan
+    invocation runs until 60 s before its 15-minute timeout, so nothing else reports in between)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    stop, began = threading.Event(), time.perf_counter()
+
+    def report() -> None:
+        while not stop.wait(every_s):
+            queued = len(sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].queues[queue_name]._messages)
+            print(f"  planning: {queued:,} jobs queued ({customers:,} customers), {time.perf_counter() - began:.0f} s",
+                  file=sys.stderr, flush=True)
+
+    threading.Thread(target=report, daemon=True, name="plan-progress").start()
+    return stop
+
+
 def main(config: ScaleConfig) -> dict[str, Any]:
     from moto import mock_aws
 
@@ -234,8 +252,10 @@ def main(config: ScaleConfig) -> dict[str, Any]:
         request = {"campaign_type": config.campaign_type, "campaign_id": "scale-1", "send_date": config.send_date}
         print(f"planning {config.customers:,} customers in {config.segments} segments, {config.max_concurrency} at a time",
               file=sys.stderr)
+        stop_progress = _progress(names.queue, config.customers)
         first = run_plan_state_machine(plan_app.handler, request, default_segments=config.segments,
                                        max_concurrency=config.max_concurrency)
+        stop_progress.set()
         queued = queued_customers(names.queue)
         again = run_plan_state_machine(plan_app.handler, request, default_segments=config.segments,
                                        max_concurrency=config.max_concurrency)

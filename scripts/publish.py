@@ -44,9 +44,17 @@ def main(config: PublishConfig) -> dict:
         raise ConfigError("a bucket is required to publish artifacts: --bucket or NUDGE_OUTPUT_BUCKET (or --profiles-only)")
     store = load_store(config.store_dir, strict=config.strict)
     profiles = build_profiles(store.customers, store.events, store.products)
-    written = ProfileStore(table).put_profiles(profiles.values())
+    # The pseudonym key (the stack's secret, or NUDGE_PSEUDONYM_KEY): with it, each new customer's
+    # PSEUDO# mapping is written once here instead of with every email (ProfileStore.put_profiles).
+    key = os.environ.get("NUDGE_PSEUDONYM_KEY", "")
+    if not key and os.environ.get("NUDGE_SECRET_ARN"):
+        from nudge.storage import load_secret_keys
+
+        key = load_secret_keys(os.environ["NUDGE_SECRET_ARN"]).get("pseudonym_key", "")
+    written = ProfileStore(table).put_profiles(profiles.values(), pseudonym_key=key.encode() or None)
     uploaded = upload_dir(config.artifacts_dir, f"s3://{bucket}/artifacts/") if config.artifacts_dir is not None else 0
-    summary = {"profiles_written": written, "artifact_files": uploaded, "store_report": store.report.counts}
+    summary = {"profiles_written": written, "pseudonyms": "recorded" if key else "left to the generate step (no key)",
+               "artifact_files": uploaded, "store_report": store.report.counts}
     print(json.dumps(summary, default=str))
     return summary
 

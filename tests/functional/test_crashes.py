@@ -32,7 +32,10 @@ def test_consumers_killed_mid_write_and_timed_out_lose_and_duplicate_nothing(tin
     result = run_scenario(scenario, profiles=tiny_profiles, artifacts_dir=tiny_artifacts, run_dir=tmp_path, store=STORE)
     # THEN the faults happened, the killed attempts' jobs came back after the lease, and every
     # job has exactly one completed email whose record describes the .eml stored for it
-    assert result["kills"] == {"claimed": 1, "written": 1} and result["timeouts"] == 1, result
+    # (the hung invocation is the injected timeout; on a busy machine the watchdog may also kill a
+    # slow, healthy batch, which is one more crash to survive, counted apart as "slow")
+    assert result["kills"] == {"claimed": 1, "written": 1} and result["timeouts_by_cause"]["stalled"] == 1, result
+    assert result["observed"]["lease_takeovers"] >= 1 and result["observed"]["redelivered_records"] >= 1, result
     exact(result)
     assert result["emails_out"] == len(jobs) and result["eml_rewrites"] >= 1, result
 

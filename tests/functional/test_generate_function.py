@@ -74,6 +74,7 @@ def test_named_event_writes_one_eml_and_its_record(generate_app, stack):
     assert record["items"], "a clearance email shows at least one product"
     assert {i["product_id"] for i in record["items"]} <= {"p006"}, "clearance ranks only clearance stock"
     assert record["copy"]["source"] in {"model", "fallback"}
+    assert record["language"] == {"requested": "en_US", "used": "en", "fallback": False}  # the catalog the chrome came from
     assert set(record["timings_ms"]) == {"rank_ms", "copy_ms", "render_ms"}
 
 

@@ -6,6 +6,8 @@ run twice THEN the jobs and holdouts are exactly those of one Scan, once each.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -82,11 +84,9 @@ def test_segments_enqueue_exactly_the_jobs_and_holdouts_of_one_scan(plan_app, cr
 
 
 def test_a_segment_stopped_by_its_time_budget_continues_from_its_checkpoint(plan_app, crowd, monkeypatch):
-    import nudge.service
-
     expected = one_scan(plan_app, "na-scale")
     # GIVEN pages of 25 items and a Lambda context that is always out of time (every invocation does one page)
-    monkeypatch.setattr(nudge.service, "SEGMENT_PAGE_SIZE", 25)
+    monkeypatch.setattr(plan_app.service(), "settings", dataclasses.replace(plan_app.service().settings, plan_page_size=25))
     short = lambda: LambdaContext(function_name="plan", timeout_ms=1_000)  # noqa: E731 - under SEGMENT_RESERVE_MS
     # WHEN the state machine runs 2 segments
     run = run_plan_state_machine(plan_app.handler, REQUEST, default_segments=2, max_concurrency=2, context=short)
@@ -102,8 +102,8 @@ def test_a_segment_stopped_by_its_time_budget_continues_from_its_checkpoint(plan
 def test_a_crash_between_sending_and_checkpointing_replays_one_page_only(plan_app, crowd, monkeypatch):
     import nudge.service
 
-    monkeypatch.setattr(nudge.service, "SEGMENT_PAGE_SIZE", 25)
     service = plan_app.service()
+    monkeypatch.setattr(service, "settings", dataclasses.replace(service.settings, plan_page_size=25))
     started = service.start(campaign_type="new_arrivals", campaign_id="na-crash", send_date=SEND_DATE, total_segments=1)
     save, calls = service.profiles.save_plan_checkpoint, Counter()
 

@@ -201,3 +201,23 @@ def test_the_meter_bills_sqs_per_64_kb_chunk(meter):
     assert counts["plan"]["sqs.SendMessage"]["calls"] == 2
     assert counts["plan"]["sqs.SendMessage"]["billable"] == 3
     assert counts["jobs_poller"]["sqs.ReceiveMessage.empty"]["calls"] == 1
+
+
+def test_the_meter_models_aws_waits_in_series_and_across_the_io_pool(meter):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nudge_local.metering import POOL_THREAD_PREFIX
+
+    # GIVEN assumed round trips (not measured: moto's latency says nothing about AWS's)
+    meter.latency_ms = {"s3.PutObject": 30, "s3": 15, "default": 10}
+    s3 = meter.attach(boto3.client("s3"))
+    # WHEN a function PUTs one object on its own thread, then four on two I/O pool threads
+    with meter.scope("generate"):
+        s3.put_object(Bucket="nudge-b", Key="one", Body=b"x")
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix=POOL_THREAD_PREFIX) as pool:
+            list(pool.map(lambda n: s3.put_object(Bucket="nudge-b", Key=f"k{n}", Body=b"x"), range(4)))
+    s3.head_object(Bucket="nudge-b", Key="one")  # outside any scope: no wait billed
+    # THEN 30 ms in series, 4 x 30 ms on the pool (which the cost script divides by the 2 threads used)
+    assert meter.wait_serial_seconds == pytest.approx(0.030)
+    assert meter.wait_pooled_seconds == pytest.approx(0.120)
+    assert len(meter.pool_threads) == 2 and meter.latency("s3", "HeadObject") == pytest.approx(0.015)

@@ -93,8 +93,8 @@ def test_message_id_depends_on_campaign_customer_and_domain_only():
 
 
 def test_html_has_lang_preheader_dark_mode_and_max_width():
-    # GIVEN a German customer
-    rendered = render_email(**samples.email_args(customer=samples.customer(locale="de_DE")))
+    # GIVEN a German customer, and copy written in German
+    rendered = render_email(**samples.email_args(customer=samples.customer(locale="de_DE"), copy=samples.copy(language="de")))
     facts = parse_html(rendered.html)
     # THEN the html declares the language, both colour schemes and a 600 px container
     assert facts.all("html")[0]["lang"] == "de-DE"
@@ -106,7 +106,7 @@ def test_html_has_lang_preheader_dark_mode_and_max_width():
     # ... the preheader is hidden text at the top of the body
     preheader = facts.all("div")[0]
     assert "display:none" in preheader["style"]
-    assert rendered.html.index("Picked from what you liked last time") < rendered.html.index("Hi ")
+    assert rendered.html.index("Picked from what you liked last time") < rendered.html.index("Hallo ")  # German greeting
     # ... and CSS is inlined (the template's classes all gained a style attribute)
     assert all("style" in attrs for name, attrs in facts.tags if "class" in attrs and name != "span")
 

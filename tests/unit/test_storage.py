@@ -83,7 +83,34 @@ def test_claim_send_is_once_per_campaign_and_customer(aws, tiny_profiles):
     assert store.release_send("c001", "camp", token="a") is False  # ... and cannot give it back either
     assert store.mark_sent("c001", "camp", now=now, token="b") is True
     assert store.claim_send("c001", "camp", now=now + timedelta(days=2), token="c") == "done"  # never again
-    assert store.get_profile("c001").last_marketing_sent_at == now
+    # AND the profile item is not rewritten per email: the planner's Scan (and the sweep's read) take
+    # the latest claim's time from the customer's CAP item (b's claim, an hour later)
+    assert store.get_profile("c001").last_marketing_sent_at is None
+    scanned = {p.customer.customer_id: p for p in store.scan_profiles()}
+    assert scanned["c001"].last_marketing_sent_at == now + timedelta(hours=1)
+    assert store.get_profiles(["c001"], with_caps=True)["c001"].last_marketing_sent_at == now + timedelta(hours=1)
+
+
+def test_every_scan_page_size_gives_each_profile_its_cap_time(aws, tiny_profiles):
+    from datetime import datetime, timedelta, timezone
+
+    from nudge_local.stack import create_stack
+
+    # GIVEN customers with CAP items (claims) and other items between them (sends, holdouts)
+    store = ProfileStore(create_stack().table)
+    store.put_profiles(tiny_profiles.values())
+    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    claimed = {}
+    for n, cid in enumerate(sorted(tiny_profiles)[::2]):
+        at = now + timedelta(hours=n)
+        assert store.claim_send(cid, f"camp{n}", now=at, token=f"t{n}", cap_days=7) == "claimed"
+        claimed[cid] = at
+    store.record_holdout("other", sorted(tiny_profiles)[1::2], now=now)
+    # WHEN the table is scanned with every page size, so pages start and end between a CAP and its profile
+    for page_size in range(1, 8):
+        scanned = {p.customer.customer_id: p.last_marketing_sent_at for p in store.scan_profiles(page_size=page_size)}
+        # THEN every profile comes once, with its own claim's time (None when never claimed)
+        assert scanned == {cid: claimed.get(cid) for cid in tiny_profiles}, page_size
 
 
 def test_the_frequency_cap_is_taken_at_claim_time_across_campaigns(aws, tiny_profiles):
@@ -193,3 +220,24 @@ def test_suppressing_an_erased_customer_writes_nothing(aws, tiny_profiles):
     assert store.get_profile("c004") is None
     # AND a customer still there is suppressed
     assert store.set_suppressed("c005", "complaint") is True and store.get_profile("c005").suppressed
+
+
+def test_publishing_with_the_key_records_each_pseudonym_once(aws, tiny_profiles):
+    from nudge.identity import pseudonymize
+    from nudge_local.stack import create_stack
+
+    # GIVEN profiles published with the stack's pseudonym key
+    store = ProfileStore(create_stack().table)
+    key = b"publish-test-pseudonym-key-0123456789"
+    store.put_profiles(tiny_profiles.values(), pseudonym_key=key)
+    # THEN every customer's mapping exists, and the profile says so (the generate step writes none)
+    for cid in tiny_profiles:
+        assert store.customer_for_pseudonym(pseudonymize(cid, key=key)) == cid
+    assert all(p.pseudonym_recorded for p in store.get_profiles(list(tiny_profiles)).values())
+    # WHEN the store republishes (its own view has no mark) THEN the mark is kept and no mapping is written again
+    writes = []
+    original = store._write_all
+    store._write_all = lambda requests: (lambda r: writes.extend(r) or original(r))(list(requests))
+    store.put_profiles(tiny_profiles.values(), pseudonym_key=key)
+    assert not [w for w in writes if w["PutRequest"]["Item"]["pk"]["S"].startswith("PSEUDO#")]
+    assert all(p.pseudonym_recorded for p in store.get_profiles(list(tiny_profiles)).values())

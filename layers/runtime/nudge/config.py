@@ -23,6 +23,7 @@ VARIABLES: dict[str, tuple[str, str, Any, str]] = {
     "model_dir": ("NUDGE_MODEL_DIR", "generate", "/opt/copywriter", "Directory of the ONNX copywriter; missing or empty means reviewed fallback copy only."),
     "store_name": ("NUDGE_STORE_NAME", "generate", "nudge demo store", "Store name shown in emails."),
     "store_address": ("NUDGE_STORE_ADDRESS", "generate", "1 Example Street, London EC1A 1AA, United Kingdom", "Postal address in every footer (bulk-sender rules)."),
+    "store_locale": ("NUDGE_STORE_LOCALE", "generate, endpoint", "en_GB", "The store's own locale (ll_CC): a customer whose language has no message catalog (en, fr, de, es, it, nl, zh_Hans) gets the email's fixed wording in this one's language, and the link pages default to it."),
     "store_url": ("NUDGE_STORE_URL", "generate, endpoint", "https://shop.example.com", "Base URL of the shop: product links, and where the click endpoint sends a call to action."),
     "sender": ("NUDGE_SENDER", "generate", "nudge demo store <news@shop.example.com>", "From header."),
     "secret_arn": ("NUDGE_SECRET_ARN", "generate, plan, sweep, send, endpoint, cart", "", "Secrets Manager secret with pseudonym_key and link_key (JSON)."),
@@ -31,6 +32,7 @@ VARIABLES: dict[str, tuple[str, str, Any, str]] = {
     "holdout_share": ("NUDGE_HOLDOUT_SHARE", "plan, sweep", "0.1", "Share of each campaign's audience kept as a holdout (recorded, not emailed)."),
     "frequency_cap_days": ("NUDGE_FREQUENCY_CAP_DAYS", "plan, sweep, generate", "7", "At most one marketing email per customer per this many days (planned around, and enforced when the generate function claims the email)."),
     "claim_lease_seconds": ("NUDGE_CLAIM_LEASE_SECONDS", "generate", "300", "Seconds a claim on a (campaign, customer) email lasts before a retry may take it over; must exceed the function's timeout."),
+    "plan_page_size": ("NUDGE_PLAN_PAGE_SIZE", "plan", "1000", "Items one Scan page of a plan segment evaluates (10-1000; DynamoDB also ends a page at 1 MB): one checkpoint per page. The local runner uses 200, since moto spends milliseconds per returned item."),
     "record_retention_days": ("NUDGE_RECORD_RETENTION_DAYS", "generate, plan, sweep, send", "90", "Days the send, delivery and holdout records (with the email's audit record) are kept (DynamoDB TTL); at least 30, longer than a job can wait in the queues."),
     "ses_configuration_set": ("NUDGE_SES_CONFIGURATION_SET", "send", "", "SES configuration set named on every send (with the campaign and pseudonymous id as message tags), so delivery, bounce, complaint, open and click events come back; empty: none."),
     "cart_delay_minutes": ("NUDGE_CART_DELAY_MINUTES", "cart, sweep", "120", "Minutes a cart must stay untouched before its abandoned-cart reminder is due (1-4320)."),
@@ -51,6 +53,7 @@ class Settings:
     model_dir: str = "/opt/copywriter"
     store_name: str = ""
     store_address: str = ""
+    store_locale: str = "en_GB"
     store_url: str = ""
     sender: str = ""
     secret_arn: str = ""
@@ -60,6 +63,7 @@ class Settings:
     frequency_cap_days: int = 7
     claim_lease_seconds: int = 300
     record_retention_days: int = 90
+    plan_page_size: int = 1000
     cart_delay_minutes: int | str = 120  # checked by nudge.triggers.delay_from
     ses_configuration_set: str = ""
     link_base_url: str = ""
@@ -80,7 +84,7 @@ class Settings:
             values["frequency_cap_days"] = int(values["frequency_cap_days"])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"NUDGE_HOLDOUT_SHARE must be a number in [0, 1) and NUDGE_FREQUENCY_CAP_DAYS an integer: {exc}") from exc
-        for name, low, high in (("claim_lease_seconds", 1, 3600), ("record_retention_days", 30, 3650)):
+        for name, low, high in (("claim_lease_seconds", 1, 3600), ("record_retention_days", 30, 3650), ("plan_page_size", 10, 1000)):
             raw = values[name]
             try:
                 values[name] = int(raw)

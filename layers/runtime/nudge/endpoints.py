@@ -13,6 +13,10 @@ the only authority here. Routes:
                         the token names); never to a URL taken from the query
     GET  /open          the optional open pixel: an "open" event flagged unreliable; a 1x1 GIF
 
+Pages and messages are in the email's language (the `l` claim of the unsubscribe and preferences
+tokens), else the browser's (Accept-Language), else the store's; their wording is gettext messages
+(nudge.i18n), like the email's.
+
 A missing, oversize, forged, altered, expired or cross-kind token gets a 4xx with a short plain
 message and writes nothing; so does a token whose pseudonymous id maps to no customer (erased).
 Every response names its `outcome`, which the handler counts. Writes are idempotent: an opt-out
@@ -43,6 +47,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import parse_qs, quote
 
 from nudge.eventlog import Event, iso, parse_time
+from nudge.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, choose_language, negotiate, translations
 from nudge.render import links
 
 MAX_QUERY_CHARS = 4096
@@ -97,19 +102,27 @@ def _response(status: int, body: bytes, content_type: str, outcome: str, **extra
     return Response(status, body, {"Content-Type": content_type, **_SECURITY_HEADERS, **extra}, outcome)
 
 
-def _text(status: int, message: str, outcome: str, **extra: str) -> Response:
-    return _response(status, (message + "\n").encode("utf-8"), "text/plain; charset=utf-8", outcome, **extra)
+def _text(status: int, message: str, outcome: str, *, language: str = SOURCE_LANGUAGE, **extra: str) -> Response:
+    """A short plain message (a gettext msgid, shown in `language`)."""
+    body = translations(language).gettext(message) + "\n"
+    return _response(status, body.encode("utf-8"), "text/plain; charset=utf-8", outcome, **{"Content-Language": language.replace("_", "-"), **extra})
 
 
-def _page(title: str, body_html: str, outcome: str, status: int = 200) -> Response:
-    """A small HTML page; every dynamic value in `body_html` is already escaped by the caller."""
+def _page(title: str, body_html: str, outcome: str, *, language: str, status: int = 200) -> Response:
+    """A small HTML page; `title` is already translated, every value in `body_html` already escaped."""
+    tag = html.escape(language.replace("_", "-"))
     document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{tag}" dir="ltr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body_html}</body></html>"
     )
-    return _response(status, document.encode("utf-8"), "text/html; charset=utf-8", outcome)
+    return _response(status, document.encode("utf-8"), "text/html; charset=utf-8", outcome, **{"Content-Language": tag})
+
+
+def _say(language: str, message: str, **args: str) -> str:
+    """`message` in `language`, HTML-escaped, with its arguments escaped and filled in."""
+    return html.escape(translations(language).gettext(message), quote=False) % {k: html.escape(v) for k, v in args.items()}
 
 
 def _digest(token: str) -> str:
@@ -156,6 +169,7 @@ class Endpoints:
     events: Any
     product_url: Callable[[str], str | None]
     store_name: str = ""
+    default_language: str = SOURCE_LANGUAGE  # pages for a request that names no language we have
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Endpoints":
@@ -167,52 +181,58 @@ class Endpoints:
         products = CatalogLinks(artifacts_uri=settings.artifacts_uri, store_url=settings.store_url)
         return cls(link_key=link_key(settings, purpose="to verify link tokens"), store_url=settings.store_url,
                    profiles=ProfileStore(settings.profile_table), events=EventLog(settings.output_bucket),
-                   product_url=products, store_name=settings.store_name)
+                   product_url=products, store_name=settings.store_name,
+                   default_language=choose_language("", default_locale=settings.store_locale or "en_GB").language)
 
     # --- dispatch -----------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         """Route one request; never raises for anything the client sent (only for a failing store)."""
         route = request.path.rstrip("/").rsplit("/", 1)[-1]  # a prefix in front (a custom domain's path) is fine
         kind = ROUTES.get(route)
+        # before a token is verified, only the browser can say which language it reads
+        lang = negotiate(request.headers.get("accept-language", ""), default=self.default_language)
         if kind is None:
-            return _text(404, "Not found.", "not_found")
+            return _text(404, N_("Not found."), "not_found", language=lang)
         method = request.method.upper()
         allowed = ("GET", "HEAD", "POST") if kind in (links.UNSUBSCRIBE, links.PREFERENCES) else ("GET", "HEAD")
         if method not in allowed:
-            return _text(405, "Method not allowed.", "method_not_allowed", Allow=", ".join(allowed))
+            return _text(405, N_("Method not allowed."), "method_not_allowed", language=lang, Allow=", ".join(allowed))
         if len(request.query) > MAX_QUERY_CHARS:
-            return _text(400, "This link is not valid.", "token_too_long")
+            return _text(400, N_("This link is not valid."), "token_too_long", language=lang)
         if len(request.body) > MAX_BODY_BYTES:
-            return _text(413, "Request too large.", "body_too_large")
+            return _text(413, N_("Request too large."), "body_too_large", language=lang)
         now = request.now or datetime.now(timezone.utc)
         try:
             tokens = parse_qs(request.query, keep_blank_values=True, max_num_fields=20).get(links.TOKEN_PARAM, [])
         except ValueError:
             tokens = []
         if len(tokens) != 1 or not tokens[0]:
-            return _text(400, "This link is incomplete: it has no token (or more than one).", "missing_token")
+            return _text(400, N_("This link is incomplete: it has no token (or more than one)."), "missing_token", language=lang)
         token = tokens[0]
         if len(token) > links.MAX_TOKEN_CHARS:
-            return _text(400, "This link is not valid.", "token_too_long")
+            return _text(400, N_("This link is not valid."), "token_too_long", language=lang)
         try:
             claim = links.verify(token, link_key=self.link_key, kind=kind, now=now)
         except links.ExpiredTokenError:
-            return _text(410, "This link has expired.", "expired_token")
+            return _text(410, N_("This link has expired."), "expired_token", language=lang)
         except links.WrongKindError:
-            return _text(403, "This link is not valid here.", "wrong_kind_token")
+            return _text(403, N_("This link is not valid here."), "wrong_kind_token", language=lang)
         except links.InvalidTokenError:
-            return _text(403, "This link is not valid.", "invalid_token")
+            return _text(403, N_("This link is not valid."), "invalid_token", language=lang)
+        if claim.language in LANGUAGES:  # the language the email was written in
+            lang = claim.language
         customer_id = self.profiles.customer_for_pseudonym(claim.pseudonymous_id)
         if customer_id is None and kind != links.CLICK:
-            return _text(404, "We have no record of this email any more.", "unknown_customer")
+            return _text(404, N_("We have no record of this email any more."), "unknown_customer", language=lang)
         handler = {links.UNSUBSCRIBE: self._unsubscribe, links.PREFERENCES: self._preferences,
                    links.CLICK: self._click, links.OPEN: self._open}[kind]
-        response = handler(method, request, token, claim, customer_id, now)
+        response = handler(method, request, token, claim, customer_id, now, lang)
         return replace(response, body=b"") if method == "HEAD" else response
 
     # --- routes -------------------------------------------------------------------------------
-    def _store(self) -> str:
-        return html.escape(self.store_name or "this shop")
+    def _store(self, lang: str) -> str:
+        """The store's name (unescaped: `_say` escapes it), or "this shop" in `lang`."""
+        return self.store_name or translations(lang).gettext(N_("this shop"))
 
     @staticmethod
     def _form(token: str, fields: Mapping[str, str], label: str) -> str:
@@ -221,46 +241,54 @@ class Endpoints:
         action = html.escape("?" + links.TOKEN_PARAM + "=" + quote(token, safe=""))
         return f'<form method="post" action="{action}">{hidden}<button type="submit">{html.escape(label)}</button></form>'
 
-    def _unsubscribe(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime) -> Response:
+    def _unsubscribe(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime,
+                     lang: str) -> Response:
+        gettext = translations(lang).gettext
+        store = self._store(lang)
         if method != "POST":  # GET and HEAD only show the page: prefetchers never unsubscribe anyone
-            body = (f"<p>Stop all marketing emails from {self._store()}?</p>"
-                    + self._form(token, dict([ONE_CLICK]), "Unsubscribe"))
-            return _page("Unsubscribe", body, "unsubscribe_page")
+            body = ("<p>" + _say(lang, N_('Stop all marketing emails from %(store)s?'), store=store) + "</p>"
+                    + self._form(token, dict([ONE_CLICK]), gettext(N_("Unsubscribe"))))
+            return _page(gettext(N_("Unsubscribe")), body, "unsubscribe_page", language=lang)
         fields = form_fields(request.headers.get("content-type", "application/x-www-form-urlencoded"), request.body)
         if fields.get(ONE_CLICK[0]) != ONE_CLICK[1]:
-            return _text(400, "Expected the one-click body List-Unsubscribe=One-Click.", "bad_request")
+            return _text(400, N_("Expected the one-click body List-Unsubscribe=One-Click."), "bad_request", language=lang)
         first = self.profiles.opt_out(customer_id, now=now, campaign_type=None)
         if first is None:
-            return _text(404, "We have no record of this email any more.", "unknown_customer")
+            return _text(404, N_("We have no record of this email any more."), "unknown_customer", language=lang)
         fresh = self._log("unsubscribe", f"unsubscribe:{_digest(token)}", claim, at=first, detail="all")
-        body = f"<p>You will get no more marketing emails from {self._store()}.</p>"
-        return _page("You are unsubscribed", body, "unsubscribed" if fresh else "unsubscribe_replayed")
+        body = "<p>" + _say(lang, N_('You will get no more marketing emails from %(store)s.'), store=store) + "</p>"
+        return _page(gettext(N_("You are unsubscribed")), body, "unsubscribed" if fresh else "unsubscribe_replayed", language=lang)
 
-    def _preferences(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime) -> Response:
+    def _preferences(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime,
+                     lang: str) -> Response:
+        gettext = translations(lang).gettext
+        store = self._store(lang)
         title = _campaign_title(claim.campaign_type)
+        title = gettext(title) if title else ""  # campaign titles are catalog messages (definitions.json)
         if method != "POST":
-            body = "<p>Which emails would you like to stop?</p>"
+            body = "<p>" + _say(lang, N_('Which emails would you like to stop?')) + "</p>"
             if title:
-                body += self._form(token, {"choice": "campaign"}, f"Stop {title} emails")
-            body += self._form(token, {"choice": "all"}, f"Stop all marketing emails from {self.store_name or 'this shop'}")
-            return _page("Email preferences", body, "preferences_page")
+                body += self._form(token, {"choice": "campaign"}, gettext(N_("Stop %(campaign)s emails")) % {"campaign": title})
+            body += self._form(token, {"choice": "all"}, gettext(N_("Stop all marketing emails from %(store)s")) % {"store": store})
+            return _page(gettext(N_("Email preferences")), body, "preferences_page", language=lang)
         choice = form_fields(request.headers.get("content-type", "application/x-www-form-urlencoded"), request.body).get("choice")
         if choice == "campaign" and title:
             campaign_type: str | None = claim.campaign_type
-            done = f"<p>You will get no more {html.escape(title)} emails from {self._store()}.</p>"
+            done = "<p>" + _say(lang, N_('You will get no more %(campaign)s emails from %(store)s.'), campaign=title, store=store) + "</p>"
         elif choice == "all":
             campaign_type = None
-            done = f"<p>You will get no more marketing emails from {self._store()}.</p>"
+            done = "<p>" + _say(lang, N_('You will get no more marketing emails from %(store)s.'), store=store) + "</p>"
         else:
-            return _text(400, "Choose 'campaign' (when the link names one) or 'all'.", "bad_request")
+            return _text(400, N_("Choose 'campaign' (when the link names one) or 'all'."), "bad_request", language=lang)
         first = self.profiles.opt_out(customer_id, now=now, campaign_type=campaign_type)
         if first is None:
-            return _text(404, "We have no record of this email any more.", "unknown_customer")
+            return _text(404, N_("We have no record of this email any more."), "unknown_customer", language=lang)
         detail = campaign_type or "all"
         fresh = self._log("preferences", f"preferences:{_digest(token)}:{detail}", claim, at=first, detail=detail)
-        return _page("Preferences saved", done, "preferences_saved" if fresh else "preferences_replayed")
+        return _page(gettext(N_("Preferences saved")), done, "preferences_saved" if fresh else "preferences_replayed", language=lang)
 
-    def _click(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str | None, now: datetime) -> Response:
+    def _click(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str | None, now: datetime,
+               lang: str) -> Response:
         destination = links.with_params(
             self._destination(claim), links.utm_params(campaign_id=claim.campaign_id, content=claim.product_id or "cta")
         )
@@ -273,7 +301,8 @@ class Endpoints:
             outcome = "clicked" if fresh else "click_replayed"
         return _response(302, b"", "text/plain; charset=utf-8", outcome, Location=destination)
 
-    def _open(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime) -> Response:
+    def _open(self, method: str, request: Request, token: str, claim: links.LinkClaim, customer_id: str, now: datetime,
+              lang: str) -> Response:
         outcome = "open_head"
         if method == "GET":
             fresh = self._log("open", f"open:{_digest(token)}:{iso(now)}", claim, at=now.isoformat(), flags=("unreliable",))

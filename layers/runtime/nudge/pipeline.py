@@ -241,6 +241,8 @@ def compose_batch(
                     "source": copy.source, "rejected_reasons": list(copy.rejected_reasons),
                 },
                 "message_id": rendered.message_id,
+                # the catalog the fixed wording came from; fallback: the customer's language has none
+                "language": rendered.language.record() if rendered.language else None,
                 "model_versions": engine.model_versions(),
                 "timings_ms": timings,
                 "objects": keys,  # the one object, the .eml; its SHA-256 and S3 version are added when it is written

@@ -88,6 +88,7 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
         "opted_out": profile.opted_out,
         # a string set, so the endpoint can ADD a campaign type to it in place (ProfileStore.opt_out)
         "opted_out_campaigns": set(profile.opted_out_campaigns) or None,
+        "pseudonym_recorded": True if profile.pseudonym_recorded else None,
     }
     return {k: v for k, v in item.items() if v is not None and v != []}
 
@@ -119,6 +120,7 @@ def profile_from_item(item: Mapping[str, Any]) -> Profile:
         last_marketing_sent_at=_datetime(item.get("last_marketing_sent_at")),
         opted_out=bool(item.get("opted_out", False)),
         opted_out_campaigns=sorted(str(x) for x in item.get("opted_out_campaigns", ())),
+        pseudonym_recorded=bool(item.get("pseudonym_recorded", False)),
     )
 
 

@@ -71,6 +71,20 @@ def endpoint_urls(link_base_url: str, *, open_pixel: bool = False) -> dict[str, 
     return urls
 
 
+IO_THREADS = 10  # a batch's DynamoDB and S3 calls in flight at once (an SQS batch is at most 10 jobs)
+
+
+def _in_pool(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """`work` over `items` on up to IO_THREADS threads ("nudge-io"), results in order; in this
+    thread when there is at most one item."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(IO_THREADS, len(items)), thread_name_prefix="nudge-io") as pool:
+        return list(pool.map(work, items))
+
+
 @dataclass
 class PreparedBatch:
     """The outcome of claiming and composing a whole SQS batch, finished record by record."""
@@ -79,6 +93,30 @@ class PreparedBatch:
     outcomes: dict[str, Email | Exception]
     counts: Counter[str] = field(default_factory=Counter)
     tokens: dict[str, str] = field(default_factory=dict)  # message id -> the fencing token of its claim
+    written: dict[str, str | Exception] | None = None  # message id -> write() outcome, once the batch is written
+    mapped: set[str] = field(default_factory=set)  # message ids whose customer's PSEUDO# mapping the publish step wrote
+
+    def _write_all(self) -> None:
+        """Write every composed email of the batch at once, IO_THREADS in flight (each email's
+        pseudonym, object and completion stay in order on one thread): a batch's writes are
+        mostly waits on DynamoDB and S3, which then overlap. Done on the first record that needs
+        it, so an attempt that lost its claim before finishing still finds out (stale)."""
+        pending = [(mid, email) for mid, email in self.outcomes.items()
+                   if isinstance(email, Email) and not email.skipped and mid in self.tokens]
+
+        def write(item: tuple[str, Email]) -> tuple[str, str | Exception, Counter[str]]:
+            message_id, email = item
+            counts: Counter[str] = Counter()
+            try:
+                return message_id, self.service.write(email, token=self.tokens[message_id], counts=counts,
+                                                      record_pseudonym=message_id not in self.mapped), counts
+            except Exception as exc:  # noqa: BLE001 - handed to this record's finish(), which raises it
+                return message_id, exc, counts
+
+        self.written = {}
+        for message_id, outcome, counts in _in_pool(write, pending):
+            self.written[message_id] = outcome
+            self.counts.update(counts)
 
     def finish(self, record: Any) -> str:
         """The record handler: raise for a failed record (BatchProcessor reports it), else write."""
@@ -97,7 +135,15 @@ class PreparedBatch:
         if outcome.skipped:
             self.counts[f"skipped_{outcome.skipped}"] += 1
             return outcome.skipped
-        if self.service.write(outcome, token=self.tokens[message_id], counts=self.counts) == "stale":
+        if self.written is None:
+            self._write_all()
+        written = self.written.get(message_id)
+        if written is None:  # not in the batch's writes (a record outside prepare's batch)
+            written = self.service.write(outcome, token=self.tokens[message_id], counts=self.counts,
+                                         record_pseudonym=message_id not in self.mapped)
+        if isinstance(written, Exception):
+            raise written
+        if written == "stale":
             self.counts["stale_finishes"] += 1
             return "stale"
         self.counts["emails"] += 1
@@ -122,6 +168,7 @@ class GenerateService:
         model_dir = settings.model_dir if settings.model_dir and Path(settings.model_dir).exists() else None
         store = StoreInfo(
             name=settings.store_name, postal_address=settings.store_address, base_url=settings.store_url, sender=settings.sender,
+            default_locale=settings.store_locale or "en_GB",
             **endpoint_urls(settings.link_base_url, open_pixel=settings.open_pixel),
         )
         engine = Engine.load(
@@ -166,21 +213,32 @@ class GenerateService:
             return PreparedBatch(self, {**outcomes, **{mid: exc for mid, _ in parsed}})
         batch = PreparedBatch(self, outcomes)
         claimed: list[tuple[str, Job]] = []
+        to_claim: list[tuple[str, Job, str, str]] = []  # (message id, job, pseudonymous id, token)
         for message_id, job in parsed:
             pseudo = pseudonymize(job.customer_id, key=self.engine.pseudonym_key)
             skip = skip_reason(job, profiles.get(job.customer_id))
-            if not skip:
-                token = uuid.uuid4().hex
-                try:
-                    skip = self._claim(job, token=token, pseudo=pseudo)
-                except Exception as exc:  # noqa: BLE001 - this record fails alone (ClaimBusyError, or DynamoDB after retries)
-                    outcomes[message_id] = exc
-                    continue
-                if not skip:
-                    batch.tokens[message_id] = token
-                    claimed.append((message_id, job))
-                    continue
-            outcomes[message_id] = skipped_email(job, pseudo, skip)
+            if skip:
+                outcomes[message_id] = skipped_email(job, pseudo, skip)
+            else:
+                to_claim.append((message_id, job, pseudo, uuid.uuid4().hex))
+
+        def claim(item: tuple[str, Job, str, str]) -> str | Exception:
+            _, job, pseudo, token = item
+            try:
+                return self._claim(job, token=token, pseudo=pseudo)
+            except Exception as exc:  # noqa: BLE001 - this record fails alone (ClaimBusyError, or DynamoDB after retries)
+                return exc
+
+        for (message_id, job, pseudo, token), skip in zip(to_claim, _in_pool(claim, to_claim)):  # the batch's claims at once
+            if isinstance(skip, Exception):
+                outcomes[message_id] = skip
+            elif skip:
+                outcomes[message_id] = skipped_email(job, pseudo, skip)
+            else:
+                batch.tokens[message_id] = token
+                claimed.append((message_id, job))
+                if profiles[job.customer_id].pseudonym_recorded:
+                    batch.mapped.add(message_id)
         composed = compose_batch([job for _, job in claimed], profiles, self.engine, now=now)
         for (message_id, job), result in zip(claimed, composed):
             outcomes[message_id] = result
@@ -208,19 +266,23 @@ class GenerateService:
         except Exception:  # noqa: BLE001 - the lease expires anyway; the original outcome matters
             log.warning("release failed; the claim's lease will expire", extra={"campaign_id": job.campaign_id})
 
-    def write(self, email: Email, *, token: str, counts: Counter[str] | None = None) -> str:
+    def write(self, email: Email, *, token: str, counts: Counter[str] | None = None, record_pseudonym: bool = True) -> str:
         """Write a claimed email: its one object (the .eml, overwritten: only the claim's holder
         writes it), then complete the claim with the audit record, the object's SHA-256 and S3
         version, so the record always describes the .eml that will be sent. Returns "written", or
         "stale" when the claim had passed to a newer attempt (or the customer was erased): this
-        attempt then completes nothing."""
+        attempt then completes nothing.
+
+        `record_pseudonym` False: the customer's PSEUDO# mapping was written when the profile was
+        published (Profile.pseudonym_recorded), so none is written here."""
         job = email.job
         now = datetime.now(timezone.utc)
         try:
-            # The way back from the email's links (which name the pseudonymous id only) to the
-            # customer, recorded before the email exists; kept as long as the email's account links live.
-            self.profiles.put_pseudonym(email.pseudonymous_id, job.customer_id, now=now,
-                                        keep_days=self.settings.link_unsubscribe_ttl_days + 1)
+            if record_pseudonym:
+                # The way back from the email's links (which name the pseudonymous id only) to the
+                # customer, recorded before the email exists; kept as long as the email's account links live.
+                self.profiles.put_pseudonym(email.pseudonymous_id, job.customer_id, now=now,
+                                            keep_days=self.settings.link_unsubscribe_ttl_days + 1)
             version = self.emails.put(email.keys["eml"], email.eml, content_type="message/rfc822")
             done = self.profiles.mark_sent(
                 job.customer_id, job.campaign_id, now=now, token=token, campaign_type=job.campaign_type,
@@ -352,7 +414,7 @@ class PlanService:
             first, page_started = False, time.perf_counter()
             profiles, next_key = self.profiles.scan_profile_page(
                 segment=segment, total_segments=total_segments, start_key=start_key,
-                page_size=page_size or SEGMENT_PAGE_SIZE)
+                page_size=page_size or self.settings.plan_page_size or SEGMENT_PAGE_SIZE)
             jobs: list[Job] = []
             holdout: list[str] = []
             for profile, decision, job in plan_campaign(profiles, campaign, campaign_id=campaign_id, send_date=send_day, options=options):

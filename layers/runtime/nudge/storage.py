@@ -93,6 +93,31 @@ def with_record(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _with_cap(profile_item: dict[str, Any], cap_item: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A profile item whose `last_marketing_sent_at` is the later of its own and its CAP item's
+    claim time (at_epoch; a tombstone has none)."""
+    if not cap_item or cap_item.get("at_epoch") is None:
+        return profile_item
+    from datetime import timezone
+
+    claimed = datetime.fromtimestamp(int(cap_item["at_epoch"]), tz=timezone.utc)
+    own = profile_item.get("last_marketing_sent_at")
+    if own and datetime.fromisoformat(str(own)) >= claimed:
+        return profile_item
+    return {**profile_item, "last_marketing_sent_at": claimed.isoformat()}
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _serializer():
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -117,7 +142,7 @@ class ProfileStore:
     def _from_ddb(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: self._de.deserialize(v) for k, v in item.items()}
 
-    def put_profiles(self, profiles: Iterable[Profile]) -> int:
+    def put_profiles(self, profiles: Iterable[Profile], *, pseudonym_key: bytes | None = None) -> int:
         """Write profiles 25 per BatchWriteItem, retrying unprocessed items with backoff.
 
         A republish replaces each profile with the store's view, but keeps what the customer (or
@@ -125,17 +150,34 @@ class ProfileStore:
         per BatchGetItem) and carried into the new one, so republishing never re-subscribes
         anyone. An opt-out landing in the milliseconds between that read and the write of the
         same item is the one that can be lost (docs/LOOP.md).
+
+        With `pseudonym_key` (the stack's secret), each customer's PSEUDO#<pid> -> customer id
+        mapping (what the email links and SES events are resolved through) is written once, for
+        every profile not yet marked `pseudonym_recorded`, before the profile that carries the
+        mark: one write unit per customer at publish, instead of one per email at generate time.
+        Returns the profiles written.
         """
-        return self._write_all(
-            {"PutRequest": {"Item": self._to_ddb(item)}}
-            for item in self._keeping_opt_outs(profile_to_item(p) for p in profiles)
-        )
+        from nudge.identity import pseudonymize
+
+        written = 0
+        for chunk in _chunks(self._keeping_opt_outs(profile_to_item(p) for p in profiles), 100):
+            if pseudonym_key:
+                fresh = [item for item in chunk if not item.get("pseudonym_recorded")]
+                self._write_all(
+                    {"PutRequest": {"Item": self._to_ddb({"pk": f"PSEUDO#{pseudonymize(str(item['customer_id']), key=pseudonym_key)}",
+                                                          "sk": "CUSTOMER", "customer_id": str(item["customer_id"])})}}
+                    for item in fresh
+                )
+                for item in fresh:
+                    item["pseudonym_recorded"] = True  # only after its mapping is written
+            written += self._write_all({"PutRequest": {"Item": self._to_ddb(item)}} for item in chunk)
+        return written
 
     def _keeping_opt_outs(self, items: Iterable[dict[str, Any]], chunk: int = 100) -> Iterator[dict[str, Any]]:
         from nudge.types import CAMPAIGN_TYPES
 
         kept = ("suppressed", "suppression_reason", "opted_out", "opted_out_at", "opted_out_campaigns",
-                *(f"opted_out_at_{t}" for t in CAMPAIGN_TYPES))
+                *(f"opted_out_at_{t}" for t in CAMPAIGN_TYPES), "pseudonym_recorded")
         names = {f"#a{i}": name for i, name in enumerate(("pk", *kept))}
         batch: list[dict[str, Any]] = []
         for item in [*items, None]:
@@ -158,30 +200,15 @@ class ProfileStore:
                     for name in kept:
                         if name.startswith("opted_out_at") and name in old:
                             new[name] = old[name]
+                    if old.get("pseudonym_recorded"):
+                        new["pseudonym_recorded"] = True
                     yield new
                 batch = []
 
     def _batch_get(self, keys: list[dict[str, str]], *, projection: str = "",
                    names: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
         """BatchGetItem of up to 100 keys (unprocessed keys retried): pk -> the item (projected when asked)."""
-        found: dict[str, dict[str, Any]] = {}
-        wanted: dict[str, Any] = {"Keys": [self._to_ddb(k) for k in keys], "ConsistentRead": True}
-        if projection:
-            wanted.update(ProjectionExpression=projection, ExpressionAttributeNames=names or {})
-        request: dict[str, Any] = {self.table: wanted}
-        attempt = 0
-        while request:
-            response = self.dynamodb.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(self.table, []):
-                item = self._from_ddb(raw)
-                found[str(item["pk"])] = item
-            request = response.get("UnprocessedKeys") or {}
-            attempt += 1
-            if request and attempt > 8:
-                raise StorageError("profile reads still unprocessed after 8 attempts")
-            if request:
-                _backoff(attempt)
-        return found
+        return {str(item["pk"]): item for item in self._batch_get_items(keys, projection=projection, names=names)}
 
     def _write_all(self, requests: Iterable[dict[str, Any]]) -> int:
         """BatchWriteItem over any number of put/delete requests, 25 per call (streamed)."""
@@ -215,30 +242,57 @@ class ProfileStore:
         item = response.get("Item")
         return profile_from_item(self._from_ddb(item)) if item else None
 
-    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, Profile]:
-        """BatchGetItem, 100 keys per call, unprocessed keys retried."""
+    def get_profiles(self, customer_ids: Sequence[str], *, with_caps: bool = False) -> dict[str, Profile]:
+        """BatchGetItem, 100 keys per call, unprocessed keys retried. With `with_caps`, each
+        customer's CAP item is read in the same calls (50 customers per call) and its claim time
+        becomes the profile's `last_marketing_sent_at` when later (the sweep's cap pre-filter)."""
         found: dict[str, Profile] = {}
         unique = list(dict.fromkeys(customer_ids))
-        for start in range(0, len(unique), 100):
-            for item in self._batch_get([_profile_key(cid) for cid in unique[start : start + 100]]).values():
-                profile = profile_from_item(item)
-                found[profile.customer.customer_id] = profile
+        step = 50 if with_caps else 100
+        for start in range(0, len(unique), step):
+            chunk = unique[start : start + step]
+            keys = [_profile_key(cid) for cid in chunk]
+            if with_caps:
+                keys += [{"pk": f"CUST#{cid}", "sk": "CAP"} for cid in chunk]
+            items = self._batch_get_items(keys)
+            caps = {str(i["pk"]): i for i in items if i["sk"] == "CAP"}
+            for item in items:
+                if item["sk"] == "PROFILE":
+                    profile = profile_from_item(_with_cap(item, caps.get(str(item["pk"]))))
+                    found[profile.customer.customer_id] = profile
+        return found
+
+    def _batch_get_items(self, keys: list[dict[str, str]], *, projection: str = "",
+                         names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """BatchGetItem of up to 100 keys of any sort key (unprocessed keys retried): the items found
+        (projected when asked)."""
+        found: list[dict[str, Any]] = []
+        wanted: dict[str, Any] = {"Keys": [self._to_ddb(k) for k in keys], "ConsistentRead": True}
+        if projection:
+            wanted.update(ProjectionExpression=projection, ExpressionAttributeNames=names or {})
+        request: dict[str, Any] = {self.table: wanted}
+        attempt = 0
+        while request:
+            response = self.dynamodb.batch_get_item(RequestItems=request)
+            found += [self._from_ddb(raw) for raw in response.get("Responses", {}).get(self.table, [])]
+            request = response.get("UnprocessedKeys") or {}
+            attempt += 1
+            if request and attempt > 8:
+                raise StorageError("profile reads still unprocessed after 8 attempts")
+            if request:
+                _backoff(attempt)
         return found
 
     def scan_profiles(self, *, segment: int = 0, total_segments: int = 1, page_size: int = 500) -> Iterator[Profile]:
-        """All profiles, page by page (parallel scans split by segment)."""
-        paginator = self.dynamodb.get_paginator("scan")
-        pages = paginator.paginate(
-            TableName=self.table,
-            Segment=segment,
-            TotalSegments=total_segments,
-            FilterExpression="sk = :profile",
-            ExpressionAttributeValues={":profile": {"S": "PROFILE"}},
-            PaginationConfig={"PageSize": page_size},
-        )
-        for page in pages:
-            for raw in page.get("Items", []):
-                yield profile_from_item(self._from_ddb(raw))
+        """All profiles, page by page (parallel scans split by segment), each with its CAP item's
+        claim time as `last_marketing_sent_at` (see scan_profile_page)."""
+        start_key: dict[str, Any] | None = None
+        while True:
+            profiles, start_key = self.scan_profile_page(segment=segment, total_segments=total_segments,
+                                                         start_key=start_key, page_size=page_size)
+            yield from profiles
+            if start_key is None:
+                return
 
     def record_holdout(self, campaign_id: str, customer_ids: Sequence[str], *, now: datetime) -> int:
         """Holdout members are recorded (for uplift measurement), never emailed; the items expire
@@ -365,25 +419,16 @@ class ProfileStore:
         from, products, model versions, timings: nudge.pipeline; stored zlib-compressed) and the
         SHA-256 and S3 version of the .eml it wrote. Fenced: the update is conditional on the
         claim still carrying `token` and being in progress, so a stale attempt (its lease expired
-        and a newer one took over, or the customer was erased) completes nothing and gets False.
+        and a newer one took over, or the customer was erased: the erasure deletes the item only
+        after every lease has ended) completes nothing, re-creates nothing, and gets False.
 
-        First the profile is stamped (`last_marketing_sent_at`, the planner's cheap pre-filter; the
-        cap itself is the CAP item), never re-creating an erased customer: no profile, False.
+        The profile is not stamped: the planner's and the sweep's cap pre-filter read the
+        customer's CAP item (taken at claim time) beside the profile (scan_profile_page,
+        get_profiles(with_caps=True)), which saved a write of the whole profile (several KB, so
+        several write units) per email.
         """
         from botocore.exceptions import ClientError
 
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=self._to_ddb(_profile_key(customer_id)),
-                UpdateExpression="SET last_marketing_sent_at = :now",
-                ConditionExpression="attribute_exists(pk)",  # never re-create an erased customer
-                ExpressionAttributeValues={":now": {"S": now.isoformat()}},
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
         values: dict[str, Any] = {":done": "done", ":active": "in_progress", ":t": token, ":at": now.isoformat(),
                                   ":exp": _epoch(now) + self.record_days * DAY}
         sets = ["#s = :done", "#a = :at", "expires_at = :exp"]
@@ -398,7 +443,9 @@ class ProfileStore:
             self.dynamodb.update_item(
                 TableName=self.table,
                 Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_expires",
+                # the lease, token and claim time mean nothing once done (a done claim is never taken
+                # over or released): removing them keeps the item, record included, near one write unit
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_expires, #t, claimed_at",
                 ConditionExpression="#t = :t AND #s = :active",
                 ExpressionAttributeNames={"#s": "status", "#a": "at", "#t": "token"},
                 ExpressionAttributeValues=self._to_ddb(values),
@@ -658,17 +705,35 @@ class ProfileStore:
     ) -> tuple[list[Profile], dict[str, Any] | None]:
         """One page of a parallel Scan: (profiles, LastEvaluatedKey, None at the segment's end).
 
-        `page_size` is the Scan's Limit: items evaluated, before the filter keeps profiles (a page is
-        also cut at 1 MB). The key stays in DynamoDB's typed JSON form ({"pk": {"S": ...}, ...}), so
-        a checkpoint can store it and a later invocation pass it back as ExclusiveStartKey."""
+        `page_size` is the Scan's Limit: items evaluated, before the filter keeps profiles and CAP
+        items (a page is also cut at 1 MB). The key stays in DynamoDB's typed JSON form
+        ({"pk": {"S": ...}, ...}), so a checkpoint can store it and a later invocation pass it back
+        as ExclusiveStartKey.
+
+        Each profile comes with its customer's latest marketing email as `last_marketing_sent_at`:
+        the later of the profile's own field and its CAP item's claim time (the frequency cap the
+        generate function enforces; nudge.planner.decide's pre-filter). A Scan is billed by the
+        bytes it reads, not by what its filter returns, so returning the CAP items costs nothing
+        more. A customer's items are read in sort-key order ("CAP" before "PROFILE"); a page that
+        starts inside a customer's items before their profile reads that customer's CAP item once.
+        """
         request: dict[str, Any] = {
             "TableName": self.table, "Segment": segment, "TotalSegments": total_segments, "Limit": page_size,
-            "FilterExpression": "sk = :profile", "ExpressionAttributeValues": {":profile": {"S": "PROFILE"}},
+            "FilterExpression": "sk IN (:profile, :cap)",
+            "ExpressionAttributeValues": {":profile": {"S": "PROFILE"}, ":cap": {"S": "CAP"}},
         }
+        caps: dict[str, dict[str, Any]] = {}
         if start_key:
             request["ExclusiveStartKey"] = dict(start_key)
+            pk, sk = str(start_key.get("pk", {}).get("S", "")), str(start_key.get("sk", {}).get("S", ""))
+            if pk.startswith("CUST#") and "CAP" <= sk < "PROFILE":  # the page resumes between this customer's CAP and profile
+                cap = self.dynamodb.get_item(TableName=self.table, Key=self._to_ddb({"pk": pk, "sk": "CAP"})).get("Item")
+                if cap:
+                    caps[pk] = self._from_ddb(cap)
         response = self.dynamodb.scan(**request)
-        profiles = [profile_from_item(self._from_ddb(raw)) for raw in response.get("Items", [])]
+        items = [self._from_ddb(raw) for raw in response.get("Items", [])]
+        caps.update({str(item["pk"]): item for item in items if item["sk"] == "CAP"})
+        profiles = [profile_from_item(_with_cap(item, caps.get(str(item["pk"])))) for item in items if item["sk"] == "PROFILE"]
         return profiles, response.get("LastEvaluatedKey") or None
 
     def start_plan(self, campaign_id: str, *, meta: Mapping[str, Any], now: datetime) -> dict[str, Any]:

@@ -264,7 +264,7 @@ def sweep_due(
         counts["not_yet_due"] += len(due_items) - len(ready)
         if not ready:
             continue
-        found = profiles.get_profiles([d.customer_id for d in ready])
+        found = profiles.get_profiles([d.customer_id for d in ready], with_caps=True)  # the CAP items: the cap pre-filter
         handled: list[DueItem] = []
         to_send: list[tuple[DueItem, Job]] = []
         holdout: dict[str, list[str]] = {}

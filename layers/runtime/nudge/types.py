@@ -68,7 +68,9 @@ class Event:
 class RankedItem:
     product_id: str
     score: float
-    reason: str  # human-readable: "Because you bought Blue Mug"
+    reason: str  # human-readable English: "Because you bought Blue Mug"
+    reason_key: str = ""  # nudge.recommend.reasons.REASONS key: the renderer shows it in the customer's language
+    reason_args: tuple[tuple[str, str], ...] = ()  # (("product", "Blue Mug"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,10 @@ class Copy:
     tone: str
     model_version: str = ""
     rejected_reasons: tuple[str, ...] = ()
+    # The language subject, preheader and intro are written in (a catalog language, nudge.i18n). The
+    # email's fixed wording follows it, so an email is in one language; the copywriter writes English
+    # only so far (issue #15 item 2), so every email is English until it writes others.
+    language: str = "en"
 
 
 @dataclass(slots=True)
@@ -101,6 +107,9 @@ class Profile:
     # "all" on the preferences page), or some campaign types (CAMPAIGN_TYPES) only.
     opted_out: bool = False
     opted_out_campaigns: list[str] = field(default_factory=list)  # sorted campaign types
+    # True once the publish step recorded PSEUDO#<pid> -> customer id for this customer
+    # (ProfileStore.put_profiles with the pseudonym key): the generate step then writes no mapping.
+    pseudonym_recorded: bool = False
 
     def opted_out_of(self, campaign_type: str) -> bool:
         """True when this customer asked for no more `campaign_type` emails (or none at all)."""
@@ -123,3 +132,6 @@ class StoreInfo:
     # through it (recorded, then 302 to the catalog's URL). "" links straight to the store.
     click_url: str = ""
     open_url: str = ""  # the endpoint's open pixel (https); "" puts no pixel in emails
+    # The store's own locale: an email whose customer's language has no catalog (nudge.i18n) gets
+    # its fixed wording in this locale's language (prices keep the customer's locale when Babel knows it).
+    default_locale: str = "en_GB"

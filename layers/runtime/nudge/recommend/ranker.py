@@ -30,6 +30,7 @@ import numpy as np
 from nudge.campaigns import PoolRules
 from nudge.errors import ArtifactMismatchError
 from nudge.recommend.catalog import Catalog
+from nudge.recommend.reasons import explain
 from nudge.types import Customer, Event, Profile, RankedItem
 
 log = logging.getLogger(__name__)
@@ -486,10 +487,10 @@ class Recommender:
         # 3. Shape: diversity within the first window, then reasons.
         picked = self._diverse(ordered, catalog, rules, want, shown_cart)
         chosen = [int(ordered[j]) for j in picked]
-        result = [RankedItem(catalog.ids[i], 1.0, "Still in your basket") for i in shown_cart]
+        result = [RankedItem(catalog.ids[i], 1.0, *explain("in_cart")) for i in shown_cart]
         reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None,
                                 as_of.toordinal())
-        result += [RankedItem(catalog.ids[i], float(ordered_scores[j]), r) for i, j, r in zip(chosen, picked, reasons)]
+        result += [RankedItem(catalog.ids[i], float(ordered_scores[j]), *r) for i, j, r in zip(chosen, picked, reasons)]
         return result
 
     CANDIDATES = 2000  # content similarity is added on this many collaborative candidates (+ cold items)
@@ -529,31 +530,28 @@ class Recommender:
 
     def _reasons(self, chosen: list[int], info: dict[str, Any], catalog: Catalog,
                  seeds: dict[int, tuple[float, str]], interests: Counter, rules: PoolRules,
-                 personal: bool, as_of_ordinal: int) -> list[str]:
+                 personal: bool, as_of_ordinal: int) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+        """(English text, key, arguments) per chosen item (nudge.recommend.reasons)."""
         reasons = []
         contributions = self._contributions(chosen, info, catalog, seeds) if personal else None
         seed_rows = list(seeds)
         for n, i in enumerate(chosen):
             category = catalog.category_of(i)
             if rules.only_new_days is not None:
-                reasons.append(f"New in {category}, which you like" if category in interests else f"New in {category}")
+                reasons.append(explain("new_in_liked" if category in interests else "new_in", category=category))
                 continue
             if contributions is not None and contributions[n].max() > 0:
                 source = seed_rows[int(np.argmax(contributions[n]))]
                 name = catalog.name(catalog.ids[source])
                 kind = seeds[source][1]
-                reasons.append({
-                    "cart": f"Goes with {name} in your basket",
-                    "purchased": f"Because you bought {name}",
-                    "carted": f"Because you added {name} to your basket",
-                    "viewed": f"Because you viewed {name}",
-                }[kind])
+                key = {"cart": "goes_with", "purchased": "bought", "carted": "added", "viewed": "viewed"}[kind]
+                reasons.append(explain(key, product=name))
             elif 0 <= as_of_ordinal - int(catalog.arrival[i]) <= NEW_ARRIVAL_DAYS:
-                reasons.append(f"New in {category}, which you like" if category in interests else f"New in {category}")
+                reasons.append(explain("new_in_liked" if category in interests else "new_in", category=category))
             elif category in interests:
-                reasons.append(f"Popular in {category}, which you like")
+                reasons.append(explain("popular_liked", category=category))
             else:
-                reasons.append(f"Popular in {category}")
+                reasons.append(explain("popular", category=category))
         return reasons
 
     def _contributions(self, chosen: list[int], info: dict[str, Any], catalog: Catalog,

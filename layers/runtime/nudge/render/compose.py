@@ -15,11 +15,13 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from nudge.campaigns import CampaignDefinition
 from nudge.errors import RenderError
+from nudge.i18n import LanguageChoice, N_, choose_language, gettext_functions
+from nudge.recommend.reasons import localized_reason
 from nudge.render import links, mime
 from nudge.render.sanitize import clean_block, clean_line, paragraphs, safe_http_url
 from nudge.render.templating import email_templates, theme_for
@@ -35,7 +37,9 @@ MAX_REASON = 160
 MAX_STORE_NAME = 80
 MAX_ADDRESS = 400
 MAX_ITEMS = 12  # Gmail clips messages over 102 KB; 12 cards stay far below
-FALLBACK_LOCALE = "en_GB"
+TIER_LABELS = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold"), "platinum": N_("Platinum")}
+SUBJECT_FALLBACK = N_("%(campaign)s at %(store)s")  # when the copy has no subject
+TRANSLATED_THEME_KEYS = ("banner", "greeting", "greeting_anonymous", "products_heading", "cta_label", "why")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +50,12 @@ class RenderedEmail:
     text: str
     eml: bytes  # CRLF line ends, ready for SES SendRawEmail
     message_id: str  # "<digest.nudge@domain>"
+    language: LanguageChoice | None = None  # the catalog the chrome came from (the record keeps it)
 
 
-def _locale(tag: str) -> Locale:
-    try:
-        return Locale.parse((tag or FALLBACK_LOCALE).replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse(FALLBACK_LOCALE)
+def _translated_theme(theme: dict[str, str], gettext: Any) -> dict[str, str]:
+    """The theme with its words in the catalog's language (colours and paths as they are)."""
+    return {key: (gettext(value) if key in TRANSLATED_THEME_KEYS and value else value) for key, value in theme.items()}
 
 
 def _amount(value: Any, *, product_id: str) -> Decimal:
@@ -130,6 +133,7 @@ def _card(
     ranked: RankedItem,
     *,
     locale: Locale,
+    gettext: Any,
     store: StoreInfo,
     base_url: str,
     campaign_id: str,
@@ -159,7 +163,9 @@ def _card(
         "price": _money(price, currency, locale),
         "was": _money(regular, currency, locale) if on_sale else "",
         "saving_percent": saving,
-        "reason": clean_line(ranked.reason, max_chars=MAX_REASON),
+        "saving_label": format_percent(Decimal(saving) / 100, locale=locale),  # "30%", "30 %"
+        "reason": clean_line(localized_reason(ranked.reason, ranked.reason_key, ranked.reason_args, gettext),
+                             max_chars=MAX_REASON),
         "image_url": safe_http_url(product.image_url) or "",
         "url": _link(target, store=store, campaign_id=campaign_id, token=token, content=product.product_id),
     }
@@ -204,15 +210,25 @@ def render_email(
     sender = mime.parse_mailbox(store.sender, what="store sender")
     domain = sender.domain
 
-    locale = _locale(customer.locale)
-    theme = theme_for(campaign.campaign_type)
+    # The customer's locale picks the catalog; one without a catalog falls back to the store's locale;
+    # and the wording is always in the copy's language (one language per email).
+    language = choose_language(customer.locale, default_locale=store.default_locale, written_in=copy.language)
+    locale = language.locale
+    translate = gettext_functions(language.language)
+    gettext, ngettext = translate["gettext"], translate["ngettext"]
+    theme = _translated_theme(theme_for(campaign.campaign_type), gettext)
+    in_cart = sum(1 for _, ranked in items[:MAX_ITEMS] if ranked.reason_key == "in_cart")
+    if in_cart:  # a cart reminder counts what is still in the cart (the language's plural rules)
+        theme["products_heading"] = ngettext(
+            "%(num)s item still in your cart", "%(num)s items still in your cart", in_cart
+        ) % {"num": format_decimal(in_cart, locale=locale)}
     store_name = clean_line(store.name, max_chars=MAX_STORE_NAME) or domain
     first_name = clean_line(customer.first_name, max_chars=MAX_FIRST_NAME)
     recipient = mime.mailbox(
         display_name=first_name, addr_spec=customer.email, what=f"customer {pseudonymous_id} email"
     )
     subject = clean_line(copy.subject, max_chars=MAX_SUBJECT) or clean_line(
-        f"{campaign.title} at {store_name}", max_chars=MAX_SUBJECT
+        gettext(SUBJECT_FALLBACK) % {"campaign": gettext(campaign.title), "store": store_name}, max_chars=MAX_SUBJECT
     )
     preheader = clean_line(copy.preheader, max_chars=MAX_PREHEADER)
 
@@ -222,8 +238,11 @@ def render_email(
     identity = {"campaign_id": campaign_id, "pseudonymous_id": pseudonymous_id, "link_key": link_key,
                 "campaign_type": campaign.campaign_type}
     click_expires = link_ttl.expires_at(links.CLICK, issued=issued)
-    unsubscribe_token = links.sign_unsubscribe(**identity, expires_at=link_ttl.expires_at(links.UNSUBSCRIBE, issued=issued))
-    preferences_token = links.sign_preferences(**identity, expires_at=link_ttl.expires_at(links.PREFERENCES, issued=issued))
+    # the account pages read the email's language from their (signed) token
+    unsubscribe_token = links.sign_unsubscribe(**identity, expires_at=link_ttl.expires_at(links.UNSUBSCRIBE, issued=issued),
+                                               language=language.language)
+    preferences_token = links.sign_preferences(**identity, expires_at=link_ttl.expires_at(links.PREFERENCES, issued=issued),
+                                               language=language.language)
     unsubscribe_endpoint = safe_http_url(store.unsubscribe_url) or f"{base_url}/unsubscribe"
     if not unsubscribe_endpoint.lower().startswith("https://"):  # RFC 8058 one-click needs https
         raise RenderError(f"the unsubscribe URL must be https for one-click unsubscribe, got {unsubscribe_endpoint!r}")
@@ -247,8 +266,9 @@ def render_email(
         open_pixel_url = links.with_params(open_endpoint, {links.TOKEN_PARAM: open_token})
 
     context = {
-        "lang": str(locale).replace("_", "-"),
-        "direction": locale.text_direction,  # "ltr" or "rtl"
+        **translate,  # gettext / ngettext for the templates' _() and {% trans %}
+        "lang": language.html_lang,  # the catalog's language and the locale's region: "fr-FR", "zh-Hans-CN"
+        "direction": language.direction,  # "ltr" or "rtl"
         "subject": subject,
         "preheader": preheader,
         "theme": theme,
@@ -256,12 +276,13 @@ def render_email(
         "home_url": _link(base_url + "/", store=store, campaign_id=campaign_id, token=home_token, content="header"),
         "greeting": _greeting(theme, first_name=first_name, store=store_name, intro=copy.intro),
         "intro": paragraphs(clean_block(copy.intro, max_chars=MAX_INTRO)),
-        "tier": clean_line(customer.loyalty_tier, max_chars=20).title() if customer.loyalty_tier != "none" else "",
+        "tier": _tier(customer.loyalty_tier, gettext),
         "cards": [
             _card(
                 product,
                 ranked,
                 locale=locale,
+                gettext=gettext,
                 store=store,
                 base_url=base_url,
                 campaign_id=campaign_id,
@@ -297,7 +318,16 @@ def render_email(
         text=text,
         html=html,
     )
-    return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, eml=eml, message_id=message_id)
+    return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, eml=eml, message_id=message_id,
+                         language=language)
+
+
+def _tier(tier: str, gettext: Any) -> str:
+    """The loyalty tier's name in the catalog's language ("" for none)."""
+    if not tier or tier == "none":
+        return ""
+    label = TIER_LABELS.get(tier)
+    return gettext(label) if label else clean_line(tier, max_chars=20).title()
 
 
 def _tidy_text(text: str) -> str:

@@ -97,6 +97,7 @@ class LinkClaim:
     expires_at: int = 0  # unix seconds; every token carries one (signing refuses 0)
     campaign_type: str = ""  # one of nudge.types.CAMPAIGN_TYPES when known (the preferences page needs it)
     path: str = ""  # a click without a product: the page on the store's site to land on ("" = home)
+    language: str = ""  # unsubscribe and preferences: the email's catalog language, for the page ("" = store's)
 
 
 def _b64encode(raw: bytes) -> str:
@@ -132,7 +133,7 @@ def sign(claim: LinkClaim, *, link_key: bytes) -> str:
     if isinstance(claim.expires_at, bool) or not isinstance(claim.expires_at, int) or claim.expires_at <= 0:
         raise RenderError(f"a link token needs expires_at in unix seconds (> 0), got {claim.expires_at!r}")
     body: dict[str, str | int] = {"k": claim.kind, "c": claim.campaign_id, "u": claim.pseudonymous_id, "e": claim.expires_at}
-    for key, value in (("p", claim.product_id), ("t", claim.campaign_type), ("d", claim.path)):
+    for key, value in (("p", claim.product_id), ("t", claim.campaign_type), ("d", claim.path), ("l", claim.language)):
         if value:
             body[key] = value
     payload = _b64encode(json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
@@ -171,7 +172,7 @@ def verify(token: str, *, link_key: bytes, kind: str | None = None, now: datetim
         body = json.loads(_b64decode(payload))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # only reachable with a leaked key
         raise InvalidTokenError(f"token payload is not JSON: {exc}") from exc
-    if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("k", "c", "u", "p", "t", "d")):
+    if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("k", "c", "u", "p", "t", "d", "l")):
         raise InvalidTokenError("token payload has the wrong shape")
     expires_at = body.get("e")
     if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at <= 0:
@@ -184,6 +185,7 @@ def verify(token: str, *, link_key: bytes, kind: str | None = None, now: datetim
         expires_at=expires_at,
         campaign_type=body.get("t", ""),
         path=body.get("d", ""),
+        language=body.get("l", ""),
     )
     if claim.kind not in KINDS:
         raise InvalidTokenError(f"token kind {claim.kind!r} is not one of {KINDS}")
@@ -204,17 +206,19 @@ def sign_click(
     return sign(claim, link_key=link_key)
 
 
-def sign_unsubscribe(*, campaign_id: str, pseudonymous_id: str, link_key: bytes, expires_at: int, campaign_type: str = "") -> str:
-    """Token for the one-click unsubscribe URL and the mailto unsubscribe subject."""
+def sign_unsubscribe(*, campaign_id: str, pseudonymous_id: str, link_key: bytes, expires_at: int, campaign_type: str = "",
+                     language: str = "") -> str:
+    """Token for the one-click unsubscribe URL and the mailto unsubscribe subject (`language`: the page's)."""
     claim = LinkClaim(UNSUBSCRIBE, campaign_id=campaign_id, pseudonymous_id=pseudonymous_id,
-                      expires_at=expires_at, campaign_type=campaign_type)
+                      expires_at=expires_at, campaign_type=campaign_type, language=language)
     return sign(claim, link_key=link_key)
 
 
-def sign_preferences(*, campaign_id: str, pseudonymous_id: str, link_key: bytes, expires_at: int, campaign_type: str = "") -> str:
-    """Token for the email preferences page (campaign_type lets it offer "stop these emails")."""
+def sign_preferences(*, campaign_id: str, pseudonymous_id: str, link_key: bytes, expires_at: int, campaign_type: str = "",
+                     language: str = "") -> str:
+    """Token for the email preferences page (campaign_type lets it offer "stop these emails"; `language`: the page's)."""
     claim = LinkClaim(PREFERENCES, campaign_id=campaign_id, pseudonymous_id=pseudonymous_id,
-                      expires_at=expires_at, campaign_type=campaign_type)
+                      expires_at=expires_at, campaign_type=campaign_type, language=language)
     return sign(claim, link_key=link_key)
 
 

@@ -106,6 +106,9 @@ def _environment(loader: FileSystemLoader) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,  # templates ship with the layer; never stat them per email
+        # `_()` and `{% trans %}` call the `gettext` / `ngettext` of the render context
+        # (nudge.i18n.gettext_functions), so one cached environment serves every language.
+        extensions=["jinja2.ext.i18n"],
     )
 
 

@@ -221,6 +221,8 @@ def _read_store_json(path: Path) -> tuple[StoreInfo, date, dict[str, Any]]:
         raise ValidationError(f"{path.name}: expected as_of as YYYY-MM-DD, got {raw['as_of']!r}") from None
     if not _CURRENCY.match(str(raw["currency"])):
         raise ValidationError(f"{path.name}: expected currency as ISO 4217 (e.g. GBP), got {raw['currency']!r}")
+    if raw.get("locale") and not _LOCALE.match(str(raw["locale"])):
+        raise ValidationError(f"{path.name}: expected locale such as en_GB, got {raw['locale']!r}")
     if not str(raw["base_url"]).startswith(("https://", "http://")):
         raise ValidationError(f"{path.name}: expected base_url starting with https://, got {raw['base_url']!r}")
     info = StoreInfo(
@@ -232,6 +234,7 @@ def _read_store_json(path: Path) -> tuple[StoreInfo, date, dict[str, Any]]:
         unsubscribe_url=str(raw.get("unsubscribe_url", "")),
         unsubscribe_mailto=str(raw.get("unsubscribe_mailto", "")),
         preferences_url=str(raw.get("preferences_url", "")),
+        default_locale=str(raw.get("locale", "") or "en_GB"),
     )
     return info, as_of, raw
 
