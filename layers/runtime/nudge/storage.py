@@ -427,8 +427,6 @@ class ProfileStore:
         get_profiles(with_caps=True)), which saved a write of the whole profile (several KB, so
         several write units) per email.
         """
-        from botocore.exceptions import ClientError
-
         values: dict[str, Any] = {":done": "done", ":active": "in_progress", ":t": token, ":at": now.isoformat(),
                                   ":exp": _epoch(now) + self.record_days * DAY}
         sets = ["#s = :done", "#a = :at", "expires_at = :exp"]
@@ -439,22 +437,15 @@ class ProfileStore:
         if record is not None:
             sets.append("record_z = :record")
             values[":record"] = encode_record(record)
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
-                # the lease, token and claim time mean nothing once done (a done claim is never taken
-                # over or released): removing them keeps the item, record included, near one write unit
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_expires, #t, claimed_at",
-                ConditionExpression="#t = :t AND #s = :active",
-                ExpressionAttributeNames={"#s": "status", "#a": "at", "#t": "token"},
-                ExpressionAttributeValues=self._to_ddb(values),
-            )
-            return True
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._update_if(
+            Key=self._to_ddb({"pk": f"CUST#{customer_id}", "sk": f"SEND#{campaign_id}"}),
+            # the lease, token and claim time mean nothing once done (a done claim is never taken
+            # over or released): removing them keeps the item, record included, near one write unit
+            UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_expires, #t, claimed_at",
+            ConditionExpression="#t = :t AND #s = :active",
+            ExpressionAttributeNames={"#s": "status", "#a": "at", "#t": "token"},
+            ExpressionAttributeValues=self._to_ddb(values),
+        )
 
     def completed_sends(self) -> Iterator[dict[str, Any]]:
         """Every completed SEND# item with its audit record decoded ("record"), page by page: a
@@ -560,69 +551,54 @@ class ProfileStore:
             raise
         return str(self._from_ddb(response.get("Attributes", {})).get(names["#at"], now.isoformat()))
 
-    def set_suppressed(self, customer_id: str, reason: str) -> bool:
-        """Suppress a customer's address (a permanent bounce, a complaint). False, and no write, when the
-        customer has no profile: an erased customer is never re-created as a stub by a late SES event."""
+    def _update_if(self, **request: Any) -> bool:
+        """UpdateItem with a ConditionExpression: True when applied, False when the condition refused it."""
         from botocore.exceptions import ClientError
 
         try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=self._to_ddb(_profile_key(customer_id)),
-                UpdateExpression="SET suppressed = :t, suppression_reason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
-            )
+            self.dynamodb.update_item(TableName=self.table, **request)
             return True
         except ClientError as exc:
             if _error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
+
+    def set_suppressed(self, customer_id: str, reason: str) -> bool:
+        """Suppress a customer's address (a permanent bounce, a complaint). False, and no write, when the
+        customer has no profile: an erased customer is never re-created as a stub by a late SES event."""
+        return self._update_if(
+            Key=self._to_ddb(_profile_key(customer_id)),
+            UpdateExpression="SET suppressed = :t, suppression_reason = :r",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}},
+        )
 
     # --- Abandoned-cart trigger (nudge.triggers): the profile's cart and due-time items ---------
     def update_cart(self, customer_id: str, *, items: list[str], at: str) -> bool:
         """Set the profile's cart to `items` as of `at` (UTC ISO string). False, and no write, when
         the customer has no profile or the profile holds a newer cart (events arrive out of order)."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=self._to_ddb(_profile_key(customer_id)),
-                UpdateExpression="SET carted = :items, cart_updated_at = :at",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cart_updated_at) OR cart_updated_at <= :at)",
-                ExpressionAttributeValues=self._to_ddb({":items": items, ":at": at}),
-            )
-            return True
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._update_if(
+            Key=self._to_ddb(_profile_key(customer_id)),
+            UpdateExpression="SET carted = :items, cart_updated_at = :at",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cart_updated_at) OR cart_updated_at <= :at)",
+            ExpressionAttributeValues=self._to_ddb({":items": items, ":at": at}),
+        )
 
     def record_order(
         self, customer_id: str, *, carted: list[str], purchased: list[str], last_order_at: str, cart_updated_at_seen: str | None
     ) -> bool:
         """Write an order's effect on the profile, provided the cart is still the version read
         (`cart_updated_at_seen`, None: no cart yet). False when a cart update came in between."""
-        from botocore.exceptions import ClientError
-
         seen = "attribute_not_exists(cart_updated_at)" if cart_updated_at_seen is None else "cart_updated_at = :seen"
         values: dict[str, Any] = {":carted": carted, ":purchased": purchased, ":ordered": last_order_at}
         if cart_updated_at_seen is not None:
             values[":seen"] = cart_updated_at_seen
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=self._to_ddb(_profile_key(customer_id)),
-                UpdateExpression="SET carted = :carted, purchased = :purchased, last_order_at = :ordered",
-                ConditionExpression=f"attribute_exists(pk) AND {seen}",
-                ExpressionAttributeValues=self._to_ddb(values),
-            )
-            return True
-        except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._update_if(
+            Key=self._to_ddb(_profile_key(customer_id)),
+            UpdateExpression="SET carted = :carted, purchased = :purchased, last_order_at = :ordered",
+            ConditionExpression=f"attribute_exists(pk) AND {seen}",
+            ExpressionAttributeValues=self._to_ddb(values),
+        )
 
     def put_due(self, bucket: str, sort_key: str, *, customer_id: str, version: str, due_at: str, expires_at: int) -> None:
         """Record a due-time item (pk = bucket "DUE#<yyyy-mm-ddTHH:MM>"); TTL on expires_at (epoch s).
