@@ -369,13 +369,9 @@ def measure(config: CostConfig) -> dict[str, Any]:
 
 
 def _ensure_inputs(config: CostConfig) -> None:
-    if not (config.store_dir / "store.json").exists() or not (config.artifacts_dir / "recommender" / "meta.json").exists():
-        from scripts.demo import DemoConfig, _Console, ensure_artifacts, ensure_store
+    from scripts.demo import ensure_inputs
 
-        demo = DemoConfig(store_dir=config.store_dir, artifacts_dir=config.artifacts_dir)
-        say = _Console(logging.getLogger("nudge_cost"))
-        ensure_store(demo, say)
-        ensure_artifacts(demo, say)
+    ensure_inputs(config.store_dir, config.artifacts_dir, log_name="nudge_cost")
 
 
 def _route_logs(stream: _CountingStream) -> None:

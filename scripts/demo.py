@@ -83,6 +83,14 @@ def ensure_artifacts(config: DemoConfig, say: _Console) -> None:
                           catalog_dir=str(config.artifacts_dir / "catalog")))
 
 
+def ensure_inputs(store_dir: Path, artifacts_dir: Path, *, log_name: str) -> None:
+    """The embedded store and the recommender artifacts, made when missing (the demo, load and cost runs)."""
+    config = DemoConfig(store_dir=store_dir, artifacts_dir=artifacts_dir)
+    say = _Console(logging.getLogger(log_name))
+    ensure_store(config, say)
+    ensure_artifacts(config, say)
+
+
 def run(config: DemoConfig) -> dict:
     started = time.perf_counter()
     out = config.out_dir

@@ -246,14 +246,9 @@ def main(config: LoadConfig) -> dict:
     from nudge.profiles import build_profiles
     from nudge.store import load_store
 
-    if not (config.store_dir / "store.json").exists() or not (config.artifacts_dir / "recommender" / "meta.json").exists():
-        from scripts.demo import DemoConfig, _Console, ensure_artifacts, ensure_store
-        import logging
+    from scripts.demo import ensure_inputs
 
-        demo = DemoConfig(store_dir=config.store_dir, artifacts_dir=config.artifacts_dir)
-        say = _Console(logging.getLogger("nudge_load"))
-        ensure_store(demo, say)
-        ensure_artifacts(demo, say)
+    ensure_inputs(config.store_dir, config.artifacts_dir, log_name="nudge_load")
     store = load_store(config.store_dir)
     profiles = build_profiles(store.customers, store.events, store.products)
     config.report.parent.mkdir(parents=True, exist_ok=True)
