@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from nudge.jobs import Job
@@ -157,6 +158,36 @@ def test_send_records_expire_and_carry_the_compressed_audit_record(aws, tiny_pro
     assert len(items[("CUST#c001", "SEND#camp")]["record_z"]["B"]) < 300  # 1.2 KB of JSON, compressed
     sent = store.send_record("c001", "camp")
     assert sent["record"] == record and (sent["status"], sent["eml_version"]) == ("done", "v1")
+
+
+def test_records_compress_with_the_preset_dictionary_and_older_records_still_decode():
+    import zlib
+
+    from nudge.storage import decode_record, encode_record
+
+    # GIVEN a typical record (two products, model copy, the usual keys)
+    record = {
+        "schema_version": 1, "customer": "p_0123456789abcdef01234567",
+        "campaign": {"id": "win-back-2026-11-20", "type": "win_back", "send_date": "2026-11-20"},
+        "tone": {"chosen": "caring", "reason": "campaign tone caring; recent review rated 4/5, text +0.62: not unhappy"},
+        "items": [{"product_id": "p00012", "name": "Walnut Desk Frame", "score": 0.912345, "reason": "Because you viewed Oak Frame"},
+                  {"product_id": "p00345", "name": "Linen Throw", "score": 0.812345, "reason": "Because you bought Wool Throw"}],
+        "copy": {"subject": "Ada, we kept a Walnut Desk Frame for you", "preheader": "Ada, a few picks since your last visit",
+                 "intro": "Hi Ada, it has been a while. We picked these with you in mind.", "source": "model", "rejected_reasons": []},
+        "message_id": "<9198bc7ee6fd51fa136f743b5e40346a.nudge@shop.example.com>",
+        "language": {"requested": "en_GB", "used": "en", "fallback": False},
+        "model_versions": {"copywriter": "copywriter-1b8abf0034ca", "nudge": "0.1.0", "recommender": "ease-2026-12-01-bbba94a6"},
+        "timings_ms": {"rank_ms": 1.23, "copy_ms": 45.6, "render_ms": 7.89},
+        "objects": {"eml": "emails/win-back-2026-11-20/p_0123456789abcdef01234567/email.eml"},
+    }
+    plain = zlib.compress(json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8"), 9)
+    # WHEN it is encoded
+    blob = encode_record(record)
+    # THEN it round-trips, is markedly smaller than plain zlib, and a plain-zlib record (written before
+    # the dictionary) still decodes
+    assert decode_record(blob) == record
+    assert len(blob) < 0.85 * len(plain)
+    assert decode_record(plain) == record
 
 
 def test_opt_outs_are_set_in_place_idempotently_and_round_trip(aws, tiny_profiles):
