@@ -81,23 +81,29 @@ class EvalConfig:
     half_life_days: float = 120.0  # recency decay for the store and retail protocols
     seed: int = 42
     quick: bool = False  # smaller grids (smoke runs)
+    only: tuple[str, ...] = ()  # protocol names to run (default: every one whose data is found)
     validation_folds: int = 5  # stratified protocol: validation splits averaged when tuning (seeds 43, 44, ...)
     validation_holdout: float = 0.1  # ... each holding out 10% of training: the fit stays close to the refit's
     # size (with 25% held out, validation preferred λ=500-1000 for EASE; with 10%, λ=250-350, as the refit does)
 
 
 # --------------------------------------------------------------------------- splits and loaders
-def python_stratified_split(users: np.ndarray, items: np.ndarray, *, ratio: float = 0.75, seed: int = 42
-                            ) -> np.ndarray:
-    """Microsoft Recommenders' python_stratified_split(filter_by="item"): True for training rows.
+def python_stratified_split(users: np.ndarray, items: np.ndarray, *, ratio: float = 0.75, seed: int = 42,
+                            filter_by: str = "item") -> np.ndarray:
+    """Microsoft Recommenders' python_stratified_split(filter_by=...): True for training rows.
 
-    Same arithmetic: np.random.seed(seed); one uniform per row in file order; sort by (item, random);
-    the first round(ratio · count) rows of each item train (numpy round, half to even).
+    Same arithmetic: np.random.seed(seed); one uniform per row in file order; sort by (item, random)
+    (or (user, random) with filter_by="user"); the first round(ratio · count) rows of each item (each
+    user) train (numpy round, half to even). By item, every item keeps 75% of its ratings in training;
+    by user, every user does (the per-user protocol of most MovieLens papers).
     """
+    if filter_by not in ("item", "user"):
+        raise ValueError(f"filter_by: expected 'item' or 'user', got {filter_by!r}")
+    groups = items if filter_by == "item" else users
     rng = np.random.RandomState(seed)
-    random = rng.rand(len(items))
-    order = np.lexsort((random, items))
-    sorted_items = items[order]
+    random = rng.rand(len(groups))
+    order = np.lexsort((random, groups))
+    sorted_items = groups[order]
     starts = np.flatnonzero(np.r_[True, sorted_items[1:] != sorted_items[:-1]])
     counts = np.diff(np.r_[starts, len(order)])
     rank = np.arange(len(order)) - np.repeat(starts, counts) + 1
@@ -201,9 +207,10 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
 
     # validation folds carved out of training only
     folds = []
-    if p.validation == "stratified":
+    if p.validation in ("stratified", "stratified_user"):  # validation split the way the test split is
         masks = [python_stratified_split(p.train.users, p.train.items, ratio=1.0 - config.validation_holdout,
-                                         seed=config.seed + 1 + f)
+                                         seed=config.seed + 1 + f,
+                                         filter_by="user" if p.validation == "stratified_user" else "item")
                  for f in range(config.validation_folds)]
     else:
         masks = [~last_fraction_split(p.train, 0.2)]
@@ -300,7 +307,13 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
         ml, movies = load_movielens(config.movielens_dir, download=config.download_movielens)
         train = python_stratified_split(ml.users, ml.items, ratio=0.75, seed=config.seed)
         found.append(Protocol("movielens100k_microsoft", ml.subset(train), ml.subset(~train), movies, False,
-                              "stratified", "Microsoft Recommenders: stratified by item 75/25 seed 42; every "
+                              "stratified", "Microsoft Recommenders: stratified BY ITEM 75/25 seed 42 (each "
+                              "item keeps 75% of its ratings in training); every test rating relevant (binary "
+                              "gain); training strength log1p(rating)"))
+        train = python_stratified_split(ml.users, ml.items, ratio=0.75, seed=config.seed, filter_by="user")
+        found.append(Protocol("movielens100k_per_user", ml.subset(train), ml.subset(~train), movies, False,
+                              "stratified_user", "stratified BY USER 75/25 seed 42 (each user keeps 75% of "
+                              "their ratings in training: the split most MovieLens papers describe); every "
                               "test rating relevant (binary gain); training strength log1p(rating)"))
         held = last_fraction_split(ml, 0.2)
         found.append(Protocol("movielens100k_temporal", ml.subset(~held), ml.subset(held), movies, False,
@@ -387,6 +400,9 @@ def write_reports(results: dict[str, Any], out_dir: Path, models: Sequence[str])
 
 def main(config: EvalConfig) -> dict[str, Any]:
     found, skipped = protocols(config)
+    if config.only:
+        skipped.update({p.name: "not in --only" for p in found if p.name not in config.only})
+        found = [p for p in found if p.name in config.only]
     results: dict[str, Any] = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                "k": config.k, "datasets": {}, "skipped": skipped}
     for protocol in found:
@@ -411,10 +427,11 @@ if __name__ == "__main__":
     parser.add_argument("--out", dest="out_dir", default=d.out_dir)
     parser.add_argument("--models", default=",".join(d.models))
     parser.add_argument("--quick", action="store_true", help="two grid points per model (smoke run)")
+    parser.add_argument("--only", default="", help="comma-separated protocols, e.g. movielens100k_per_user")
     a = parser.parse_args()
     cfg = EvalConfig(movielens_dir=a.movielens_dir, download_movielens=a.download_movielens, store_dir=a.store_dir,
                      online_retail_csv=a.online_retail_csv, out_dir=a.out_dir, models=tuple(a.models.split(",")),
-                     quick=a.quick)
+                     quick=a.quick, only=tuple(x for x in a.only.split(",") if x))
     res = main(cfg)
     for name, r in res["datasets"].items():
         print(f"{name:28s} chosen={r['chosen']:10s} " + " ".join(

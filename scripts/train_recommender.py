@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "runtime") not in sys.path:  # run as a plain script: the core lives in the layer
     sys.path.insert(0, str(ROOT / "layers" / "runtime"))
 
-from nudge.errors import ExportParityError, ValidationError  # noqa: E402
+from nudge.errors import ExportParityError, NudgeError, ValidationError  # noqa: E402
 from nudge.recommend import EVENT_WEIGHTS, Catalog, Recommender  # noqa: E402
 from nudge.recommend.metrics import ranking_metrics  # noqa: E402
 from nudge.types import Product  # noqa: E402
@@ -67,6 +67,10 @@ class TrainConfig:
     parity_users: int = 8  # customers checked runtime-vs-trained at export
     parity_tolerance: float = 1e-4  # max |runtime - trained| relative to max |trained|
     seed: int = 42
+    memory_budget_gb: float = 0.0  # largest fit allowed (0 = 60% of this machine's memory); bigger families are skipped
+    time_budget_minutes: float = 60.0  # tuning time shared among the families; over it, compact grids, then skip
+    max_validation_users: int = 20_000  # validation customers scored per grid point (a seeded sample past this)
+    max_validation_cells: float = 4e8  # and at most this many customers × items (2,000 customers at 200k items)
 
 
 # --------------------------------------------------------------------------- interactions
@@ -291,11 +295,15 @@ class NeighbourModel(Model):
 
     def fit(self, X: sp.csr_matrix, **context: Any) -> NeighbourModel:
         super().fit(X)
-        full = self._weights(self.inputs(X)).astype(np.float32)
-        np.fill_diagonal(full, 0.0)
-        self.index, self.weight = _top_per_row(full, self.hyperparameters.get("top_neighbours", 200))
+        self.index, self.weight = self._neighbours(self.inputs(X), self.hyperparameters.get("top_neighbours", 200))
         self.sparse = _neighbours_to_sparse(self.index, self.weight, X.shape[1])
         return self
+
+    def _neighbours(self, X: sp.csr_matrix, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top-m neighbours of every item from the dense weight matrix (EASE: its inverse is dense)."""
+        full = self._weights(X).astype(np.float32)
+        np.fill_diagonal(full, 0.0)
+        return _top_per_row(full, m)
 
     def scores(self, X_rows: sp.csr_matrix) -> np.ndarray:
         return np.asarray((self.inputs(X_rows) @ self.sparse).todense(), dtype=np.float32)
@@ -306,34 +314,90 @@ class NeighbourModel(Model):
                            **self.runtime_kwargs(), **kwargs)
 
 
-class ItemKNNModel(NeighbourModel):
+class SparseNeighbourModel(NeighbourModel):
+    """A neighbour model whose weights are computed a block of item rows at a time from the sparse
+    interaction matrix, never as a dense items × items matrix: memory is the top-m result plus one
+    block (`block_bytes`), so it goes to catalogs of hundreds of thousands of items (measured in
+    scripts/bench_recommender_training.py). The weights are the same as a dense computation's."""
+
+    block_bytes = 256 * 2**20  # one block of weight rows (sparse, at most rows × n_items entries of 12 bytes)
+
+    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
+        """Weight rows `rows` (source items) against every item, as a sparse (len(rows), n_items) matrix."""
+        raise NotImplementedError
+
+    def _prepare(self, X: sp.csr_matrix) -> None:
+        """Per-fit quantities the blocks share (norms, degrees)."""
+
+    def _neighbours(self, X: sp.csr_matrix, m: int) -> tuple[np.ndarray, np.ndarray]:
+        X = X.tocsr().astype(np.float64)
+        n = X.shape[1]
+        m = min(m, n)
+        self._prepare(X)
+        Xt = X.T.tocsr()
+        rows_per_block = max(1, min(n, self.block_bytes // max(1, 12 * n)))
+        index = np.full((n, m), -1, dtype=np.int32)
+        weight = np.zeros((n, m), dtype=np.float32)
+        for start in range(0, n, rows_per_block):
+            block = self._block(X, Xt, slice(start, min(n, start + rows_per_block))).tocoo()
+            block.data[block.row + start == block.col] = 0.0  # an item is not its own neighbour
+            block = block.tocsr()
+            block.eliminate_zeros()
+            _top_per_sparse_row(block, m, index[start:start + block.shape[0]], weight[start:start + block.shape[0]])
+        return index, weight
+
+
+def _top_per_sparse_row(block: sp.csr_matrix, m: int, index: np.ndarray, weight: np.ndarray) -> None:
+    """Write each row's m largest-magnitude entries into index/weight (ordered by magnitude, -1 pads),
+    as _top_per_row does for a dense row."""
+    indptr, indices, data = block.indptr, block.indices, block.data.astype(np.float32)
+    for r in range(block.shape[0]):
+        lo, hi = indptr[r], indptr[r + 1]
+        if lo == hi:
+            continue
+        vals, cols = data[lo:hi], indices[lo:hi]
+        if hi - lo > m:
+            part = np.argpartition(-np.abs(vals), m - 1)[:m]
+            vals, cols = vals[part], cols[part]
+        order = np.argsort(-np.abs(vals), kind="stable")
+        index[r, :len(order)] = cols[order]
+        weight[r, :len(order)] = vals[order]
+
+
+class ItemKNNModel(SparseNeighbourModel):
     """Cosine similarity between item columns (shrunk by `shrink`)."""
 
     name = "itemknn"
 
-    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
-        gram = np.asarray((X.T @ X).todense(), dtype=np.float64)
-        norms = np.sqrt(np.diag(gram))
-        return gram / (np.outer(norms, norms) + self.hyperparameters.get("shrink", 0.0) + 1e-9)
+    def _prepare(self, X: sp.csr_matrix) -> None:
+        self._norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+
+    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
+        block = (Xt[rows] @ X).tocoo()
+        shrink = self.hyperparameters.get("shrink", 0.0)
+        block.data = block.data / (self._norms[rows.start + block.row] * self._norms[block.col] + shrink + 1e-9)
+        return block.tocsr()
 
 
-class RP3betaModel(NeighbourModel):
+class RP3betaModel(SparseNeighbourModel):
     """RP3beta (Paudel et al. 2017): 3-step random-walk item→user→item, ^alpha, / popularity^beta."""
 
     name = "rp3beta"
 
-    def _weights(self, X: sp.csr_matrix) -> np.ndarray:
-        alpha = self.hyperparameters.get("alpha", 1.0)
-        beta = self.hyperparameters.get("beta", 0.5)
-        B = X.copy().astype(np.float64)
+    def _prepare(self, X: sp.csr_matrix) -> None:
+        B = X.copy()
         B.data[:] = 1.0
         user_deg = np.asarray(B.sum(axis=1)).ravel()
-        item_deg = np.asarray(B.sum(axis=0)).ravel()
-        p_ui = sp.diags(1.0 / np.maximum(user_deg, 1)) @ B  # user → item
-        p_iu = sp.diags(1.0 / np.maximum(item_deg, 1)) @ B.T  # item → user
-        W = np.asarray((p_iu @ p_ui).todense())
-        W = W**alpha
-        return W / np.maximum(item_deg, 1) ** beta
+        self._item_deg = np.asarray(B.sum(axis=0)).ravel()
+        self._p_ui = (sp.diags(1.0 / np.maximum(user_deg, 1)) @ B).tocsr()  # user → item
+        self._p_iu = (sp.diags(1.0 / np.maximum(self._item_deg, 1)) @ B.T).tocsr()  # item → user
+
+    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
+        block = (self._p_iu[rows] @ self._p_ui).tocoo()
+        alpha = self.hyperparameters.get("alpha", 1.0)
+        beta = self.hyperparameters.get("beta", 0.5)
+        block.data = block.data**alpha / np.maximum(self._item_deg[block.col], 1) ** beta
+        return block.tocsr()
 
 
 class EASEModel(NeighbourModel):
@@ -379,7 +443,7 @@ class ALSModel(Model):
         self.hyperparameters = hp
         self.model = AlternatingLeastSquares(
             factors=hp["factors"], regularization=hp["regularization"], alpha=hp["alpha"],
-            iterations=hp["iterations"], random_state=context.get("seed", 42), num_threads=1,
+            iterations=hp["iterations"], random_state=context.get("seed", 42), num_threads=hp.get("threads", 0),
             calculate_training_loss=False, use_gpu=False,
         )
         self.model.fit(self.inputs(X), show_progress=False)
@@ -463,6 +527,104 @@ class BlendModel(Model):
 
 
 # Grids searched on the validation split; the first entry is the default.
+# --------------------------------------------------------------------------- what fits
+class TrainingBudgetError(NudgeError, RuntimeError):
+    """No candidate (or the model asked for) fits the memory or time budget; the message says what each needs."""
+
+
+@dataclass
+class FitEstimate:
+    """What one fit of a family is expected to need on this data, before it runs.
+
+    Calibrated on this project's 2-core x86 machine (scripts/bench_recommender_training.py prints the
+    estimate beside the measurement at 10k, 50k and 200k items); a rough figure, good to a factor of
+    about two, for deciding what to fit, not for billing."""
+
+    name: str
+    peak_bytes: int  # the fit's own peak over the interaction data already in memory
+    seconds: float  # one fit plus one evaluation of the validation customers at three recencies
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "peak_gib": round(self.peak_bytes / 2**30, 3), "seconds": round(self.seconds, 1)}
+
+
+def estimate_fit(name: str, X: sp.csr_matrix, *, hp: Mapping[str, Any] | None = None, top_neighbours: int = 200,
+                 eval_users: int = 0, block_bytes: int = 256 * 2**20) -> FitEstimate:
+    """Memory and time of one fit of family `name` on interaction matrix X (users × items)."""
+    hp = hp or {}
+    n_users, n = X.shape
+    nnz = int(X.nnz)
+    row_lengths = np.diff(X.indptr).astype(np.float64)
+    pairs = float(np.sum(row_lengths**2))  # co-occurrences: the work of X^T X, however it is blocked
+    m = min(top_neighbours, n)
+    # scoring the validation customers at 3 recencies: dense (users × items) blocks, top-k over each
+    evaluation = 3 * eval_users * n * 1.5e-8
+    if name == "ease":
+        # measured: peak ~4.1 float64 n x n matrices (G, its inverse, B, the float32 copy, top-m);
+        # time: the inverse of G (1.1e-10 n^3 s at one BLAS thread), the Gram product and the top-m cut
+        peak, seconds = int(4.2 * 8 * n * n), 1.1e-10 * n**3 + 2.5e-8 * n * n + pairs * 2e-8
+    elif name in ("itemknn", "rp3beta"):
+        # the sparse input in float64 and its transpose (and rp3beta's two walk matrices), one block of
+        # weight rows with its COO copy, the top-m result and its sparse form
+        peak = nnz * 12 * (6 if name == "rp3beta" else 4) + 3 * block_bytes + n * m * 20
+        seconds = pairs * 4e-8 + n * 1.5e-5
+    elif name == "als":
+        factors = int(hp.get("factors", 64))
+        iterations = int(hp.get("iterations", 15))
+        peak = nnz * 12 * 4 + (n_users + n) * factors * 4 * 3
+        seconds = iterations * (nnz * factors * 2.4e-8 + (n_users + n) * factors**2 * 1.6e-8) / max(1, os.cpu_count() or 1)
+    elif name == "hybrid":  # its base's fit (estimated separately) plus the content similarity per score block
+        peak, seconds = n * 4 * 64 * 2, n * 1e-6
+    else:  # popularity
+        peak, seconds = n * 8, nnz * 1e-8
+    return FitEstimate(name, int(peak), float(seconds + evaluation))
+
+
+def physical_memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 16 * 2**30
+
+
+def plan_fits(names: Sequence[str], X: sp.csr_matrix, grids: Mapping[str, list[dict[str, Any]]],
+              compact: Mapping[str, list[dict[str, Any]]], *, memory_budget: int, time_budget_s: float,
+              top_neighbours: int = 200, eval_users: int = 0) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Which families to tune, on which grid points, within the budgets: ({name: grid}, {name: why skipped}).
+
+    A family whose one fit needs more than `memory_budget` bytes is skipped (EASE past ~12k items on
+    16 GB). The tuning time is shared evenly among the families: one whose grid would take longer than
+    its share tunes on its compact grid instead, then on the compact grid's first point, and is
+    skipped when even one fit would. Every decision is logged with its numbers."""
+    families = [n for n in names if n != "hybrid"]
+    share = time_budget_s / max(1, len(families))
+    chosen: dict[str, list[dict[str, Any]]] = {}
+    skipped: dict[str, str] = {}
+    for name in families:
+        estimate = estimate_fit(name, X, hp=(grids.get(name) or [{}])[0], top_neighbours=top_neighbours,
+                                eval_users=eval_users)
+        if estimate.peak_bytes > memory_budget:
+            skipped[name] = (f"one fit needs ~{estimate.peak_bytes / 2**30:.1f} GiB, over the memory budget of "
+                             f"{memory_budget / 2**30:.1f} GiB ({X.shape[1]:,} items)")
+            log.warning("%s skipped: %s", name, skipped[name])
+            continue
+        for label, grid in (("full", grids[name]), ("compact", compact[name]), ("one point", compact[name][:1])):
+            if estimate.seconds * len(grid) <= share:
+                chosen[name] = list(grid)
+                if label != "full":
+                    log.warning("%s tunes on its %s grid (%d points): the full grid would take ~%.0f s, over its "
+                                "share %.0f s of the time budget", name, label, len(grid),
+                                estimate.seconds * len(grids[name]), share)
+                break
+        else:
+            skipped[name] = (f"one fit takes ~{estimate.seconds:.0f} s, over its share {share:.0f} s of the time "
+                             f"budget ({X.shape[1]:,} items)")
+            log.warning("%s skipped: %s", name, skipped[name])
+    if "hybrid" in names:
+        chosen["hybrid"] = list(grids["hybrid"])
+    return chosen, skipped
+
+
 GRIDS: dict[str, list[dict[str, Any]]] = {
     "popularity": [{}],
     "itemknn": [{"shrink": s} for s in (0.0, 10.0, 50.0)],
@@ -520,9 +682,11 @@ def top_k(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> np.ndarray:
 
 
 def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[int]], *, k: int = 10,
-             batch: int = 2048) -> dict[str, float]:
+             batch: int = 0) -> dict[str, float]:
     """Metrics of a fitted model: users are rows of X_train (their history as the model's input, with
-    the recency the runtime applies; its items are excluded), relevant their held-out item indices."""
+    the recency the runtime applies; its items are excluded), relevant their held-out item indices.
+    Users are scored `batch` at a time (default: as many as keep one dense score block near 256 MB)."""
+    batch = batch or max(16, min(2048, EVAL_BLOCK_CELLS // max(1, X_train.shape[1])))
     users = np.array(sorted(u for u, items in relevant.items() if items), dtype=np.int64)
     recommended: dict[int, list[int]] = {}
     for start in range(0, len(users), batch):
@@ -531,6 +695,20 @@ def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[in
         best = top_k(model.scores(rows), rows, k)
         recommended.update({int(u): best[j].tolist() for j, u in enumerate(chunk)})
     return ranking_metrics(recommended, relevant, k=k, n_items=X_train.shape[1])
+
+
+EVAL_BLOCK_CELLS = 2**26  # scores × items per evaluation block: 256 MB of float32, ~3x that with top_k's copies
+
+
+def sample_users(relevant: Mapping[int, set[int]], limit: int, seed: int) -> dict[int, set[int]]:
+    """At most `limit` of the users with held-out items, drawn with `seed` (all of them when fewer):
+    on a catalog of 200k items and 400k customers, scoring every validation customer for every grid
+    point would take longer than the fits."""
+    if limit <= 0 or len(relevant) <= limit:
+        return dict(relevant)
+    users = sorted(relevant)
+    keep = np.random.default_rng(seed).choice(len(users), size=limit, replace=False)
+    return {users[i]: relevant[users[i]] for i in sorted(keep.tolist())}
 
 
 def relevant_sets(test: sp.csr_matrix) -> dict[int, set[int]]:
@@ -579,14 +757,19 @@ def tune(
             if name not in found or ndcg > found[name]["ndcg"] + 1e-12:
                 found[name] = {"hp": dict(hp), "recency": recency, "ndcg": ndcg, **extra}
 
+    seconds: dict[str, float] = {}
     for name, hp in bar:
         per_recency: dict[Any, list[float]] = {}
+        point_started = time.perf_counter()
         for fold in folds:
             model = make_model(name, hp, top_neighbours=top_neighbours).fit(fold.X_fit, **context)
             for recency, X_in in fold.inputs.items():
                 per_recency.setdefault(recency, []).append(evaluate(model, X_in, fold.relevant, k=k)[f"ndcg@{k}"])
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - point_started
         consider(name, hp, per_recency)
         bar.set_postfix_str(f"{name} {found[name]['ndcg']:.4f}")
+    for name, total in seconds.items():  # measured beside estimate_fit's figure (the training benchmark)
+        found[name]["seconds_per_point"] = round(total / sum(1 for n, _ in jobs if n == name), 2)
     if "hybrid" in names and content is not None and found:
         base_name = max((n for n in found if n != "popularity"), key=lambda n: found[n]["ndcg"])
         base_hp, recency = found[base_name]["hp"], found[base_name]["recency"]
@@ -670,11 +853,13 @@ def check_export(model: Model, exported: Recommender, X: sp.csr_matrix, *, users
     return worst
 
 
-def main(config: TrainConfig) -> dict[str, Any]:
-    """Train every candidate, choose by validation nDCG@k, export the winner; returns meta.json."""
+def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any]:
+    """Train every candidate that fits, choose by validation nDCG@k, export the winner; returns
+    meta.json. `data` given (the training benchmark's synthetic catalogs) replaces reading `source`."""
     started = time.perf_counter()
     source = Path(config.source)
-    data = load_store_interactions(source) if source.is_dir() else load_csv_interactions(source)
+    if data is None:
+        data = load_store_interactions(source) if source.is_dir() else load_csv_interactions(source)
     if len(data) == 0:
         raise ValidationError(f"{source}: no interactions to train on")
     as_of_ts = (datetime.combine(data.as_of, datetime.min.time(), tzinfo=timezone.utc).timestamp()
@@ -703,11 +888,21 @@ def main(config: TrainConfig) -> dict[str, Any]:
     val = build_matrix(data.subset(held), u_index, i_index, binary=True)
     val = val - val.multiply(X_fit > 0)  # judge only new items, as the campaigns exclude purchases
     val.eliminate_zeros()
-    relevant = relevant_sets(val)
+    relevant = sample_users(relevant_sets(val), max(2000, min(config.max_validation_users,
+                                                               int(config.max_validation_cells // len(item_ids)))),
+                            config.seed)
     grids = {"full": GRIDS, "compact": COMPACT_GRIDS}.get(config.grid)
     if grids is None:
         raise ValidationError(f"grid: expected 'full' or 'compact', got {config.grid!r}")
-    tuned = tune(config.models, [Fold(X_fit, inputs, relevant)], content=content, k=config.k, grids=grids,
+    memory_budget = int(config.memory_budget_gb * 2**30) or int(0.6 * physical_memory_bytes())
+    planned, skipped = plan_fits(available_models(config.models), X_fit, grids, COMPACT_GRIDS,
+                                 memory_budget=memory_budget, time_budget_s=config.time_budget_minutes * 60,
+                                 top_neighbours=config.top_neighbours, eval_users=len(relevant))
+    if config.model != "auto" and config.model in skipped:
+        raise TrainingBudgetError(f"model {config.model!r} does not fit: {skipped[config.model]}")
+    if not set(planned) - {"hybrid"}:
+        raise TrainingBudgetError("no candidate model fits: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
+    tuned = tune(list(planned), [Fold(X_fit, inputs, relevant)], content=content, k=config.k, grids=planned,
                  top_neighbours=config.top_neighbours, seed=config.seed)
     chosen = config.model if config.model != "auto" else max(tuned, key=lambda n: tuned[n]["ndcg"])
     if chosen not in tuned:
@@ -737,9 +932,17 @@ def main(config: TrainConfig) -> dict[str, Any]:
         "data_source": {"path": data.source, "sha256": data.sha256, "events": len(data),
                         "users": len(user_ids), "unknown_product_events": unknown,
                         "as_of": data.as_of.isoformat() if data.as_of else None},
-        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"], "recency": t.get("recency")}
+        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"], "recency": t.get("recency"),
+                                       "seconds_per_point": t.get("seconds_per_point")}
                                    for n, t in tuned.items()},
                     "fit_seconds": fit_seconds},
+        "fit_plan": {"memory_budget_gib": round(memory_budget / 2**30, 2), "time_budget_minutes": config.time_budget_minutes,
+                     "items": len(item_ids), "validation_users": len(relevant),
+                     "grid_points": {n: len(g) for n, g in planned.items()}, "skipped": skipped,
+                     "estimates": {n: estimate_fit(n, X_fit, hp=(planned.get(n) or grids.get(n) or [{}])[0],
+                                                   top_neighbours=config.top_neighbours,
+                                                   eval_users=len(relevant)).to_dict()
+                                   for n in available_models(config.models) if n != "hybrid"}},
     })
     catalog.save(out / "catalog")
     if config.catalog_dir:
@@ -796,10 +999,14 @@ if __name__ == "__main__":
     parser.add_argument("--validation-days", type=int, default=defaults.validation_days)
     parser.add_argument("--top-neighbours", type=int, default=defaults.top_neighbours)
     parser.add_argument("--grid", default=defaults.grid, choices=("full", "compact"))
+    parser.add_argument("--memory-budget-gb", type=float, default=defaults.memory_budget_gb,
+                        help="largest fit allowed (0 = 60%% of this machine's memory)")
+    parser.add_argument("--time-budget-minutes", type=float, default=defaults.time_budget_minutes)
     args = parser.parse_args()
     cfg = TrainConfig(source=args.source, out_dir=args.out_dir, catalog_dir=args.catalog_dir, model=args.model,
                       models=tuple(args.models.split(",")), half_life_days=args.half_life_days,
-                      validation_days=args.validation_days, top_neighbours=args.top_neighbours, grid=args.grid)
+                      validation_days=args.validation_days, top_neighbours=args.top_neighbours, grid=args.grid,
+                      memory_budget_gb=args.memory_budget_gb, time_budget_minutes=args.time_budget_minutes)
     result = main(cfg)
     print(json.dumps({"model": result["model"], "validation": result["metrics"]["validation"],
                       "parity_max_relative_diff": result["parity_max_relative_diff"],

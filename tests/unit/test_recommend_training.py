@@ -118,3 +118,80 @@ def test_cold_item_gets_factors_from_its_text():
                      as_of=date(2026, 5, 1))
     # THEN the cold fashion item is recommended to the hat buyer
     assert [i.product_id for i in items] == ["cap"]
+
+
+def _dense_reference(name: str, X, hp):
+    """The weights as the dense items × items computation wrote them before the sparse blocks."""
+    import scipy.sparse as sp
+
+    X = X.astype(np.float64)
+    if name == "itemknn":
+        gram = np.asarray((X.T @ X).todense())
+        norms = np.sqrt(np.diag(gram))
+        return gram / (np.outer(norms, norms) + hp["shrink"] + 1e-9)
+    B = X.copy()
+    B.data[:] = 1.0
+    user_deg, item_deg = np.asarray(B.sum(axis=1)).ravel(), np.asarray(B.sum(axis=0)).ravel()
+    walk = (sp.diags(1.0 / np.maximum(item_deg, 1)) @ B.T) @ (sp.diags(1.0 / np.maximum(user_deg, 1)) @ B)
+    return np.asarray(walk.todense()) ** hp["alpha"] / np.maximum(item_deg, 1) ** hp["beta"]
+
+
+@pytest.mark.parametrize("name, hp", [("itemknn", {"shrink": 10.0, "value_beta": None}),
+                                      ("rp3beta", {"alpha": 0.6, "beta": 0.3})])
+def test_sparse_neighbours_in_blocks_equal_the_dense_weights(name, hp):
+    import scipy.sparse as sp
+
+    # GIVEN 300 customers × 120 items, and blocks of 7 item rows (so 18 blocks, the last one short)
+    X = sp.random(300, 120, density=0.08, random_state=1, format="csr", dtype=np.float32)
+    X.data = np.log1p(X.data * 5).astype(np.float32)
+    model = tr.make_model(name, hp, top_neighbours=120)
+    model.block_bytes = 12 * 120 * 7
+    # WHEN it fits, keeping every neighbour
+    model.fit(X)
+    # THEN its weights are the dense computation's, diagonal zeroed, to float32 precision
+    dense = _dense_reference(name, model.inputs(X), hp).astype(np.float32)
+    np.fill_diagonal(dense, 0.0)
+    np.testing.assert_allclose(model.sparse.toarray(), dense, rtol=1e-5, atol=1e-7)
+    # AND keeping 20, every row keeps the 20 largest magnitudes, ordered
+    model20 = tr.make_model(name, hp, top_neighbours=20)
+    model20.block_bytes = 12 * 120 * 7
+    model20.fit(X)
+    for row in range(120):
+        expected = np.sort(np.abs(dense[row]))[::-1][:20]
+        kept = np.abs(model20.weight[row][model20.index[row] >= 0])
+        np.testing.assert_allclose(kept, expected[expected > 0], rtol=1e-5)
+
+
+def test_fit_plan_skips_what_does_not_fit_and_shrinks_grids_to_the_time_budget():
+    import scipy.sparse as sp
+
+    # GIVEN 5,000 customers × 20,000 items: EASE's Gram matrix alone would be 3.2 GB
+    X = sp.random(5000, 20_000, density=0.001, random_state=2, format="csr", dtype=np.float32)
+    names = ["popularity", "itemknn", "ease", "als", "hybrid"]
+    # WHEN planned within 2 GiB and a generous time budget
+    planned, skipped = tr.plan_fits(names, X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2 * 2**30, time_budget_s=1e6)
+    # THEN EASE is skipped with the memory it needs, the others keep their full grids, hybrid stays
+    assert set(skipped) == {"ease"} and "GiB, over the memory budget of 2.0 GiB (20,000 items)" in skipped["ease"]
+    assert planned["itemknn"] == tr.GRIDS["itemknn"] and planned["als"] == tr.GRIDS["als"] and "hybrid" in planned
+    # WHEN the time budget is so small that a full grid cannot run, but one fit can
+    one_fit = tr.estimate_fit("als", X, hp=tr.GRIDS["als"][0]).seconds
+    planned, skipped = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
+                                    time_budget_s=one_fit * 1.5)
+    # THEN ALS tunes on the first compact point only; with less than one fit's time it is skipped
+    assert planned == {"als": tr.COMPACT_GRIDS["als"][:1]} and skipped == {}
+    planned, skipped = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
+                                    time_budget_s=one_fit / 2)
+    assert planned == {} and "over its share" in skipped["als"]
+
+
+def test_a_forced_model_that_does_not_fit_is_refused_before_any_fit(trained, tmp_path):
+    # GIVEN the tiny store and a memory budget of 1 KB (nothing but popularity fits)
+    config = tr.TrainConfig(source=str(STORE_TINY), out_dir=str(tmp_path / "rec"), catalog_dir="", model="ease",
+                            models=("popularity", "ease"), grid="compact", memory_budget_gb=1e-6)
+    # WHEN EASE is asked for, THEN training stops with what EASE needs, naming the budget
+    with pytest.raises(tr.TrainingBudgetError, match=r"model 'ease' does not fit: one fit needs"):
+        tr.main(config)
+    # AND with every family over the budget, the error lists each
+    config.model, config.models = "auto", ("ease", "itemknn")
+    with pytest.raises(tr.TrainingBudgetError, match=r"no candidate model fits: ease: .*; itemknn: "):
+        tr.main(config)
