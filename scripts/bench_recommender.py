@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 if str(ROOT / "layers" / "runtime") not in sys.path:
     sys.path.insert(0, str(ROOT / "layers" / "runtime"))
 
@@ -37,6 +39,7 @@ from nudge.campaigns import get_campaign  # noqa: E402
 from nudge.recommend import Catalog, Recommender  # noqa: E402
 from nudge.recommend.content import CONTENT_DIMS  # noqa: E402
 from nudge.types import Customer, Profile  # noqa: E402
+from scripts.train_recommender import IVF_MIN_ITEMS, build_ivf, choose_probe, ivf_recall  # noqa: E402
 
 AS_OF = date(2026, 11, 20)
 
@@ -73,13 +76,42 @@ def synthetic_catalog(n: int, rng: np.random.Generator) -> Catalog:
     )
 
 
+def synthetic_factors(catalog: Catalog, dims: int, rng: np.random.Generator) -> np.ndarray:
+    """Item embeddings with the structure trained ones have: each item near its category's centre
+    (a centre per category, N(0, 0.1²) per dimension, plus item noise as large, N(0, 0.1²): categories
+    overlap), not uniform noise."""
+    centres = rng.standard_normal((len(catalog.categories), dims), dtype=np.float32) * 0.1
+    noise = rng.standard_normal((len(catalog), dims), dtype=np.float32) * 0.1
+    return (centres[catalog.category_codes] + noise).astype(np.float32)
+
+
+def synthetic_users(rec: Recommender, catalog: Catalog, rng: np.random.Generator, count: int = 200,
+                    history: int = 50) -> np.ndarray:
+    """Customer vectors folded in (the runtime's own solve) from histories spread over three categories."""
+    users = []
+    for _ in range(count):
+        liked = rng.choice(len(catalog.categories), size=3, replace=False)
+        candidates = np.flatnonzero(np.isin(catalog.category_codes, liked))
+        items = rng.choice(candidates, size=min(history, len(candidates)), replace=False)
+        users.append(rec._fold_in(np.asarray(rec.factors[items]), np.ones(len(items), dtype=np.float32)))
+    return np.array(users, dtype=np.float32)
+
+
 def synthetic_model(form: str, catalog: Catalog, config: BenchConfig, rng: np.random.Generator) -> Recommender:
     n = len(catalog)
     popularity = rng.pareto(1.5, n).astype(np.float32)
     if form == "embeddings":
-        factors = rng.standard_normal((n, config.dims), dtype=np.float32) * 0.1
-        return Recommender(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
-                           regularization=0.05, alpha=2.0, content_weight=0.05)
+        factors = synthetic_factors(catalog, config.dims, rng)
+        rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
+                          regularization=0.05, alpha=2.0, content_weight=0.05)
+        if n >= IVF_MIN_ITEMS:  # as train_recommender exports it: an IVF index, probe chosen by recall
+            centroids, assign = build_ivf(factors, seed=config.seed)
+            probe, recall = choose_probe(factors, centroids, assign, synthetic_users(rec, catalog, rng))
+            rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
+                              regularization=0.05, alpha=2.0, content_weight=0.05, ivf_centroids=centroids,
+                              ivf_assign=assign, meta={"ivf_probe": probe, "ivf_recall_at_100": round(recall, 4)})
+            rec, _ = rec.in_cluster_order()  # the catalog follows (bench_one), as train_recommender exports both
+        return rec
     index = rng.integers(0, n, (n, config.neighbours), dtype=np.int32)
     weight = rng.random((n, config.neighbours), dtype=np.float32)
     return Recommender(item_ids=catalog.ids, form="neighbours", popularity=popularity, neighbour_index=index,
@@ -97,8 +129,22 @@ def array_megabytes(rec: Recommender, catalog: Catalog) -> dict[str, float]:
 def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
     rng = np.random.default_rng(config.seed)
     catalog = synthetic_catalog(n, rng)
+    started = time.perf_counter()
     rec = synthetic_model(form, catalog, config, rng)
-    history = [f"p{i}" for i in rng.choice(n, config.history, replace=False)]
+    index_s = time.perf_counter() - started
+    if rec.item_ids != catalog.ids:  # reordered cluster by cluster: the catalog in the same order
+        catalog = catalog.reordered([catalog.index[pid] for pid in rec.item_ids])
+    ivf: dict[str, Any] = {}
+    if rec.ivf_assign is not None:  # recall on customers the probe was not chosen on
+        held_out = synthetic_users(rec, catalog, np.random.default_rng(config.seed + 1))
+        ivf = {"ivf_clusters": len(rec.ivf_centroids), "ivf_probe": rec.ivf_probe,
+               "ivf_recall_at_100": round(ivf_recall(np.asarray(rec.factors), rec.ivf_centroids, rec.ivf_assign,
+                                                     held_out, rec.ivf_probe), 4),
+               "ivf_build_s": round(index_s, 1)}
+    # the customer: 50 items from three categories (a taste, as the recall customers have)
+    liked = rng.choice(len(catalog.categories), size=3, replace=False)
+    history = [f"p{i}" for i in rng.choice(np.flatnonzero(np.isin(catalog.category_codes, liked)), config.history,
+                                          replace=False)]
     customer = Customer("c1", "Ada", "ada@example.com", "en_GB", "Europe/London", None, True)
     profile = Profile(customer=customer, purchased=history[:20], viewed=history[20:])
     rules = get_campaign(config.campaign).pool
@@ -110,17 +156,19 @@ def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
         loaded_catalog = Catalog.load(Path(tmp) / "catalog")
         loaded.rank(profile, rules, k=4, catalog=loaded_catalog, as_of=AS_OF)
         cold_load_s = time.perf_counter() - started
-    repeats = config.repeats if n <= 100_000 else max(20, config.repeats // 5)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        loaded.rank(profile, rules, k=4, catalog=loaded_catalog, as_of=AS_OF)
-        times.append((time.perf_counter() - t0) * 1000)
+        repeats = config.repeats if n <= 100_000 else max(20, config.repeats // 5)
+        times = []
+        for _ in range(repeats):  # inside: the arrays are mapped from, and product lines read from, these files
+            t0 = time.perf_counter()
+            loaded.rank(profile, rules, k=4, catalog=loaded_catalog, as_of=AS_OF)
+            times.append((time.perf_counter() - t0) * 1000)
+        sizes = array_megabytes(loaded, loaded_catalog)
     times_arr = np.array(times)
     return {"form": form, "items": n, "repeats": repeats,
             "p50_ms": round(float(np.percentile(times_arr, 50)), 3),
             "p99_ms": round(float(np.percentile(times_arr, 99)), 3),
-            "cold_load_s": round(cold_load_s, 3), **array_megabytes(loaded, loaded_catalog)}
+            "cold_load_s": round(cold_load_s, 3), **sizes, **ivf,
+            "ivf_requests": int(loaded.stats["ivf"]), "ivf_fallbacks": int(loaded.stats["ivf_fallback"])}
 
 
 def main(config: BenchConfig) -> dict[str, Any]:
@@ -133,7 +181,9 @@ def main(config: BenchConfig) -> dict[str, Any]:
             r = rows[-1]
             print(f"{r['form']:10s} {r['items']:>9,d} items  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
                   f"model {r['model_arrays_mb']:7.1f} MB  catalog {r['catalog_arrays_mb']:7.1f} MB  "
-                  f"cold load {r['cold_load_s']:6.2f} s", flush=True)
+                  f"cold load {r['cold_load_s']:6.2f} s"
+                  + (f"  IVF {r['ivf_clusters']} clusters, probe {r['ivf_probe']}, recall@100 {r['ivf_recall_at_100']}"
+                     if "ivf_probe" in r else ""), flush=True)
     result = {"config": asdict(config), "machine": {"python": platform.python_version(), "numpy": np.__version__,
                                                      "processor": platform.processor() or platform.machine(),
                                                      "threads": 1},

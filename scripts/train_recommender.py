@@ -458,10 +458,88 @@ class ALSModel(Model):
 
     def export(self, item_ids: Sequence[str], **kwargs: Any) -> Recommender:
         hp = self.hyperparameters
+        ivf: dict[str, Any] = {}
+        if len(item_ids) >= IVF_MIN_ITEMS:  # an IVF index, its probe count chosen by measured recall
+            centroids, assign = build_ivf(self.item_factors)
+            users = np.asarray(self.model.user_factors, dtype=np.float32)
+            sample = users[np.random.default_rng(0).choice(len(users), size=min(200, len(users)), replace=False)]
+            probe, recall = choose_probe(self.item_factors, centroids, assign, sample)
+            log.info("IVF index: %d clusters, probe %d, recall@100 %.3f on %d training customers",
+                     len(centroids), probe, recall, len(sample))
+            ivf = {"ivf_centroids": centroids, "ivf_assign": assign}
+            kwargs["meta"] = {**dict(kwargs.get("meta") or {}), "ivf_probe": probe, "ivf_recall_at_100": round(recall, 4)}
         return Recommender(item_ids=item_ids, form="embeddings", popularity=self.popularity,
                            factors=self.item_factors, content_to_factors=self.content_to_factors,
                            regularization=hp["regularization"], alpha=hp["alpha"], **self.runtime_kwargs(),
-                           **kwargs)
+                           **ivf, **kwargs)
+
+
+IVF_MIN_ITEMS = 100_000  # embeddings above this many items are exported with an IVF index (docs/RECOMMENDER.md)
+IVF_RECALL_TARGET = 0.97  # the probe count is the smallest whose recall@100 against exact scoring reaches this
+
+
+def build_ivf(factors: np.ndarray, *, clusters: int = 0, seed: int = 42, iterations: int = 8,
+              sample: int = 100_000, chunk: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """An inverted-file index over item factors: k-means centroids (C, d) float32, fitted on a sample,
+    and every item's nearest centroid (n,) int32. C defaults to ~sqrt(n) (1,000 at a million items)."""
+    factors = np.asarray(factors, dtype=np.float32)
+    n = len(factors)
+    clusters = min(n, clusters or int(min(4096, max(16, round(np.sqrt(n))))))
+    rng = np.random.default_rng(seed)
+    train = factors[np.sort(rng.choice(n, size=min(n, sample), replace=False))]
+    centroids = train[rng.choice(len(train), size=clusters, replace=False)].copy()
+
+    def nearest(x: np.ndarray) -> np.ndarray:
+        out = np.empty(len(x), dtype=np.int32)
+        norms = (centroids**2).sum(axis=1)
+        for start in range(0, len(x), chunk):
+            block = x[start:start + chunk]
+            out[start:start + chunk] = np.argmin(norms[None, :] - 2.0 * block @ centroids.T, axis=1)
+        return out
+
+    for _ in range(iterations):
+        assign = nearest(train)
+        counts = np.bincount(assign, minlength=clusters)
+        sums = np.zeros_like(centroids, dtype=np.float64)
+        np.add.at(sums, assign, train)
+        filled = counts > 0  # an empty cluster keeps its centroid
+        centroids[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
+    return centroids, nearest(factors)
+
+
+def ivf_recall(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, users: np.ndarray, probe: int,
+               *, k: int = 100) -> float:
+    """Mean share of the exact top-k (by inner product over every item) that the `probe` best-scoring
+    clusters' items contain, over the user vectors `users` (m, d)."""
+    factors = np.asarray(factors, dtype=np.float32)
+    k = min(k, len(factors))
+    order = np.argsort(assign, kind="stable")
+    offsets = np.searchsorted(assign[order], np.arange(len(centroids) + 1))
+    hits = []
+    for user in np.asarray(users, dtype=np.float32):
+        scores = factors @ user
+        exact = np.argpartition(-scores, k - 1)[:k]
+        best = np.argpartition(-(centroids @ user), probe - 1)[:probe]
+        probed = np.concatenate([order[offsets[c]:offsets[c + 1]] for c in best])
+        if len(probed) > k:
+            approx = probed[np.argpartition(-scores[probed], k - 1)[:k]]
+        else:
+            approx = probed
+        hits.append(len(np.intersect1d(exact, approx)) / k)
+    return float(np.mean(hits))
+
+
+def choose_probe(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, users: np.ndarray, *,
+                 target: float = IVF_RECALL_TARGET, k: int = 100) -> tuple[int, float]:
+    """The smallest probe count (1/64, 1/32, ... of the clusters) whose recall@k reaches `target`."""
+    clusters = len(centroids)
+    recall = 0.0
+    for share in (64, 32, 16, 8, 4, 2, 1):
+        probe = max(1, clusters // share)
+        recall = ivf_recall(factors, centroids, assign, users, probe, k=k)
+        if recall >= target:
+            return probe, recall
+    return clusters, recall
 
 
 def _ridge_map(content: np.ndarray, factors: np.ndarray, reg: float = 1.0) -> np.ndarray:
@@ -828,7 +906,7 @@ def catalog_for(item_ids: Sequence[str], products: Mapping[str, Product]) -> Cat
 
 
 def check_export(model: Model, exported: Recommender, X: sp.csr_matrix, *, users: int, tolerance: float,
-                 seed: int = 42) -> float:
+                 seed: int = 42, order: np.ndarray | None = None) -> float:
     """Runtime scores (Recommender.score_items on the loaded artifact) vs trained-model scores.
 
     Returns the worst relative difference; raises ExportParityError above `tolerance`. For a hybrid the
@@ -843,7 +921,12 @@ def check_export(model: Model, exported: Recommender, X: sp.csr_matrix, *, users
     for u in chosen:
         row = X[int(u)]
         want = reference.scores(row)[0]
-        got = exported.score_items(row.indices.tolist(), row.data.tolist())
+        if order is None:
+            got = exported.score_items(row.indices.tolist(), row.data.tolist())
+        else:  # exported row r is trained item order[r]
+            position = np.empty(len(order), dtype=np.int64)
+            position[order] = np.arange(len(order))
+            got = exported.score_items(position[row.indices].tolist(), row.data.tolist())[position]
         diff = float(np.abs(got - want).max() / max(1e-9, float(np.abs(want).max())))
         worst = max(worst, diff)
         if diff > tolerance:
@@ -922,6 +1005,10 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
         model.base.popularity = popularity
     by_locale, trending = _locale_and_trending(data, i_index, as_of_ts, config.half_life_days)
     exported = model.export(item_ids, popularity_by_locale=by_locale, trending=trending)
+    order = None
+    if exported.ivf_assign is not None:  # items cluster by cluster, the catalog in the same order
+        exported, order = exported.in_cluster_order()
+        catalog = catalog_for(exported.item_ids, data.products)
     out = Path(config.out_dir)
     meta = exported.save(out, meta={
         "model": chosen,
@@ -944,14 +1031,14 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
                                                    eval_users=len(relevant)).to_dict()
                                    for n in available_models(config.models) if n != "hybrid"}},
     })
-    catalog.save(out / "catalog")
-    if config.catalog_dir:
-        catalog.save(config.catalog_dir)
+    # the catalog goes where the generate function's Engine reads it (artifacts/catalog/), or beside the
+    # model when there is no such place: one copy, so a cold start downloads it once
+    catalog.save(config.catalog_dir or out / "catalog")
 
     # 3. the export checks itself through the runtime loader
     reloaded = Recommender.load(out, verify_checksums=True)
     worst = check_export(model, reloaded, X, users=config.parity_users, tolerance=config.parity_tolerance,
-                         seed=config.seed)
+                         seed=config.seed, order=order)
     meta["parity_max_relative_diff"] = worst
     meta["train_seconds"] = round(time.perf_counter() - started, 2)
     (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")

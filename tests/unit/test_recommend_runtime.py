@@ -198,3 +198,104 @@ def test_popularity_from_events_counts_unknown_products(catalog):
     assert rec.report["unknown_product_events"] == 1
     items = rec.rank(make_profile(), PoolRules(), k=1, catalog=catalog, as_of=AS_OF)
     assert ids(items) == ["hat"] and items[0].reason == "Popular in Fashion"
+
+
+def test_loaded_arrays_are_memory_mapped_and_products_are_read_line_by_line(tmp_path, catalog):
+    # GIVEN an embeddings model and its catalog saved
+    n = len(catalog)
+    rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=np.ones(n),
+                      factors=np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32))
+    rec.save(tmp_path / "rec")
+    catalog.save(tmp_path / "catalog")
+    # WHEN both are loaded
+    loaded, loaded_catalog = Recommender.load(tmp_path / "rec"), Catalog.load(tmp_path / "catalog")
+    # THEN their arrays map the files (read-only views, not copies), no product line has been read yet,
+    # and a product read by its byte offset equals the one saved, non-ASCII text included
+    assert not loaded.factors.flags.writeable and not loaded_catalog.content.flags.writeable
+    assert loaded_catalog._products == {} and loaded_catalog._lines is None
+    assert loaded_catalog.product("sale") == catalog.product("sale")
+    assert loaded_catalog.product("new").name == "Tea cup"
+    assert not (tmp_path / "catalog" / "catalog.npz").exists()
+
+
+def test_a_catalog_saved_in_the_earlier_npz_format_still_loads(tmp_path, catalog):
+    # GIVEN a catalog directory as the earlier format wrote it: catalog.npz and lines read whole
+    directory = tmp_path / "old"
+    directory.mkdir()
+    lines = [json.dumps({**json.loads(_line(catalog, pid))}) for pid in catalog.ids]
+    (directory / "catalog.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    np.savez(directory / "catalog.npz", **{name: getattr(catalog, name) for name in Catalog.ARRAYS})
+    (directory / "catalog.json").write_text(json.dumps({"schema_version": 1, "ids": catalog.ids,
+                                                        "categories": catalog.categories}), encoding="utf-8")
+    # WHEN it is loaded, THEN the arrays and products are the same
+    old = Catalog.load(directory)
+    np.testing.assert_array_equal(old.price, catalog.price)
+    assert old.product("sale") == catalog.product("sale")
+
+
+def _line(catalog: Catalog, pid: str) -> str:
+    from nudge.recommend.catalog import _product_to_json
+
+    return _product_to_json(catalog.product(pid))
+
+
+def _clustered(n_items: int = 3000, dims: int = 8, seed: int = 5):
+    """A catalog of 30 categories whose items' factors sit near their category's centre."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 30, n_items).astype(np.int32)
+    centres = rng.normal(size=(30, dims)).astype(np.float32)
+    factors = (centres[codes] + 0.3 * rng.normal(size=(n_items, dims))).astype(np.float32)
+    catalog = Catalog(ids=[f"p{i}" for i in range(n_items)], categories=[f"c{i}" for i in range(30)],
+                      category_codes=codes, price=np.full(n_items, 10.0), in_stock=np.ones(n_items, bool),
+                      has_image=np.ones(n_items, bool), arrival=np.full(n_items, AS_OF.toordinal() - 400, np.int32),
+                      clearance=np.zeros(n_items, bool), giftable=np.ones(n_items, bool))
+    return catalog, factors, rng
+
+
+def test_the_ivf_index_ranks_as_exact_scoring_does_on_clustered_factors(tmp_path, monkeypatch):
+    from scripts.train_recommender import build_ivf
+
+    # GIVEN 3,000 clustered items with an IVF index of 30 clusters probing 4, in cluster order, the catalog too
+    catalog, factors, rng = _clustered()
+    centroids, assign = build_ivf(factors, clusters=30, seed=1)
+    rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=np.ones(len(catalog)), factors=factors,
+                      ivf_centroids=centroids, ivf_assign=assign, meta={"ivf_probe": 4})
+    rec, order = rec.in_cluster_order()
+    catalog = catalog.reordered(order)
+    assert (np.diff(rec.ivf_assign) >= 0).all() and rec.item_ids == catalog.ids
+    monkeypatch.setattr(Recommender, "IVF_MIN_POOL", 100)  # the index serves pools of this toy size
+    monkeypatch.setattr(Recommender, "IVF_MIN_PROBED", 200)
+    exact = Recommender(item_ids=rec.item_ids, form="embeddings", popularity=np.ones(len(catalog)),
+                        factors=np.asarray(rec.factors))
+    # WHEN 20 customers, each with history in two categories, are ranked both ways
+    agree = []
+    for _ in range(20):
+        liked = rng.choice(30, size=2, replace=False)
+        history = [catalog.ids[i] for i in rng.choice(np.flatnonzero(np.isin(catalog.category_codes, liked)), 10)]
+        profile = make_profile(purchased=history[:5], viewed=history[5:])
+        got = ids(rec.rank(profile, PoolRules(max_per_category=10), k=10, catalog=catalog, as_of=AS_OF))
+        want = ids(exact.rank(profile, PoolRules(max_per_category=10), k=10, catalog=catalog, as_of=AS_OF))
+        agree.append(len(set(got) & set(want)) / 10)
+        assert not set(got) & set(history[:5])  # the rules still hold: nothing already bought
+    # THEN the index served every request and found (nearly) the exact lists
+    assert rec.stats["ivf"] == 20 and rec.stats["ivf_fallback"] == 0
+    assert np.mean(agree) >= 0.95
+    # AND it round-trips through save/load with its probe count
+    rec.save(tmp_path / "rec")
+    loaded = Recommender.load(tmp_path / "rec", verify_checksums=True)
+    assert loaded.ivf_probe == 4 and loaded.ivf_centroids.shape == (30, 8)
+
+
+def test_ivf_recall_and_probe_choice_are_measured_against_exact_scoring():
+    from scripts.train_recommender import build_ivf, choose_probe, ivf_recall
+
+    # GIVEN clustered factors and customers pointing at a cluster each
+    _, factors, rng = _clustered()
+    centroids, assign = build_ivf(factors, clusters=30, seed=1)
+    users = factors[rng.choice(len(factors), size=25, replace=False)]
+    # WHEN recall@100 is measured for probing every cluster, and the probe count chosen for 0.9
+    # THEN probing everything is exact, and the chosen probe reaches the target with fewer clusters
+    assert ivf_recall(factors, centroids, assign, users, 30) == 1.0
+    probe, recall = choose_probe(factors, centroids, assign, users, target=0.9)
+    assert recall >= 0.9 and probe < 30
+    assert recall == ivf_recall(factors, centroids, assign, users, probe)

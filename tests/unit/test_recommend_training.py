@@ -195,3 +195,25 @@ def test_a_forced_model_that_does_not_fit_is_refused_before_any_fit(trained, tmp
     config.model, config.models = "auto", ("ease", "itemknn")
     with pytest.raises(tr.TrainingBudgetError, match=r"no candidate model fits: ease: .*; itemknn: "):
         tr.main(config)
+
+
+def test_a_large_catalog_exports_embeddings_with_an_ivf_index_in_cluster_order(tmp_path, monkeypatch):
+    pytest.importorskip("implicit")
+    # GIVEN the tiny store, and the IVF threshold lowered to its size
+    monkeypatch.setattr(tr, "IVF_MIN_ITEMS", 1)
+    config = tr.TrainConfig(source=str(STORE_TINY), out_dir=str(tmp_path / "rec"), catalog_dir=str(tmp_path / "catalog"),
+                            model="als", models=("popularity", "als"), grid="compact", validation_days=60)
+    # WHEN ALS is trained and exported (the export checks runtime scores against the trained model)
+    meta = tr.main(config)
+    # THEN the artifact carries the index and its measured probe, the items run cluster by cluster, the
+    # one catalog (artifacts/catalog, none beside the model) is in the same order, and a customer ranks
+    rec = Recommender.load(tmp_path / "rec", verify_checksums=True)
+    catalog = Catalog.load(tmp_path / "catalog")
+    assert meta["ivf_probe"] >= 1 and 0.0 <= meta["ivf_recall_at_100"] <= 1.0
+    assert (np.diff(rec.ivf_assign) >= 0).all() and catalog.ids == rec.item_ids
+    assert not (tmp_path / "rec" / "catalog").exists()
+    assert meta["parity_max_relative_diff"] <= config.parity_tolerance
+    customer = Customer("c1", "Ada", "ada@example.com", "en_GB", "Europe/London", None, True)
+    ranked = rec.rank(Profile(customer=customer, purchased=[catalog.ids[0]]), get_campaign("loyalty").pool, k=3,
+                      catalog=catalog, as_of=date(2026, 11, 20))
+    assert len(ranked) == 3

@@ -1,8 +1,10 @@
 """The catalog as arrays aligned to an item index, for fast rule masks at request time.
 
-Saved as `catalog.jsonl` (one product per line, the facts the renderer needs) plus `catalog.npz`
-(the arrays, loaded with `allow_pickle=False`). Loading parses the arrays only; a product's line is
-parsed when `catalog.product(pid)` first asks for it, so a cold start over 100k items stays short.
+Saved as `catalog.jsonl` (one product per line, the facts the renderer needs), `catalog.offsets.npy`
+(each line's byte offset) and one `<array>.npy` per array under `arrays/` (loaded memory-mapped, with
+`allow_pickle=False`). Loading maps the arrays and reads no product line: a product's line is read
+and parsed when `catalog.product(pid)` first asks for it, so a cold start over a million items stays
+short. Catalogs saved before (one `catalog.npz`, lines read whole) still load.
 
 >>> from datetime import date
 >>> from decimal import Decimal
@@ -114,6 +116,7 @@ class Catalog:
                 raise ValueError(f"catalog array {name!r} has {len(getattr(self, name))} rows, expected {n}")
         self._products: dict[str, Product] = dict(products or {})
         self._lines = list(product_lines) if product_lines is not None else None
+        self._line_file: tuple[Path, np.ndarray] | None = None  # (catalog.jsonl, offsets): lines read on demand
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -146,13 +149,28 @@ class Catalog:
             products=products,
         )
 
+    def reordered(self, order: Sequence[int]) -> Catalog:
+        """The same catalog with item i of the result being item order[i] of this one."""
+        order = np.asarray(order, dtype=np.int64)
+        products = {self.ids[i]: self._products[self.ids[i]] for i in order if self.ids[i] in self._products}
+        return Catalog(ids=[self.ids[i] for i in order], categories=self.categories, products=products,
+                       **{name: np.asarray(getattr(self, name))[order] for name in self.ARRAYS})
+
     def product(self, product_id: str) -> Product:
         """The full `Product` for one id; raises KeyError for an id the catalog does not hold."""
         found = self._products.get(product_id)
         if found is None:
-            if self._lines is None:
+            if self._line_file is not None:
+                path, offsets = self._line_file
+                i = self.index[product_id]
+                with open(path, "rb") as fh:
+                    fh.seek(int(offsets[i]))
+                    line = fh.read(int(offsets[i + 1] - offsets[i])).decode("utf-8")
+            elif self._lines is not None:
+                line = self._lines[self.index[product_id]]
+            else:
                 raise KeyError(product_id)
-            found = _product_from_json(self._lines[self.index[product_id]])
+            found = _product_from_json(line)
             self._products[product_id] = found
         return found
 
@@ -167,16 +185,22 @@ class Catalog:
         return self.categories[int(self.category_codes[i])]
 
     def save(self, directory: str | Path) -> None:
-        """Write `catalog.jsonl` + `catalog.npz` + `catalog.json` (ids, categories, schema) into directory."""
+        """Write `catalog.jsonl` + `catalog.offsets.npy` + `arrays/<name>.npy` + `catalog.json` (ids,
+        categories, schema) into directory."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "catalog.jsonl", "w", encoding="utf-8") as fh:
+        (directory / "arrays").mkdir(parents=True, exist_ok=True)
+        offsets = [0]
+        with open(directory / "catalog.jsonl", "wb") as fh:
             for pid in self.ids:
                 try:
-                    fh.write(_product_to_json(self.product(pid)) + "\n")
+                    line = _product_to_json(self.product(pid)) + "\n"
                 except KeyError:
-                    fh.write("{}\n")  # array-only catalogs (benchmarks, MovieLens) carry no product facts
-        np.savez(directory / "catalog.npz", **{name: getattr(self, name) for name in self.ARRAYS})
+                    line = "{}\n"  # array-only catalogs (benchmarks, MovieLens) carry no product facts
+                offsets.append(offsets[-1] + fh.write(line.encode("utf-8")))
+        np.save(directory / "catalog.offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+        for name in self.ARRAYS:
+            np.save(directory / "arrays" / f"{name}.npy", np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
+        (directory / "catalog.npz").unlink(missing_ok=True)  # the format before arrays/: never two copies
         header = {"schema_version": CATALOG_SCHEMA_VERSION, "ids": self.ids, "categories": self.categories}
         (directory / "catalog.json").write_text(json.dumps(header), encoding="utf-8")
 
@@ -188,6 +212,20 @@ class Catalog:
             raise ArtifactMismatchError(
                 f"catalog schema_version: expected {CATALOG_SCHEMA_VERSION}, got {header.get('schema_version')!r}"
             )
+        if (directory / "arrays").is_dir():
+            data = {}
+            for name in cls.ARRAYS:
+                path = directory / "arrays" / f"{name}.npy"
+                if not path.is_file():
+                    raise ArtifactMismatchError(f"catalog array {name}: expected a file at {path}, found none")
+                # a plain ndarray over the read-only mapping (the memmap subclass slows every fancy index)
+                data[name] = np.asarray(np.load(path, allow_pickle=False, mmap_mode="r"))
+            catalog = cls(ids=header["ids"], categories=header["categories"], **data)
+            offsets = np.load(directory / "catalog.offsets.npy", allow_pickle=False, mmap_mode="r")
+            if len(offsets) != len(catalog) + 1:
+                raise ArtifactMismatchError(f"catalog.offsets.npy: expected {len(catalog) + 1} offsets, got {len(offsets)}")
+            catalog._line_file = (directory / "catalog.jsonl", offsets)
+            return catalog
         with np.load(directory / "catalog.npz", allow_pickle=False) as arrays:
             data = {name: arrays[name] for name in cls.ARRAYS}
         lines = (directory / "catalog.jsonl").read_text(encoding="utf-8").splitlines()

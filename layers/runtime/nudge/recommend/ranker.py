@@ -80,6 +80,8 @@ class Recommender:
         factors: np.ndarray | None = None,
         gram: np.ndarray | None = None,
         content_to_factors: np.ndarray | None = None,
+        ivf_centroids: np.ndarray | None = None,
+        ivf_assign: np.ndarray | None = None,
         regularization: float = 0.01,
         alpha: float = 1.0,
         value_beta: float | None = None,
@@ -93,7 +95,7 @@ class Recommender:
         if form not in FORMS:
             raise ArtifactMismatchError(f"form: expected one of {FORMS}, got {form!r}")
         self.item_ids = list(item_ids)
-        self.item_index = {pid: i for i, pid in enumerate(self.item_ids)}
+        self._item_index: dict[str, int] | None = None  # built on first use (a million ids: ~0.2 s)
         self.form = form
         self.popularity = np.asarray(popularity, dtype=np.float32)  # (n_items,) >= 0
         self.neighbour_index = neighbour_index  # (n_items, M) int32, -1 pads
@@ -101,6 +103,11 @@ class Recommender:
         self.factors = factors  # (n_items, d) float32
         self.gram = gram  # (d, d) float64: factors.T @ factors, precomputed for the fold-in
         self.content_to_factors = content_to_factors  # (CONTENT_DIMS, d): cold item factors from text
+        # an inverted-file index over the factors (embeddings form, large catalogs): k-means centroids
+        # (C, d) and each item's cluster (n_items,) int32; rank() scores the items of the clusters
+        # whose centroids score best (`ivf_probe` of them, from meta) instead of every item
+        self.ivf_centroids = ivf_centroids
+        self.ivf_assign = ivf_assign
         self.regularization = float(regularization)
         self.alpha = float(alpha)
         self.value_beta = None if value_beta is None else float(value_beta)  # see values()
@@ -113,6 +120,7 @@ class Recommender:
         self.popularity_by_locale = {k: dict(v) for k, v in (popularity_by_locale or {}).items()}
         self.trending = list(trending)
         self.meta = dict(meta or {})
+        self.ivf_probe = int(self.meta.get("ivf_probe", 0) or 0)
         self.stats: Counter[str] = Counter()
         self._aligned: tuple[Catalog, dict[str, Any]] | None = None
         if len(self.popularity) != len(self.item_ids):
@@ -128,6 +136,10 @@ class Recommender:
                                             f"{None if factors is None else factors.shape}")
             if self.gram is None:
                 self.gram = factors.astype(np.float64).T @ factors.astype(np.float64)
+        if (ivf_centroids is None) != (ivf_assign is None) or (ivf_assign is not None and (
+                form != "embeddings" or len(ivf_assign) != len(self.item_ids)
+                or ivf_centroids.shape[1] != factors.shape[1])):
+            raise ArtifactMismatchError("ivf: expected centroids (C, d) and an assignment per item, with embeddings")
 
     # ------------------------------------------------------------------ persistence
     ARRAY_FILES = {
@@ -137,6 +149,8 @@ class Recommender:
         "factors": "item_factors.npy",
         "gram": "gram.npy",
         "content_to_factors": "content_to_factors.npy",
+        "ivf_centroids": "ivf_centroids.npy",
+        "ivf_assign": "ivf_assign.npy",
     }
 
     @property
@@ -145,6 +159,33 @@ class Recommender:
         source = str(self.meta.get("data_source", {}).get("sha256", ""))[:8] if isinstance(
             self.meta.get("data_source"), dict) else ""
         return "-".join(x for x in (str(self.meta.get("model", self.form)), str(self.meta.get("created", "")), source) if x)
+
+    def in_cluster_order(self) -> tuple[Recommender, np.ndarray]:
+        """The same model with its items reordered cluster by cluster (embeddings with an IVF index),
+        and the order (new row r is old row order[r]). A probed cluster is then a run of adjacent rows
+        in the memory-mapped factors, read in one sweep, instead of rows scattered over the whole
+        table (measured at a million items: ~4 ms to gather 15,000 scattered rows). Export the catalog
+        in the same order, so that it lines up with the model without a lookup per item."""
+        if self.ivf_assign is None:
+            raise ValueError("in_cluster_order needs an IVF index (embeddings form)")
+        order = np.argsort(np.asarray(self.ivf_assign), kind="stable")
+        reordered = Recommender(
+            item_ids=[self.item_ids[i] for i in order], form=self.form, popularity=np.asarray(self.popularity)[order],
+            factors=np.ascontiguousarray(np.asarray(self.factors)[order]), gram=self.gram,
+            content_to_factors=self.content_to_factors, ivf_centroids=self.ivf_centroids,
+            ivf_assign=np.asarray(self.ivf_assign)[order], regularization=self.regularization, alpha=self.alpha,
+            value_beta=self.value_beta, value_mean=self.value_mean, position_half_life=self.position_half_life,
+            content_weight=self.content_weight, popularity_by_locale=self.popularity_by_locale,
+            trending=self.trending, meta=self.meta,
+        )
+        return reordered, order
+
+    @property
+    def item_index(self) -> dict[str, int]:
+        """Item id -> row of the model's arrays."""
+        if self._item_index is None:
+            self._item_index = {pid: i for i, pid in enumerate(self.item_ids)}
+        return self._item_index
 
     @property
     def dims(self) -> int:
@@ -219,7 +260,10 @@ class Recommender:
         arrays = {}
         for attr, filename in cls.ARRAY_FILES.items():
             if (src / filename).is_file():
-                arrays[attr] = np.load(src / filename, allow_pickle=False)
+                # memory-mapped, read-only: a cold start maps the files instead of copying them (the
+                # page cache holds them once, and only the pages a request touches are read)
+                # (a plain ndarray over the mapping: the memmap subclass slows every fancy index ~5x)
+                arrays[attr] = np.asarray(np.load(src / filename, allow_pickle=False, mmap_mode="r"))
         item_ids = json.loads((src / "item_ids.json").read_text(encoding="utf-8"))
         if len(item_ids) != meta.get("n_items"):
             raise ArtifactMismatchError(f"n_items: meta says {meta.get('n_items')}, item_ids.json has {len(item_ids)}")
@@ -283,7 +327,10 @@ class Recommender:
         """Map the request catalog onto the model's items once per catalog (cached)."""
         if self._aligned is not None and self._aligned[0] is catalog:
             return self._aligned[1]
-        to_model = np.array([self.item_index.get(pid, -1) for pid in catalog.ids], dtype=np.int64)
+        if catalog.ids == self.item_ids:  # the catalog exported with the model: no lookups needed
+            to_model = np.arange(len(catalog.ids), dtype=np.int64)
+        else:
+            to_model = np.array([self.item_index.get(pid, -1) for pid in catalog.ids], dtype=np.int64)
         warm = to_model >= 0
         safe = np.where(warm, to_model, 0)
         pop = np.where(warm, self.popularity[safe], 0.0).astype(np.float32)
@@ -292,14 +339,33 @@ class Recommender:
         info: dict[str, Any] = {"to_model": to_model, "warm": warm, "safe": safe, "identity": identity,
                                 "popularity": pop / top if top > 0 else pop, "masks": {}, "locale": {}}
         if self.form == "embeddings":
-            cat_factors = self.factors[safe].copy()
-            if self.content_to_factors is not None and (~warm).any():
-                cat_factors[~warm] = catalog.content[~warm] @ self.content_to_factors
-            elif (~warm).any():
-                cat_factors[~warm] = 0.0
-            info["factors"] = np.ascontiguousarray(cat_factors, dtype=np.float32)
+            if identity:  # the catalog is the model's own: its (memory-mapped) factors, not a copy
+                info["factors"] = self.factors
+            else:
+                cat_factors = self.factors[safe].copy()
+                if self.content_to_factors is not None and (~warm).any():
+                    cat_factors[~warm] = catalog.content[~warm] @ self.content_to_factors
+                elif (~warm).any():
+                    cat_factors[~warm] = 0.0
+                info["factors"] = np.ascontiguousarray(cat_factors, dtype=np.float32)
+            if self.ivf_assign is not None and self.ivf_probe > 0:
+                info["ivf"] = self._ivf_lists(info, warm, safe)
         self._aligned = (catalog, info)
         return info
+
+    def _ivf_lists(self, info: dict[str, Any], warm: np.ndarray, safe: np.ndarray) -> dict[str, np.ndarray]:
+        """The catalog's items grouped by IVF cluster: `order` (catalog indices, cluster by cluster) and
+        `offsets` (cluster c is order[offsets[c]:offsets[c + 1]]). A catalog item the model does not
+        know joins the cluster whose centroid is nearest its content-mapped factors."""
+        centroids = np.asarray(self.ivf_centroids, dtype=np.float32)
+        cluster = np.where(warm, np.asarray(self.ivf_assign)[safe], 0).astype(np.int32)
+        cold = np.flatnonzero(~warm)
+        if len(cold):
+            x = np.asarray(info["factors"][cold], dtype=np.float32)
+            cluster[cold] = np.argmin((centroids**2).sum(axis=1)[None, :] - 2.0 * x @ centroids.T, axis=1)
+        order = np.argsort(cluster, kind="stable")
+        offsets = np.searchsorted(cluster[order], np.arange(len(centroids) + 1)).astype(np.int64)
+        return {"order": order.astype(np.int64), "offsets": offsets, "centroids": centroids}
 
     def _locale_popularity(self, info: dict[str, Any], catalog: Catalog, locale: str) -> np.ndarray:
         table = self.popularity_by_locale.get(locale)
@@ -431,23 +497,20 @@ class Recommender:
         seeds = {i: (float(v) * (CART_SEED_BOOST if kind == "cart" else (CART_HISTORY_SHARE if cart_led else 1.0)),
                      kind) for (i, (_, kind)), v in zip(raw.items(), inputs)}
 
-        # 1. The pool: the campaign's rules as boolean masks (static parts cached per catalog).
-        mask = self._static_mask(info, catalog, rules).copy()
-        if rules.only_new_days is not None:
-            today = as_of.toordinal()
-            mask &= (catalog.arrival >= today - rules.only_new_days) & (catalog.arrival <= today)
-        if rules.exclude_purchased:
-            for pid in profile.purchased:
-                i = catalog.index.get(pid)
-                if i is not None:
-                    mask[i] = False
+        # 1. The pool: the campaign's rules as boolean masks (static parts cached per catalog), over
+        # every catalog item, or over the probed clusters' items when an IVF index serves this request.
         shown_cart: list[int] = []
         if rules.cart_first:
             basic = self._static_mask(info, catalog, PoolRules(only_new_days=None))  # stock + image only
             shown_cart = [i for i in cart_idx if basic[i]][:k]
-        for i in cart_idx:
-            mask[i] = False  # a cart item is either shown first or not at all
-        pool = np.flatnonzero(mask)  # (P,) catalog indices
+        excluded = set(cart_idx)  # a cart item is either shown first or not at all
+        if rules.exclude_purchased:
+            excluded.update(i for i in (catalog.index.get(pid) for pid in profile.purchased) if i is not None)
+        universe = self._ivf_universe(info, catalog, rules, seeds)
+        pool = self._pool(info, catalog, rules, as_of, excluded, universe)
+        if universe is not None and len(pool) < self.IVF_MIN_PROBED // 4:  # the rules left too few of the probed
+            self.stats["ivf_fallback"] += 1
+            pool = self._pool(info, catalog, rules, as_of, excluded, None)
 
         # 2. Scores of the pool: collaborative (or popularity on cold start) ...
         base_pop = self._locale_popularity(info, catalog, profile.customer.locale)[pool]
@@ -494,6 +557,60 @@ class Recommender:
         return result
 
     CANDIDATES = 2000  # content similarity is added on this many collaborative candidates (+ cold items)
+    IVF_MIN_POOL = 16 * CANDIDATES  # below this many eligible items, exact scoring is as cheap as the index
+    IVF_MIN_PROBED = 4 * CANDIDATES  # items the probed clusters hold at least (more clusters when they hold fewer)
+
+    def _pool(self, info: dict[str, Any], catalog: Catalog, rules: PoolRules, as_of: date, excluded: set[int],
+              universe: np.ndarray | None) -> np.ndarray:
+        """Catalog indices (ascending) of the items the campaign's rules allow, among `universe` (all when None)."""
+        static = self._static_mask(info, catalog, rules)
+        if universe is None:
+            mask = static.copy()
+            if rules.only_new_days is not None:
+                today = as_of.toordinal()
+                mask &= (catalog.arrival >= today - rules.only_new_days) & (catalog.arrival <= today)
+            if excluded:
+                mask[np.fromiter(excluded, dtype=np.int64)] = False
+            return np.flatnonzero(mask)
+        keep = static[universe]
+        if rules.only_new_days is not None:
+            today = as_of.toordinal()
+            arrival = catalog.arrival[universe]
+            keep &= (arrival >= today - rules.only_new_days) & (arrival <= today)
+        if excluded:
+            keep &= ~np.isin(universe, np.fromiter(excluded, dtype=np.int64))
+        return universe[keep]
+
+    def _ivf_universe(self, info: dict[str, Any], catalog: Catalog, rules: PoolRules,
+                      seeds: dict[int, tuple[float, str]]) -> np.ndarray | None:
+        """The items of the `ivf_probe` clusters whose centroids score best for this customer (sorted
+        catalog indices), or None for exact scoring: no index, no warm history (cold start ranks by
+        popularity), or a pool small enough (clearance, new arrivals) that scoring all of it is cheap."""
+        ivf = info.get("ivf")
+        if ivf is None or rules.only_new_days is not None:
+            return None
+        key = ("count", rules.in_stock, rules.require_image, rules.only_clearance, rules.giftable,
+               rules.min_price, rules.max_price)
+        count = info["masks"].get(key)
+        if count is None:
+            count = info["masks"][key] = int(self._static_mask(info, catalog, rules).sum())
+        if count < self.IVF_MIN_POOL:
+            return None
+        warm_seeds = [(int(info["to_model"][i]), w) for i, (w, _) in seeds.items() if info["warm"][i]]
+        if not warm_seeds:
+            return None
+        user = self._fold_in(np.asarray(self.factors[np.array([m for m, _ in warm_seeds], dtype=np.int64)]),
+                             np.array([w for _, w in warm_seeds], dtype=np.float32))
+        offsets, order = ivf["offsets"], ivf["order"]
+        best = np.argsort(-(ivf["centroids"] @ user), kind="stable")
+        # the `ivf_probe` best clusters, and more while they hold fewer than IVF_MIN_PROBED items (small
+        # catalogs have small clusters; the candidates for diversity and the content re-score come from these)
+        sizes = np.cumsum(np.diff(offsets)[best])
+        probe = max(self.ivf_probe, int(np.searchsorted(sizes, self.IVF_MIN_PROBED)) + 1)
+        universe = np.concatenate([order[offsets[c]:offsets[c + 1]] for c in best[:probe]])
+        universe.sort()
+        self.stats["ivf"] += 1
+        return universe
 
     def _candidates(self, scores: np.ndarray, k: int, rules: PoolRules, *, wide: bool) -> np.ndarray:
         """Positions of the best-scoring pool items: enough for diversity, or CANDIDATES when `wide`
