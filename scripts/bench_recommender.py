@@ -163,6 +163,8 @@ def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
             loaded.rank(profile, rules, k=4, catalog=loaded_catalog, as_of=AS_OF)
             times.append((time.perf_counter() - t0) * 1000)
         sizes = array_megabytes(loaded, loaded_catalog)
+        # what a cold start downloads to /tmp (GenerateEphemeralStorageMB); real catalogs add their product lines
+        sizes["artifact_disk_mb"] = round(sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20, 1)
     times_arr = np.array(times)
     return {"form": form, "items": n, "repeats": repeats,
             "p50_ms": round(float(np.percentile(times_arr, 50)), 3),

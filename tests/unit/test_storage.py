@@ -272,3 +272,30 @@ def test_publishing_with_the_key_records_each_pseudonym_once(aws, tiny_profiles)
     store.put_profiles(tiny_profiles.values(), pseudonym_key=key)
     assert not [w for w in writes if w["PutRequest"]["Item"]["pk"]["S"].startswith("PSEUDO#")]
     assert all(p.pseudonym_recorded for p in store.get_profiles(list(tiny_profiles)).values())
+
+
+def test_artifacts_download_once_and_a_too_small_tmp_fails_naming_the_parameter(aws, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    import boto3
+    import pytest
+
+    from nudge.storage import StorageError, download_prefix
+
+    # GIVEN artifacts under s3://art/artifacts/ (catalog/ and recommender/)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="art")
+    for key in ("artifacts/catalog/catalog.json", "artifacts/recommender/meta.json", "artifacts/recommender/item_factors.npy"):
+        s3.put_object(Bucket="art", Key=key, Body=b"x" * 100)
+    # WHEN downloaded THEN every object lands under dest with its relative path
+    dest = download_prefix("s3://art/artifacts/", tmp_path / "a")
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
+        "catalog/catalog.json", "recommender/item_factors.npy", "recommender/meta.json"]
+    # WHEN /tmp has less free space than the artifacts need THEN it fails before downloading, saying what to raise
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 150, 150))
+    with pytest.raises(StorageError, match=r"need 0 MB, .* GenerateEphemeralStorageMB"):
+        download_prefix("s3://art/artifacts/", tmp_path / "b")
+    # AND files already there at their size are not counted again (a warm retry after a partial cold start)
+    assert download_prefix("s3://art/artifacts/", tmp_path / "a") == tmp_path / "a"

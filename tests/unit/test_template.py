@@ -830,3 +830,12 @@ def test_failed_plans_throttles_stale_queues_and_failing_functions_raise_alarms(
     assert destination == {"Type": "SQS", "Destination": arn_of("PlanFailuresQueue")}
     # AND a sweep failure alarms only when the next run fails too (one failure heals itself)
     assert alarms["SweepErrorsAlarm"]["Properties"]["EvaluationPeriods"] == 2
+
+
+def test_generate_has_ephemeral_storage_for_the_artifacts_it_downloads(template):
+    # GIVEN the generate function, which downloads the recommender and catalog artifacts to /tmp
+    storage = function_setting(template, "GenerateFunction", "EphemeralStorage")
+    parameter = template["Parameters"]["GenerateEphemeralStorageMB"]
+    # THEN /tmp is a parameter sized for ~500k items by default, within Lambda's 512-10240 MB
+    assert storage == {"Size": {"Ref": "GenerateEphemeralStorageMB"}}
+    assert parameter["MinValue"] == 512 and parameter["MaxValue"] == 10240 and parameter["Default"] >= 1024

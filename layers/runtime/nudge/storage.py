@@ -1016,21 +1016,30 @@ def download_prefix(uri: str, dest: Path, *, s3: Any = None) -> Path:
     returned unchanged."""
     if not uri.startswith("s3://"):
         return Path(uri)
+    import shutil
+
     s3 = s3 or client("s3")
     bucket, _, prefix = uri[5:].partition("/")
     dest.mkdir(parents=True, exist_ok=True)
-    count = 0
+    wanted = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             relative = obj["Key"][len(prefix) :].lstrip("/")
-            if not relative or ".." in Path(relative).parts:
-                continue
-            target = dest / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, obj["Key"], str(target))
-            count += 1
-    if count == 0:
+            if relative and ".." not in Path(relative).parts:
+                wanted.append((obj["Key"], dest / relative, int(obj.get("Size", 0))))
+    if not wanted:
         raise StorageError(f"no artifacts found under {uri}")
+    # a large catalog's artifacts can outgrow /tmp (Lambda's ephemeral storage, 512 MB unless the
+    # template's GenerateEphemeralStorageMB raises it): say so before a download dies half way
+    needed = sum(size for _, target, size in wanted if not (target.is_file() and target.stat().st_size == size))
+    free = shutil.disk_usage(dest).free
+    if needed > free:
+        raise StorageError(f"artifacts under {uri} need {needed / 2**20:.0f} MB, {dest} has {free / 2**20:.0f} MB free: "
+                           "raise the function's ephemeral storage (template.yaml GenerateEphemeralStorageMB; "
+                           "docs/RECOMMENDER.md sizes it per catalog)")
+    for key, target, _ in wanted:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, key, str(target))
     return dest
 
 
