@@ -39,7 +39,7 @@ from nudge.campaigns import get_campaign  # noqa: E402
 from nudge.recommend import Catalog, Recommender  # noqa: E402
 from nudge.recommend.content import CONTENT_DIMS  # noqa: E402
 from nudge.types import Customer, Profile  # noqa: E402
-from scripts.train_recommender import IVF_MIN_ITEMS, build_ivf, choose_probe, ivf_recall  # noqa: E402
+from scripts.recommender_index import IVF_MIN_ITEMS, build_ivf, choose_probe, ivf_recall  # noqa: E402
 
 AS_OF = date(2026, 11, 20)
 
@@ -126,6 +126,33 @@ def array_megabytes(rec: Recommender, catalog: Catalog) -> dict[str, float]:
             "item_embeddings_mb": round(rec.factors.nbytes / 2**20, 1) if rec.factors is not None else 0.0}
 
 
+def compare_scoring(rec: Recommender, out_dir: Path, rng: np.random.Generator, *, repeats: int) -> dict[str, Any]:
+    """The scoring step (one history of 50 items -> a score per item) through the numpy runtime
+    (Recommender.score_items) and through its ONNX export (scripts/recommender_onnx.py), one thread
+    each, same inputs, p50 over `repeats` after one warm-up; and their parity."""
+    try:
+        from scripts.recommender_onnx import check_parity, export_scoring, onnx_scores, session
+        import onnx  # noqa: F401 - the export needs it (requirements/train.txt; make bench runs there)
+    except ImportError as exc:
+        return {"scoring_onnx": f"skipped: {exc}"}
+    sess = session(export_scoring(rec, out_dir))
+    parity = check_parity(sess, rec)
+    items = rng.choice(len(rec.item_ids), size=50, replace=False)
+    strengths = rng.uniform(0.5, 2.0, 50).astype(np.float32)
+    timings: dict[str, list[float]] = {"numpy": [], "onnx": []}
+    for name, call in (("numpy", lambda: rec.score_items(items, strengths)),
+                       ("onnx", lambda: onnx_scores(sess, rec, items, strengths))):
+        call()
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    numpy_ms, onnx_ms = (float(np.median(timings[k])) for k in ("numpy", "onnx"))
+    return {"scoring_numpy_p50_ms": round(numpy_ms, 3), "scoring_onnx_p50_ms": round(onnx_ms, 3),
+            "scoring_onnx_vs_numpy": round(numpy_ms / onnx_ms, 2), "scoring_onnx_parity": float(f"{parity:.2e}"),
+            "scoring_onnx_mb": round(sum(f.stat().st_size for f in out_dir.iterdir()) / 2**20, 1)}
+
+
 def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
     rng = np.random.default_rng(config.seed)
     catalog = synthetic_catalog(n, rng)
@@ -163,13 +190,14 @@ def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
             loaded.rank(profile, rules, k=4, catalog=loaded_catalog, as_of=AS_OF)
             times.append((time.perf_counter() - t0) * 1000)
         sizes = array_megabytes(loaded, loaded_catalog)
+        scoring = compare_scoring(loaded, Path(tmp) / "onnx", rng, repeats=max(10, repeats // 2))
         # what a cold start downloads to /tmp (GenerateEphemeralStorageMB); real catalogs add their product lines
         sizes["artifact_disk_mb"] = round(sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20, 1)
     times_arr = np.array(times)
     return {"form": form, "items": n, "repeats": repeats,
             "p50_ms": round(float(np.percentile(times_arr, 50)), 3),
             "p99_ms": round(float(np.percentile(times_arr, 99)), 3),
-            "cold_load_s": round(cold_load_s, 3), **sizes, **ivf,
+            "cold_load_s": round(cold_load_s, 3), **sizes, **ivf, **scoring,
             "ivf_requests": int(loaded.stats["ivf"]), "ivf_fallbacks": int(loaded.stats["ivf_fallback"])}
 
 
@@ -185,7 +213,10 @@ def main(config: BenchConfig) -> dict[str, Any]:
                   f"model {r['model_arrays_mb']:7.1f} MB  catalog {r['catalog_arrays_mb']:7.1f} MB  "
                   f"cold load {r['cold_load_s']:6.2f} s"
                   + (f"  IVF {r['ivf_clusters']} clusters, probe {r['ivf_probe']}, recall@100 {r['ivf_recall_at_100']}"
-                     if "ivf_probe" in r else ""), flush=True)
+                     if "ivf_probe" in r else "")
+                  + (f"\n{'':21s}scoring (history -> every item): numpy {r['scoring_numpy_p50_ms']} ms, ONNX "
+                     f"{r['scoring_onnx_p50_ms']} ms (numpy/ONNX {r['scoring_onnx_vs_numpy']}, parity {r['scoring_onnx_parity']})"
+                     if "scoring_numpy_p50_ms" in r else ""), flush=True)
     result = {"config": asdict(config), "machine": {"python": platform.python_version(), "numpy": np.__version__,
                                                      "processor": platform.processor() or platform.machine(),
                                                      "threads": 1},

@@ -42,11 +42,14 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "runtime") not in sys.path:  # run as a plain script: the core lives in the layer
     sys.path.insert(0, str(ROOT / "layers" / "runtime"))
+if str(ROOT) not in sys.path:  # and its offline siblings are imported as scripts.<name>
+    sys.path.insert(1, str(ROOT))
 
 from nudge.errors import ExportParityError, NudgeError, ValidationError  # noqa: E402
 from nudge.recommend import EVENT_WEIGHTS, Catalog, Recommender  # noqa: E402
 from nudge.recommend.metrics import ranking_metrics  # noqa: E402
 from nudge.types import Product  # noqa: E402
+from scripts.recommender_index import IVF_MIN_ITEMS, build_ivf, choose_probe, ivf_recall  # noqa: E402,F401
 
 log = logging.getLogger("train_recommender")
 
@@ -472,74 +475,6 @@ class ALSModel(Model):
                            factors=self.item_factors, content_to_factors=self.content_to_factors,
                            regularization=hp["regularization"], alpha=hp["alpha"], **self.runtime_kwargs(),
                            **ivf, **kwargs)
-
-
-IVF_MIN_ITEMS = 100_000  # embeddings above this many items are exported with an IVF index (docs/RECOMMENDER.md)
-IVF_RECALL_TARGET = 0.97  # the probe count is the smallest whose recall@100 against exact scoring reaches this
-
-
-def build_ivf(factors: np.ndarray, *, clusters: int = 0, seed: int = 42, iterations: int = 8,
-              sample: int = 100_000, chunk: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
-    """An inverted-file index over item factors: k-means centroids (C, d) float32, fitted on a sample,
-    and every item's nearest centroid (n,) int32. C defaults to ~sqrt(n) (1,000 at a million items)."""
-    factors = np.asarray(factors, dtype=np.float32)
-    n = len(factors)
-    clusters = min(n, clusters or int(min(4096, max(16, round(np.sqrt(n))))))
-    rng = np.random.default_rng(seed)
-    train = factors[np.sort(rng.choice(n, size=min(n, sample), replace=False))]
-    centroids = train[rng.choice(len(train), size=clusters, replace=False)].copy()
-
-    def nearest(x: np.ndarray) -> np.ndarray:
-        out = np.empty(len(x), dtype=np.int32)
-        norms = (centroids**2).sum(axis=1)
-        for start in range(0, len(x), chunk):
-            block = x[start:start + chunk]
-            out[start:start + chunk] = np.argmin(norms[None, :] - 2.0 * block @ centroids.T, axis=1)
-        return out
-
-    for _ in range(iterations):
-        assign = nearest(train)
-        counts = np.bincount(assign, minlength=clusters)
-        sums = np.zeros_like(centroids, dtype=np.float64)
-        np.add.at(sums, assign, train)
-        filled = counts > 0  # an empty cluster keeps its centroid
-        centroids[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
-    return centroids, nearest(factors)
-
-
-def ivf_recall(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, users: np.ndarray, probe: int,
-               *, k: int = 100) -> float:
-    """Mean share of the exact top-k (by inner product over every item) that the `probe` best-scoring
-    clusters' items contain, over the user vectors `users` (m, d)."""
-    factors = np.asarray(factors, dtype=np.float32)
-    k = min(k, len(factors))
-    order = np.argsort(assign, kind="stable")
-    offsets = np.searchsorted(assign[order], np.arange(len(centroids) + 1))
-    hits = []
-    for user in np.asarray(users, dtype=np.float32):
-        scores = factors @ user
-        exact = np.argpartition(-scores, k - 1)[:k]
-        best = np.argpartition(-(centroids @ user), probe - 1)[:probe]
-        probed = np.concatenate([order[offsets[c]:offsets[c + 1]] for c in best])
-        if len(probed) > k:
-            approx = probed[np.argpartition(-scores[probed], k - 1)[:k]]
-        else:
-            approx = probed
-        hits.append(len(np.intersect1d(exact, approx)) / k)
-    return float(np.mean(hits))
-
-
-def choose_probe(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, users: np.ndarray, *,
-                 target: float = IVF_RECALL_TARGET, k: int = 100) -> tuple[int, float]:
-    """The smallest probe count (1/64, 1/32, ... of the clusters) whose recall@k reaches `target`."""
-    clusters = len(centroids)
-    recall = 0.0
-    for share in (64, 32, 16, 8, 4, 2, 1):
-        probe = max(1, clusters // share)
-        recall = ivf_recall(factors, centroids, assign, users, probe, k=k)
-        if recall >= target:
-            return probe, recall
-    return clusters, recall
 
 
 def _ridge_map(content: np.ndarray, factors: np.ndarray, reg: float = 1.0) -> np.ndarray:

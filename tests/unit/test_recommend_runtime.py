@@ -253,7 +253,7 @@ def _clustered(n_items: int = 3000, dims: int = 8, seed: int = 5):
 
 
 def test_the_ivf_index_ranks_as_exact_scoring_does_on_clustered_factors(tmp_path, monkeypatch):
-    from scripts.train_recommender import build_ivf
+    from scripts.recommender_index import build_ivf
 
     # GIVEN 3,000 clustered items with an IVF index of 30 clusters probing 4, in cluster order, the catalog too
     catalog, factors, rng = _clustered()
@@ -287,7 +287,7 @@ def test_the_ivf_index_ranks_as_exact_scoring_does_on_clustered_factors(tmp_path
 
 
 def test_ivf_recall_and_probe_choice_are_measured_against_exact_scoring():
-    from scripts.train_recommender import build_ivf, choose_probe, ivf_recall
+    from scripts.recommender_index import build_ivf, choose_probe, ivf_recall
 
     # GIVEN clustered factors and customers pointing at a cluster each
     _, factors, rng = _clustered()
