@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale i18n clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale i18n clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -22,6 +22,7 @@ help:
 	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
 	@echo "make load       10,000 jobs, 2,000 with 20% injected faults, then killed consumers and overlapping campaigns → build/reports/reliability.json"
 	@echo "make cost       AWS requests and compute per million emails from a local run → build/reports/cost.json (bar \$$10)"
+	@echo "make bench-training recommender training at 10k, 50k, 200k synthetic items: time and peak RSS → build/reports/bench_recommender_training.json (slow)"
 	@echo "make plan-scale a 1,000,000-customer plan in Scan segments through moto, then re-run → build/reports/plan_scale.json (slow)"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
 	@echo "make i18n       extract the emails' and link pages' fixed wording (Babel) → merge into each language's .po, compile .mo, fail on untranslated or unused"
@@ -99,6 +100,10 @@ train-venv: $(TRAIN)/.stamp
 # benchmark runs in the training environment (it has the runtime's dependencies too).
 bench: venv train-venv
 	$(TRAIN)/bin/python scripts/bench.py
+
+# recommender training at 10k, 50k and 200k synthetic items (each in its own process: time, peak RSS)
+bench-training: venv
+	$(PY) scripts/bench_recommender_training.py
 
 # The corpus is drawn from the phrasebook (seconds); accepted teacher samples in the committed
 # data/copywriter/teacher_raw.jsonl join it. `make teacher TEACHER_SAMPLES=N` grows that log (resumable).

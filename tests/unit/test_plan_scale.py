@@ -53,3 +53,24 @@ def test_the_patched_scan_returns_moto_s_own_pages(table):
     finally:
         undo()
     assert ddb_table.Table.scan is original
+
+
+def test_profiles_loaded_into_moto_s_model_read_back_as_written_through_the_api(aws):
+    import boto3
+
+    from scripts.plan_scale import write_profiles
+
+    # GIVEN two tables, one loaded through BatchWriteItem and one straight into moto's table model
+    ddb = boto3.client("dynamodb")
+    for name in ("api", "direct"):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    write_profiles("api", 60, through_api=True)
+    write_profiles("direct", 60)
+    # WHEN both are scanned through the API THEN they hold the same items
+    def everything(name):
+        return sorted((ddb.scan(TableName=name)["Items"]), key=lambda item: item["pk"]["S"])
+
+    assert everything("direct") == everything("api") and len(everything("api")) == 60
