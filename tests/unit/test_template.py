@@ -525,8 +525,9 @@ def parameter_default(template: dict[str, Any], value: Any) -> Any:
 def test_each_batch_campaign_has_a_plan_schedule_disabled_by_default(template):
     from nudge.types import CAMPAIGN_TYPES
 
-    # GIVEN the plan function's EventBridge Scheduler schedules
-    schedules = schedule_events(template, "PlanFunction")
+    # GIVEN the EventBridge Scheduler schedules, which start the plan state machine (segments, checkpoints)
+    assert schedule_events(template, "PlanFunction") == {}  # never the function alone: one invocation, one segment
+    schedules = schedule_events(template, "PlanStateMachine")
     by_campaign = {json.loads(s["Input"])["campaign_type"]: s for s in schedules.values()}
     # THEN there is one per batch campaign; abandoned_cart is a trigger, not a schedule
     assert set(by_campaign) == set(CAMPAIGN_TYPES) - {"abandoned_cart"}
