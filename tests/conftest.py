@@ -55,3 +55,17 @@ def tiny_artifacts(tmp_path_factory):
     out = tmp_path_factory.mktemp("artifacts")
     train(TrainConfig(source=str(TINY_STORE), out_dir=str(out / "recommender"), catalog_dir=str(out / "catalog")))
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory, tiny_artifacts):
+    """`scripts/demo.py` run once on the tiny store, every campaign (one day of the daily birthday
+    campaign: a later day's birthday, c004's, would cap that customer out of win-back): (out, summary).
+    Shared by the functional demo tests and the browser image tests; read it, never write into it."""
+    from scripts.demo import DemoConfig, run
+
+    out = tmp_path_factory.mktemp("demo-out")
+    config = DemoConfig(store_dir=TINY_STORE, artifacts_dir=tiny_artifacts, out_dir=out, holdout_share=0.0,
+                        limit_per_campaign=50, daily_campaign_days=1)
+    return out, run(config)
+

@@ -10,18 +10,11 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import TINY_STORE
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, tiny_artifacts):
-    from scripts.demo import DemoConfig, run
-
-    out = tmp_path_factory.mktemp("out")
-    # one day of the daily birthday campaign: a later day's birthday (c004's) would cap that customer out of win-back
-    config = DemoConfig(store_dir=TINY_STORE, artifacts_dir=tiny_artifacts, out_dir=out, holdout_share=0.0, limit_per_campaign=50,
-                        daily_campaign_days=1)
-    return out, run(config)
+def demo_run(tiny_demo):
+    return tiny_demo
 
 
 def test_the_daily_birthday_campaign_is_planned_day_after_day_until_its_limit():
