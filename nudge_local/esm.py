@@ -40,6 +40,7 @@ class DrainStats:
     failed_attempts: int = 0
     handler_crashes: int = 0
     seconds: float = 0.0
+    crash_errors: list[str] = field(default_factory=list)  # the first few crashed invocations' errors, for the console
 
     def to_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -92,8 +93,10 @@ class EventSourceMapping:
             try:
                 response = self.handler(event, LambdaContext())
                 failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-            except Exception:  # noqa: BLE001 - a crashed invocation fails its whole batch, as in Lambda
+            except Exception as exc:  # noqa: BLE001 - a crashed invocation fails its whole batch, as in Lambda
                 stats.handler_crashes += 1
+                if len(stats.crash_errors) < 3:
+                    stats.crash_errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
                 failed = {m["MessageId"] for m in messages}
             done = [m for m in messages if m["MessageId"] not in failed]
             for start in range(0, len(done), 10):
@@ -131,6 +134,7 @@ def drain_all(mappings: list[EventSourceMapping]) -> DrainStats:
         for run in runs:
             for name in ("invocations", "received", "succeeded", "failed_attempts", "handler_crashes"):
                 setattr(total, name, getattr(total, name) + getattr(run, name))
+            total.crash_errors.extend(run.crash_errors[: max(0, 3 - len(total.crash_errors))])
         if not any(run.received for run in runs):  # a drain can refill another queue (a sweep): go round again
             break
     total.seconds = time.perf_counter() - started

@@ -239,8 +239,13 @@ class _CountingStream(io.TextIOBase):
     def write(self, text: str) -> int:
         if self.scope:
             self.bytes[self.scope] = self.bytes.get(self.scope, 0) + len(text.encode("utf-8"))
-        if "record failed" in text and len(self.failures) < 5:
-            self.failures.append(text.strip()[:400])  # shown on the console: a run that writes no email says why
+        if ("record failed" in text or '"level":"ERROR"' in text or "Traceback" in text) and len(self.failures) < 5:
+            # shown on the console: a run that fails records (or invocations) says why
+            try:
+                entry = json.loads(text)
+                self.failures.append(f"{entry.get('error') or entry.get('message')}: {entry.get('detail') or entry.get('exception', '')[-600:]}")
+            except ValueError:
+                self.failures.append(text.strip()[-400:])
         return len(text)
 
 
@@ -344,6 +349,8 @@ def measure(config: CostConfig) -> dict[str, Any]:
                       f" generated {stats.succeeded:>5}, {time.perf_counter() - started:.0f} s", flush=True)
                 for line in logs.failures:
                     print(f"    failed record: {line}", flush=True)
+                for line in stats.crash_errors:
+                    print(f"    crashed invocation: {line}", flush=True)
                 logs.failures.clear()
             emails = _count_emails(stack.bucket)
             sent = ses_events = 0

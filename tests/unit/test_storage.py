@@ -292,6 +292,11 @@ def test_artifacts_download_once_and_a_too_small_tmp_fails_naming_the_parameter(
     dest = download_prefix("s3://art/artifacts/", tmp_path / "a")
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
         "catalog/catalog.json", "recommender/item_factors.npy", "recommender/meta.json"]
+    # AND a file an earlier download left there (another catalog's array) is removed: dest mirrors the prefix
+    (dest / "catalog" / "arrays").mkdir()
+    (dest / "catalog" / "arrays" / "price.npy").write_bytes(b"stale")
+    download_prefix("s3://art/artifacts/", dest)
+    assert not (dest / "catalog" / "arrays" / "price.npy").exists()
     # WHEN /tmp has less free space than the artifacts need THEN it fails before downloading, saying what to raise
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 150, 150))

@@ -342,6 +342,7 @@ class CatalogLinks:
         self._catalog: Any = None
 
     def _load(self) -> Any:
+        import os
         import tempfile
 
         from nudge.recommend import Catalog
@@ -350,7 +351,7 @@ class CatalogLinks:
         if not self.artifacts_uri:
             return None  # no catalog configured: every product link lands on the store's home
         uri = self.artifacts_uri.rstrip("/") + "/catalog/"
-        return Catalog.load(download_prefix(uri, Path(tempfile.gettempdir()) / "nudge-catalog"))
+        return Catalog.load(download_prefix(uri, Path(tempfile.gettempdir()) / f"nudge-catalog-{os.getpid()}"))
 
     def __call__(self, product_id: str) -> str | None:
         from nudge.render.compose import product_page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 import time
 import uuid
@@ -164,7 +165,9 @@ class GenerateService:
         keys = _keys(settings)
         if not keys.get("pseudonym_key") or not keys.get("link_key"):
             raise ConfigError("pseudonym_key and link_key are required (NUDGE_SECRET_ARN, or NUDGE_PSEUDONYM_KEY and NUDGE_LINK_KEY)")
-        artifacts = download_prefix(settings.artifacts_uri, Path(tempfile.gettempdir()) / "nudge-artifacts")
+        # per process: a Lambda container has one, while local runs (tests, the demo, the crash runs'
+        # workers) would otherwise download different artifacts into one shared folder at once
+        artifacts = download_prefix(settings.artifacts_uri, Path(tempfile.gettempdir()) / f"nudge-artifacts-{os.getpid()}")
         model_dir = settings.model_dir if settings.model_dir and Path(settings.model_dir).exists() else None
         store = StoreInfo(
             name=settings.store_name, postal_address=settings.store_address, base_url=settings.store_url, sender=settings.sender,

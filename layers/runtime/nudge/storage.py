@@ -1012,8 +1012,8 @@ class JobQueue:
 
 
 def download_prefix(uri: str, dest: Path, *, s3: Any = None) -> Path:
-    """Copy s3://bucket/prefix/ to a local directory (artifacts at cold start). A local path is
-    returned unchanged."""
+    """Copy s3://bucket/prefix/ to a local directory (artifacts at cold start), which then holds
+    exactly the prefix's files (any other file there is removed). A local path is returned unchanged."""
     if not uri.startswith("s3://"):
         return Path(uri)
     import shutil
@@ -1040,6 +1040,11 @@ def download_prefix(uri: str, dest: Path, *, s3: Any = None) -> Path:
     for key, target, _ in wanted:
         target.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(bucket, key, str(target))
+    # dest mirrors the prefix: a file left by an earlier download (another catalog, an older artifact
+    # format) would otherwise be read beside the new ones
+    keep = {target for _, target, _ in wanted}
+    for stale in [path for path in dest.rglob("*") if path.is_file() and path not in keep]:
+        stale.unlink(missing_ok=True)
     return dest
 
 
