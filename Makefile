@@ -86,9 +86,9 @@ browser-deps:
 test: venv tools train-venv browser-deps
 	$(PY) -m pytest -q
 	# the offline copywriter pipeline (student from scratch or from a local checkpoint, token-level
-	# distillation, constrained teacher sampling, ONNX export parity, the benchmark's PyTorch baselines) needs torch:
-	# it runs in the training environment
-	$(TRAIN)/bin/python -m pytest -q tests/unit/test_copy_training.py tests/unit/test_copy_teacher.py tests/unit/test_bench_copywriter.py
+	# distillation, constrained teacher sampling, ONNX export parity, the benchmark's PyTorch baselines) needs torch,
+	# and the recommender's ONNX scoring export needs onnx: they run in the training environment
+	$(TRAIN)/bin/python -m pytest -q tests/unit/test_copy_training.py tests/unit/test_copy_teacher.py tests/unit/test_bench_copywriter.py tests/unit/test_recommender_onnx.py
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory security
 	$(MAKE) --no-print-directory package
