@@ -13,6 +13,11 @@ Every model family is tuned on a validation split carved out of the *training* p
 procedure as scripts/train_recommender.py); "chosen" is the family with the best validation nDCG@10,
 i.e. what the training script would export. Test data are never used to choose.
 
+Stores whose purchases recur (the embedded store, Online Retail) get two more blocks: "all future
+purchases" (truth every held-out purchase, rebuys included, and nothing removed from the lists;
+each model as is and with the customer's own items first) beside the main "new items only" figures,
+and the share of rebought items and the median interval between purchases, per category.
+
     python scripts/eval_recs.py            # all datasets found; missing ones are skipped with a reason
 """
 
@@ -188,6 +193,7 @@ class Protocol:
     half_life_days: float | None = None  # recency decay of training strengths (None: none)
     customers: dict[str, Any] | None = None  # store protocols: also score through Recommender.rank()
     as_of: date | None = None
+    repeat: bool = False  # purchases that can recur: also report "all future purchases" and rebuy statistics
 
 
 def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
@@ -250,11 +256,61 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
                                       **({"base": tuned[name]["base"], "base_hp": tuned[name]["base_hp"]}
                                          if name == "hybrid" else {})}
     result["chosen"] = chosen
+    if p.repeat:  # what a campaign that may show bought items again would see (issue #16: repeat purchases)
+        result["all_future_purchases"] = all_future_purchases(p, config, tuned, X, matrix, content)
+        result["repurchase_by_category"] = repurchase_by_category(p.train.purchases(), p.products)
     if p.customers:  # the contract: the exported runtime, fed Profiles, ranks as well as the offline model
         model = fit_tuned(chosen, tuned[chosen], X, content=content, top_neighbours=config.top_neighbours,
                           seed=config.seed)
         result["runtime_path"] = runtime_metrics(model, items, catalog, p, relevant, users, k=config.k)
     return result
+
+
+def all_future_purchases(p: Protocol, config: EvalConfig, tuned: dict[str, Any], X: sp.csr_matrix, matrix: Any,
+                         content: Any) -> dict[str, Any]:
+    """nDCG@k against EVERY held-out item (bought before or not), with nothing excluded from the
+    lists: each model as is, and each with the customer's own items first ("+ rebuy", their
+    strengths in front of the model's normalised scores); plus the share of held-out pairs that
+    are rebuys. The block beside it (the protocol's main figures) is "new items only"."""
+    test = matrix(p.test.purchases(), binary=True)
+    relevant = relevant_sets(test)
+    rebuys = test.multiply(matrix(p.train.purchases(), binary=True) > 0)
+    out: dict[str, Any] = {"note": "truth: every held-out purchase (customer, item), rebuys of items bought in "
+                                   "training included; lists keep bought items",
+                           "rebuy_share_of_heldout_pairs": round(float(rebuys.nnz) / max(1, test.nnz), 4)}
+    for name in [n for n in config.models if n in tuned]:
+        model = fit_tuned(name, tuned[name], X, content=content, top_neighbours=config.top_neighbours, seed=config.seed)
+        X_in = matrix(p.train, recency=tuned[name].get("recency"))
+        plain = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False)[f"ndcg@{config.k}"]
+        rebuy = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False, rebuy_boost=1.0)[f"ndcg@{config.k}"]
+        out[name] = {f"ndcg@{config.k}": round(float(plain), 4), f"ndcg@{config.k}_rebuy_first": round(float(rebuy), 4)}
+    return out
+
+
+def repurchase_by_category(data: Interactions, products: dict[str, Product], *, min_buyers: int = 5
+                           ) -> dict[str, dict[str, Any]]:
+    """Per category, from the training events: the share of (customer, item) pairs bought more than
+    once, and the median days between one purchase of an item and the customer's next of the same
+    item. Categories with fewer than `min_buyers` customers are left out (too few to say)."""
+    buys: dict[tuple[str, str], list[float]] = {}
+    for user, item, ts in zip(data.users, data.items, data.timestamp):
+        buys.setdefault((str(user), str(item)), []).append(float(ts))
+    by_category: dict[str, dict[str, list]] = {}
+    for (user, item), times in buys.items():
+        product = products.get(item)
+        category = product.category if product is not None else "unknown"
+        entry = by_category.setdefault(category, {"pairs": [], "buyers": set(), "gaps": []})
+        times.sort()
+        entry["pairs"].append(len(times) > 1)
+        entry["buyers"].add(user)
+        entry["gaps"].extend((b - a) / 86400.0 for a, b in zip(times, times[1:]) if b - a >= 86400.0)
+    out = {}
+    for category, entry in sorted(by_category.items()):
+        if len(entry["buyers"]) < min_buyers:
+            continue
+        out[category] = {"pairs": len(entry["pairs"]), "rebuy_share": round(float(np.mean(entry["pairs"])), 4),
+                         "median_interval_days": round(float(np.median(entry["gaps"])), 1) if entry["gaps"] else None}
+    return out
 
 
 def runtime_metrics(model: Any, items: list[str], catalog: Any, p: Protocol, relevant: dict[int, set[int]],
@@ -329,7 +385,7 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
             found.append(Protocol("store_heldout", history, future, history.products, False, "last_fraction",
                                   f"{store}: history before as_of → held-out future events (any type)",
                                   half_life_days=config.half_life_days, customers=history.customers,
-                                  as_of=history.as_of))
+                                  as_of=history.as_of, repeat=True))
         else:
             skipped["store_heldout"] = f"{store} has no held-out events"
     else:
@@ -341,7 +397,7 @@ def protocols(config: EvalConfig) -> tuple[list[Protocol], dict[str, str]]:
         found.append(Protocol("online_retail_temporal", data.subset(data.timestamp < cut),
                               data.subset(data.timestamp >= cut), products, False, "last_fraction",
                               "UCI Online Retail first 20k rows: purchases before/after the 80% time quantile",
-                              half_life_days=config.half_life_days))
+                              half_life_days=config.half_life_days, repeat=True))
     else:
         skipped["online_retail_temporal"] = f"{retail} not found"
     return found, skipped
@@ -370,6 +426,17 @@ def write_reports(results: dict[str, Any], out_dir: Path, models: Sequence[str])
             lines.append(f"| {res['chosen']} via runtime rank() | " + " | ".join(
                 f"{rt[m]:.4f}" if m in rt else "—" for m in METRICS) + " |")
             lines += ["", f"Runtime row: {rt['note']}; mean {rt['rank_ms_mean']} ms per customer."]
+        if "all_future_purchases" in res:
+            future = res["all_future_purchases"]
+            lines += ["", f"All future purchases ({future['note']}; {future['rebuy_share_of_heldout_pairs']:.1%} of "
+                      "held-out pairs are rebuys). The table above is new items only.", "",
+                      "| model | nDCG@10 | nDCG@10, own items first |", "|---|---|---|"]
+            lines += [f"| {name} | {future[name]['ndcg@10']:.4f} | {future[name]['ndcg@10_rebuy_first']:.4f} |"
+                      for name in models if name in future]
+            repurchase = res.get("repurchase_by_category") or {}
+            lines += ["", "Repurchase by category (training purchases): " + "; ".join(
+                f"{c} {r['rebuy_share']:.1%} rebought, median {r['median_interval_days']} days"
+                for c, r in sorted(repurchase.items(), key=lambda kv: -kv[1]["pairs"])[:8])]
         lines.append("")
     if results.get("skipped"):
         lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in results["skipped"].items()] + [""]

@@ -90,13 +90,19 @@ class Interactions:
     as_of: date | None = None
     source: str = ""
     sha256: str = ""
+    purchase: np.ndarray | None = None  # (n,) bool: the event is a purchase (None: every row is one, or unknown)
 
     def __len__(self) -> int:
         return len(self.users)
 
     def subset(self, keep: np.ndarray) -> Interactions:
         return Interactions(self.users[keep], self.items[keep], self.weight[keep], self.timestamp[keep],
-                            self.products, self.customers, self.as_of, self.source, self.sha256)
+                            self.products, self.customers, self.as_of, self.source, self.sha256,
+                            None if self.purchase is None else self.purchase[keep])
+
+    def purchases(self) -> Interactions:
+        """The purchase events only (all of them when the source does not say)."""
+        return self if self.purchase is None else self.subset(self.purchase)
 
 
 def event_weight(event_type: str, rating: int | None = None) -> float:
@@ -131,6 +137,7 @@ def load_store_interactions(path: str | Path, *, heldout: bool = False) -> Inter
         as_of=store.as_of,
         source=str(path),
         sha256=file_sha256(p for p in Path(path).iterdir() if p.is_file()),
+        purchase=np.array([e.event_type == "purchase" for e in events], dtype=bool),
     )
 
 
@@ -684,18 +691,19 @@ def make_model(name: str, hp: Mapping[str, Any], *, top_neighbours: int = 200,
 
 
 # --------------------------------------------------------------------------- evaluation helpers
-def top_k(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> np.ndarray:
-    """(n, k) item indices of the best unseen items per row of `scores`."""
+def top_k(scores: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
+    """(n, k) item indices of the best items per row of `scores`, the `seen` ones excluded (None: none)."""
     scores = scores.astype(np.float32, copy=True)
-    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
-    scores[rows, seen.indices] = -np.inf
+    if seen is not None:
+        rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+        scores[rows, seen.indices] = -np.inf
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
 
 
 def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[int]], *, k: int = 10,
-             batch: int = 0) -> dict[str, float]:
+             batch: int = 0, exclude_seen: bool = True, rebuy_boost: float = 0.0) -> dict[str, float]:
     """Metrics of a fitted model: users are rows of X_train (their history as the model's input, with
     the recency the runtime applies; its items are excluded), relevant their held-out item indices.
     Users are scored `batch` at a time (default: as many as keep one dense score block near 256 MB)."""
@@ -705,7 +713,11 @@ def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[in
     for start in range(0, len(users), batch):
         chunk = users[start:start + batch]
         rows = X_train[chunk]
-        best = top_k(model.scores(rows), rows, k)
+        scores = model.scores(rows)
+        if rebuy_boost:  # the customer's own items first, by strength, the model's order after them
+            top = np.abs(scores).max(axis=1, keepdims=True) + 1e-9
+            scores = scores / top + rebuy_boost * np.asarray(rows.todense())
+        best = top_k(scores, rows if exclude_seen else None, k)
         recommended.update({int(u): best[j].tolist() for j, u in enumerate(chunk)})
     return ranking_metrics(recommended, relevant, k=k, n_items=X_train.shape[1])
 

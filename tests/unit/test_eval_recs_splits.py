@@ -27,3 +27,45 @@ def test_split_by_user_keeps_three_quarters_of_every_users_ratings_and_by_item_o
     assert (python_stratified_split(users, items, filter_by="user") != python_stratified_split(users, items)).any()
     with pytest.raises(ValueError, match="expected 'item' or 'user'"):
         python_stratified_split(users, items, filter_by="time")
+
+
+def test_repurchase_statistics_per_category_count_rebought_pairs_and_their_interval():
+    from datetime import date
+    from decimal import Decimal
+
+    from nudge.types import Product
+    from scripts.eval_recs import repurchase_by_category
+    from scripts.train_recommender import Interactions
+
+    day = 86400.0
+    # GIVEN u1 buying a mug on days 0, 10 and 30, u2 a mug once, u3 a lamp twice in one day (one basket)
+    rows = [("u1", "mug", 0), ("u1", "mug", 10), ("u1", "mug", 30), ("u2", "mug", 3), ("u3", "lamp", 5), ("u3", "lamp", 5.2)]
+    data = Interactions(users=np.array([r[0] for r in rows], dtype=object), items=np.array([r[1] for r in rows], dtype=object),
+                        weight=np.ones(len(rows), dtype=np.float32), timestamp=np.array([r[2] * day for r in rows]))
+    products = {pid: Product(pid, pid, pid, category, Decimal("5"), "GBP", 1, "x", date(2026, 1, 1))
+                for pid, category in (("mug", "mugs"), ("lamp", "lamps"))}
+    # WHEN summarised per category (any number of buyers)
+    stats = repurchase_by_category(data, products, min_buyers=1)
+    # THEN mugs: 2 customer-item pairs, 1 rebought, intervals 10 and 20 days (median 15); lamps: the
+    # same-day pair counts as bought twice, but no interval under a day is a repurchase interval
+    assert stats["mugs"] == {"pairs": 2, "rebuy_share": 0.5, "median_interval_days": 15.0}
+    assert stats["lamps"] == {"pairs": 1, "rebuy_share": 1.0, "median_interval_days": None}
+    # AND a category with fewer buyers than the minimum is left out
+    assert repurchase_by_category(data, products, min_buyers=2) == {"mugs": stats["mugs"]}
+
+
+def test_all_future_purchases_keeps_bought_items_and_rebuy_first_puts_them_in_front():
+    import scipy.sparse as sp
+
+    from scripts.train_recommender import PopularityModel, evaluate
+
+    # GIVEN 3 items, a customer who bought item 0 and will buy it again, and popularity favouring item 2
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=np.float32))
+    model = PopularityModel().fit(X)
+    truth = {0: {0}}
+    # WHEN scored at k=1 excluding the history, keeping it, and with the customer's own items first
+    excluded = evaluate(model, X, truth, k=1)["ndcg@1"]
+    kept = evaluate(model, X, truth, k=1, exclude_seen=False)["ndcg@1"]
+    rebuy = evaluate(model, X, truth, k=1, exclude_seen=False, rebuy_boost=1.0)["ndcg@1"]
+    # THEN only the rebuy-first list finds the repurchase
+    assert (excluded, kept, rebuy) == (0.0, 0.0, 1.0)
