@@ -58,7 +58,7 @@ def test_redrive_moves_dead_letters_back(stack):
     assert queue_depth(sqs, stack.queue_url) == 13
 
 
-def test_delete_customer_removes_profile_and_every_email(generate_app, stack, monkeypatch):
+def test_delete_customer_removes_profile_and_every_email(generate_app, stack, monkeypatch, caplog):
     from nudge.config import Settings
     from nudge.identity import pseudonymize
     from nudge.service import erase_customer
@@ -67,7 +67,8 @@ def test_delete_customer_removes_profile_and_every_email(generate_app, stack, mo
     monkeypatch.setenv("NUDGE_FREQUENCY_CAP_DAYS", "0")
     # GIVEN two emails for c001 and one for c002
     event = sqs_event([job_body("c001", "new_arrivals"), job_body("c001", "loyalty"), job_body("c002", "loyalty")])
-    assert generate_app.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert generate_app.handler(event, LambdaContext()) == {"batchItemFailures": []}, [
+        (getattr(r, "error", ""), getattr(r, "detail", "")) for r in caplog.records if r.getMessage() == "record failed"]
     # WHEN c001 is erased
     result = erase_customer("c001", settings=Settings.from_env())
     # THEN c001's profile and both objects are gone, c002's email stays

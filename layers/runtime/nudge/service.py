@@ -232,7 +232,18 @@ class GenerateService:
             except Exception as exc:  # noqa: BLE001 - this record fails alone (ClaimBusyError, or DynamoDB after retries)
                 return exc
 
-        for (message_id, job, pseudo, token), skip in zip(to_claim, _in_pool(claim, to_claim)):  # the batch's claims at once
+        # the batch's claims at once, but one customer's one after another: two campaigns of one customer
+        # in a batch both take that customer's CAP item, and the second should see the first's
+        # (the conditional write decides either way; in sequence the loser is told, not raced)
+        by_customer: dict[str, list[int]] = {}
+        for position, (_, job, _, _) in enumerate(to_claim):
+            by_customer.setdefault(job.customer_id, []).append(position)
+        results: list[str | Exception | None] = [None] * len(to_claim)
+        for positions, outcomes_of in zip(by_customer.values(), _in_pool(
+                lambda positions: [claim(to_claim[i]) for i in positions], list(by_customer.values()))):
+            for position, outcome in zip(positions, outcomes_of):
+                results[position] = outcome
+        for (message_id, job, pseudo, token), skip in zip(to_claim, results):
             if isinstance(skip, Exception):
                 outcomes[message_id] = skip
             elif skip:
