@@ -32,6 +32,9 @@ class LambdaContext:
         return self.timeout_ms
 
 
+MAX_CRASH_ERRORS = 3  # crashed invocations' errors kept per drain, for the console (make cost prints them)
+
+
 @dataclass
 class DrainStats:
     invocations: int = 0
@@ -40,7 +43,7 @@ class DrainStats:
     failed_attempts: int = 0
     handler_crashes: int = 0
     seconds: float = 0.0
-    crash_errors: list[str] = field(default_factory=list)  # the first few crashed invocations' errors, for the console
+    crash_errors: list[str] = field(default_factory=list)  # the first MAX_CRASH_ERRORS crashed invocations' errors
 
     def to_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -95,7 +98,7 @@ class EventSourceMapping:
                 failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
             except Exception as exc:  # noqa: BLE001 - a crashed invocation fails its whole batch, as in Lambda
                 stats.handler_crashes += 1
-                if len(stats.crash_errors) < 3:
+                if len(stats.crash_errors) < MAX_CRASH_ERRORS:
                     stats.crash_errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
                 failed = {m["MessageId"] for m in messages}
             done = [m for m in messages if m["MessageId"] not in failed]
@@ -134,7 +137,7 @@ def drain_all(mappings: list[EventSourceMapping]) -> DrainStats:
         for run in runs:
             for name in ("invocations", "received", "succeeded", "failed_attempts", "handler_crashes"):
                 setattr(total, name, getattr(total, name) + getattr(run, name))
-            total.crash_errors.extend(run.crash_errors[: max(0, 3 - len(total.crash_errors))])
+            total.crash_errors.extend(run.crash_errors[: max(0, MAX_CRASH_ERRORS - len(total.crash_errors))])
         if not any(run.received for run in runs):  # a drain can refill another queue (a sweep): go round again
             break
     total.seconds = time.perf_counter() - started

@@ -97,25 +97,28 @@ def synthetic_users(rec: Recommender, catalog: Catalog, rng: np.random.Generator
     return np.array(users, dtype=np.float32)
 
 
-def synthetic_model(form: str, catalog: Catalog, config: BenchConfig, rng: np.random.Generator) -> Recommender:
+def synthetic_model(form: str, catalog: Catalog, config: BenchConfig, rng: np.random.Generator
+                    ) -> tuple[Recommender, np.ndarray | None]:
+    """The model, and when it was reordered cluster by cluster (embeddings with an IVF index, as
+    train_recommender exports them) the order, for the catalog to follow (row r is old row order[r])."""
     n = len(catalog)
     popularity = rng.pareto(1.5, n).astype(np.float32)
     if form == "embeddings":
         factors = synthetic_factors(catalog, config.dims, rng)
-        rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
-                          regularization=0.05, alpha=2.0, content_weight=0.05)
-        if n >= IVF_MIN_ITEMS:  # as train_recommender exports it: an IVF index, probe chosen by recall
-            centroids, assign = build_ivf(factors, seed=config.seed)
-            probe, recall = choose_probe(factors, centroids, assign, synthetic_users(rec, catalog, rng))
-            rec = Recommender(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
-                              regularization=0.05, alpha=2.0, content_weight=0.05, ivf_centroids=centroids,
-                              ivf_assign=assign, meta={"ivf_probe": probe, "ivf_recall_at_100": round(recall, 4)})
-            rec, _ = rec.in_cluster_order()  # the catalog follows (bench_one), as train_recommender exports both
-        return rec
+        model = dict(item_ids=catalog.ids, form="embeddings", popularity=popularity, factors=factors,
+                     regularization=0.05, alpha=2.0, content_weight=0.05)
+        rec = Recommender(**model)
+        if n < IVF_MIN_ITEMS:
+            return rec, None
+        # as train_recommender exports it: an IVF index, its probe chosen by recall on folded-in customers
+        centroids, assign = build_ivf(factors, seed=config.seed)
+        probe, recall = choose_probe(factors, centroids, assign, synthetic_users(rec, catalog, rng))
+        return Recommender(**model, gram=rec.gram, ivf_centroids=centroids, ivf_assign=assign,
+                           meta={"ivf_probe": probe, "ivf_recall_at_100": round(recall, 4)}).in_cluster_order()
     index = rng.integers(0, n, (n, config.neighbours), dtype=np.int32)
     weight = rng.random((n, config.neighbours), dtype=np.float32)
     return Recommender(item_ids=catalog.ids, form="neighbours", popularity=popularity, neighbour_index=index,
-                       neighbour_weight=weight, content_weight=0.05)
+                       neighbour_weight=weight, content_weight=0.05), None
 
 
 def array_megabytes(rec: Recommender, catalog: Catalog) -> dict[str, float]:
@@ -157,10 +160,10 @@ def bench_one(form: str, n: int, config: BenchConfig) -> dict[str, Any]:
     rng = np.random.default_rng(config.seed)
     catalog = synthetic_catalog(n, rng)
     started = time.perf_counter()
-    rec = synthetic_model(form, catalog, config, rng)
+    rec, order = synthetic_model(form, catalog, config, rng)
     index_s = time.perf_counter() - started
-    if rec.item_ids != catalog.ids:  # reordered cluster by cluster: the catalog in the same order
-        catalog = catalog.reordered([catalog.index[pid] for pid in rec.item_ids])
+    if order is not None:  # reordered cluster by cluster: the catalog in the same order
+        catalog = catalog.reordered(order)
     ivf: dict[str, Any] = {}
     if rec.ivf_assign is not None:  # recall on customers the probe was not chosen on
         held_out = synthetic_users(rec, catalog, np.random.default_rng(config.seed + 1))

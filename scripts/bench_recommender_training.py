@@ -37,6 +37,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+for _path in (ROOT / "layers" / "runtime", ROOT / "scripts"):  # train_recommender as a plain module, as eval_recs
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 OUT = ROOT / "build" / "reports" / "bench_recommender_training.json"
 SIZES = (10_000, 50_000, 200_000)
 BARS = {"items": 200_000, "peak_gib": 16.0, "minutes": 30.0}  # issue #16: at 200k items, on 2 cores
@@ -44,7 +47,6 @@ BARS = {"items": 200_000, "peak_gib": 16.0, "minutes": 30.0}  # issue #16: at 20
 
 def synthetic_interactions(n_items: int, *, seed: int = 7, users_per_item: float = 2.0):
     """A skewed synthetic store as train_recommender.Interactions (see the module docstring)."""
-    sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "layers" / "runtime")]
     from train_recommender import Interactions, event_weight
 
     rng = np.random.default_rng(seed)
@@ -85,7 +87,6 @@ def synthetic_interactions(n_items: int, *, seed: int = 7, users_per_item: float
 
 def run_one(n_items: int, *, time_budget_minutes: float, memory_budget_gb: float, seed: int) -> dict[str, Any]:
     """Generate, train and measure one catalog size (in this process)."""
-    sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "layers" / "runtime")]
     import train_recommender as tr
 
     started = time.perf_counter()

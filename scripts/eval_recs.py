@@ -239,6 +239,7 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     relevant = relevant_sets(test)
     result: dict[str, Any] = {"note": p.note, "users_scored": 0, "n_items": len(items),
                               "train_rows": len(p.train), "test_rows": len(p.test), "validation": {}}
+    fitted: dict[str, tuple[Any, sp.csr_matrix]] = {}  # name -> (model refitted on all of p.train, its input rows)
     for name in tqdm(config.models, desc=p.name, leave=False):
         if name not in tuned:
             continue
@@ -247,6 +248,7 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
                           seed=config.seed)
         fit_seconds = time.perf_counter() - started
         X_in = matrix(p.train, recency=tuned[name].get("recency"))  # the history as the runtime folds it in
+        fitted[name] = (model, X_in)
         metrics = evaluate(model, X_in, relevant, k=config.k)
         result["users_scored"] = metrics.pop("users")
         result[name] = {key: round(float(v), 4) for key, v in metrics.items()}
@@ -257,17 +259,15 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
                                          if name == "hybrid" else {})}
     result["chosen"] = chosen
     if p.repeat:  # what a campaign that may show bought items again would see (issue #16: repeat purchases)
-        result["all_future_purchases"] = all_future_purchases(p, config, tuned, X, matrix, content)
+        result["all_future_purchases"] = all_future_purchases(p, config, fitted, matrix)
         result["repurchase_by_category"] = repurchase_by_category(p.train.purchases(), p.products)
     if p.customers:  # the contract: the exported runtime, fed Profiles, ranks as well as the offline model
-        model = fit_tuned(chosen, tuned[chosen], X, content=content, top_neighbours=config.top_neighbours,
-                          seed=config.seed)
-        result["runtime_path"] = runtime_metrics(model, items, catalog, p, relevant, users, k=config.k)
+        result["runtime_path"] = runtime_metrics(fitted[chosen][0], items, catalog, p, relevant, users, k=config.k)
     return result
 
 
-def all_future_purchases(p: Protocol, config: EvalConfig, tuned: dict[str, Any], X: sp.csr_matrix, matrix: Any,
-                         content: Any) -> dict[str, Any]:
+def all_future_purchases(p: Protocol, config: EvalConfig, fitted: dict[str, tuple[Any, sp.csr_matrix]],
+                         matrix: Any) -> dict[str, Any]:
     """nDCG@k against EVERY held-out item (bought before or not), with nothing excluded from the
     lists: each model as is, and each with the customer's own items first ("+ rebuy", their
     strengths in front of the model's normalised scores); plus the share of held-out pairs that
@@ -278,9 +278,7 @@ def all_future_purchases(p: Protocol, config: EvalConfig, tuned: dict[str, Any],
     out: dict[str, Any] = {"note": "truth: every held-out purchase (customer, item), rebuys of items bought in "
                                    "training included; lists keep bought items",
                            "rebuy_share_of_heldout_pairs": round(float(rebuys.nnz) / max(1, test.nnz), 4)}
-    for name in [n for n in config.models if n in tuned]:
-        model = fit_tuned(name, tuned[name], X, content=content, top_neighbours=config.top_neighbours, seed=config.seed)
-        X_in = matrix(p.train, recency=tuned[name].get("recency"))
+    for name, (model, X_in) in fitted.items():  # the protocol's own refitted models and input rows
         plain = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False)[f"ndcg@{config.k}"]
         rebuy = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False, rebuy_boost=1.0)[f"ndcg@{config.k}"]
         out[name] = {f"ndcg@{config.k}": round(float(plain), 4), f"ndcg@{config.k}_rebuy_first": round(float(rebuy), 4)}

@@ -9,14 +9,23 @@ scoring reaches the target on customers' vectors; `ivf_recall` measures it.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "layers" / "runtime") not in sys.path:  # the index arithmetic the runtime reads it with
+    sys.path.insert(0, str(ROOT / "layers" / "runtime"))
+
+from nudge.recommend.ivf import cluster_lists, members, nearest_centroid  # noqa: E402
 
 IVF_MIN_ITEMS = 100_000  # embeddings above this many items are exported with an IVF index (docs/RECOMMENDER.md)
 IVF_RECALL_TARGET = 0.97  # the probe count is the smallest whose recall@100 against exact scoring reaches this
 
 
 def build_ivf(factors: np.ndarray, *, clusters: int = 0, seed: int = 42, iterations: int = 8,
-              sample: int = 100_000, chunk: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+              sample: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
     """An inverted-file index over item factors: k-means centroids (C, d) float32, fitted on a sample,
     and every item's nearest centroid (n,) int32. C defaults to ~sqrt(n) (1,000 at a million items)."""
     factors = np.asarray(factors, dtype=np.float32)
@@ -25,23 +34,14 @@ def build_ivf(factors: np.ndarray, *, clusters: int = 0, seed: int = 42, iterati
     rng = np.random.default_rng(seed)
     train = factors[np.sort(rng.choice(n, size=min(n, sample), replace=False))]
     centroids = train[rng.choice(len(train), size=clusters, replace=False)].copy()
-
-    def nearest(x: np.ndarray) -> np.ndarray:
-        out = np.empty(len(x), dtype=np.int32)
-        norms = (centroids**2).sum(axis=1)
-        for start in range(0, len(x), chunk):
-            block = x[start:start + chunk]
-            out[start:start + chunk] = np.argmin(norms[None, :] - 2.0 * block @ centroids.T, axis=1)
-        return out
-
     for _ in range(iterations):
-        assign = nearest(train)
+        assign = nearest_centroid(train, centroids)
         counts = np.bincount(assign, minlength=clusters)
         sums = np.zeros_like(centroids, dtype=np.float64)
         np.add.at(sums, assign, train)
         filled = counts > 0  # an empty cluster keeps its centroid
         centroids[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
-    return centroids, nearest(factors)
+    return centroids, nearest_centroid(factors, centroids)
 
 
 def ivf_recall(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, users: np.ndarray, probe: int,
@@ -50,14 +50,12 @@ def ivf_recall(factors: np.ndarray, centroids: np.ndarray, assign: np.ndarray, u
     clusters' items contain, over the user vectors `users` (m, d)."""
     factors = np.asarray(factors, dtype=np.float32)
     k = min(k, len(factors))
-    order = np.argsort(assign, kind="stable")
-    offsets = np.searchsorted(assign[order], np.arange(len(centroids) + 1))
+    order, offsets = cluster_lists(assign, len(centroids))
     hits = []
     for user in np.asarray(users, dtype=np.float32):
         scores = factors @ user
         exact = np.argpartition(-scores, k - 1)[:k]
-        best = np.argpartition(-(centroids @ user), probe - 1)[:probe]
-        probed = np.concatenate([order[offsets[c]:offsets[c + 1]] for c in best])
+        probed = members(order, offsets, np.argpartition(-(centroids @ user), probe - 1)[:probe])
         if len(probed) > k:
             approx = probed[np.argpartition(-scores[probed], k - 1)[:k]]
         else:

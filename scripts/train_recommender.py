@@ -49,7 +49,7 @@ from nudge.errors import ExportParityError, NudgeError, ValidationError  # noqa:
 from nudge.recommend import EVENT_WEIGHTS, Catalog, Recommender  # noqa: E402
 from nudge.recommend.metrics import ranking_metrics  # noqa: E402
 from nudge.types import Product  # noqa: E402
-from scripts.recommender_index import IVF_MIN_ITEMS, build_ivf, choose_probe, ivf_recall  # noqa: E402,F401
+from scripts.recommender_index import IVF_MIN_ITEMS, build_ivf, choose_probe  # noqa: E402
 
 log = logging.getLogger("train_recommender")
 
@@ -332,24 +332,24 @@ class SparseNeighbourModel(NeighbourModel):
 
     block_bytes = 256 * 2**20  # one block of weight rows (sparse, at most rows × n_items entries of 12 bytes)
 
-    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
-        """Weight rows `rows` (source items) against every item, as a sparse (len(rows), n_items) matrix."""
+    def _prepare(self, X: sp.csr_matrix) -> dict[str, Any]:
+        """What every block of one fit needs (matrices, norms, degrees): built once, dropped after the fit."""
         raise NotImplementedError
 
-    def _prepare(self, X: sp.csr_matrix) -> None:
-        """Per-fit quantities the blocks share (norms, degrees)."""
+    def _block(self, state: dict[str, Any], rows: slice) -> sp.csr_matrix:
+        """Weight rows `rows` (source items) against every item, as a sparse (len(rows), n_items) matrix."""
+        raise NotImplementedError
 
     def _neighbours(self, X: sp.csr_matrix, m: int) -> tuple[np.ndarray, np.ndarray]:
         X = X.tocsr().astype(np.float64)
         n = X.shape[1]
         m = min(m, n)
-        self._prepare(X)
-        Xt = X.T.tocsr()
+        state = self._prepare(X)
         rows_per_block = max(1, min(n, self.block_bytes // max(1, 12 * n)))
         index = np.full((n, m), -1, dtype=np.int32)
         weight = np.zeros((n, m), dtype=np.float32)
         for start in range(0, n, rows_per_block):
-            block = self._block(X, Xt, slice(start, min(n, start + rows_per_block))).tocoo()
+            block = self._block(state, slice(start, min(n, start + rows_per_block))).tocoo()
             block.data[block.row + start == block.col] = 0.0  # an item is not its own neighbour
             block = block.tocsr()
             block.eliminate_zeros()
@@ -379,13 +379,13 @@ class ItemKNNModel(SparseNeighbourModel):
 
     name = "itemknn"
 
-    def _prepare(self, X: sp.csr_matrix) -> None:
-        self._norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+    def _prepare(self, X: sp.csr_matrix) -> dict[str, Any]:
+        return {"X": X, "Xt": X.T.tocsr(), "norms": np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())}
 
-    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
-        block = (Xt[rows] @ X).tocoo()
-        shrink = self.hyperparameters.get("shrink", 0.0)
-        block.data = block.data / (self._norms[rows.start + block.row] * self._norms[block.col] + shrink + 1e-9)
+    def _block(self, state: dict[str, Any], rows: slice) -> sp.csr_matrix:
+        block = (state["Xt"][rows] @ state["X"]).tocoo()
+        shrink, norms = self.hyperparameters.get("shrink", 0.0), state["norms"]
+        block.data = block.data / (norms[rows.start + block.row] * norms[block.col] + shrink + 1e-9)
         return block.tocsr()
 
 
@@ -394,19 +394,20 @@ class RP3betaModel(SparseNeighbourModel):
 
     name = "rp3beta"
 
-    def _prepare(self, X: sp.csr_matrix) -> None:
+    def _prepare(self, X: sp.csr_matrix) -> dict[str, Any]:
         B = X.copy()
         B.data[:] = 1.0
         user_deg = np.asarray(B.sum(axis=1)).ravel()
-        self._item_deg = np.asarray(B.sum(axis=0)).ravel()
-        self._p_ui = (sp.diags(1.0 / np.maximum(user_deg, 1)) @ B).tocsr()  # user → item
-        self._p_iu = (sp.diags(1.0 / np.maximum(self._item_deg, 1)) @ B.T).tocsr()  # item → user
+        item_deg = np.asarray(B.sum(axis=0)).ravel()
+        return {"item_deg": item_deg,
+                "p_ui": (sp.diags(1.0 / np.maximum(user_deg, 1)) @ B).tocsr(),  # user → item
+                "p_iu": (sp.diags(1.0 / np.maximum(item_deg, 1)) @ B.T).tocsr()}  # item → user
 
-    def _block(self, X: sp.csr_matrix, Xt: sp.csr_matrix, rows: slice) -> sp.csr_matrix:
-        block = (self._p_iu[rows] @ self._p_ui).tocoo()
+    def _block(self, state: dict[str, Any], rows: slice) -> sp.csr_matrix:
+        block = (state["p_iu"][rows] @ state["p_ui"]).tocoo()
         alpha = self.hyperparameters.get("alpha", 1.0)
         beta = self.hyperparameters.get("beta", 0.5)
-        block.data = block.data**alpha / np.maximum(self._item_deg[block.col], 1) ** beta
+        block.data = block.data**alpha / np.maximum(state["item_deg"][block.col], 1) ** beta
         return block.tocsr()
 
 
@@ -546,7 +547,6 @@ class BlendModel(Model):
         return (1.0 - self.weight) * out[0] + self.weight * out[1]
 
 
-# Grids searched on the validation split; the first entry is the default.
 # --------------------------------------------------------------------------- what fits
 class TrainingBudgetError(NudgeError, RuntimeError):
     """No candidate (or the model asked for) fits the memory or time budget; the message says what each needs."""
@@ -569,7 +569,7 @@ class FitEstimate:
 
 
 def estimate_fit(name: str, X: sp.csr_matrix, *, hp: Mapping[str, Any] | None = None, top_neighbours: int = 200,
-                 eval_users: int = 0, block_bytes: int = 256 * 2**20) -> FitEstimate:
+                 eval_users: int = 0, block_bytes: int = SparseNeighbourModel.block_bytes) -> FitEstimate:
     """Memory and time of one fit of family `name` on interaction matrix X (users × items)."""
     hp = hp or {}
     n_users, n = X.shape
@@ -609,8 +609,10 @@ def physical_memory_bytes() -> int:
 
 def plan_fits(names: Sequence[str], X: sp.csr_matrix, grids: Mapping[str, list[dict[str, Any]]],
               compact: Mapping[str, list[dict[str, Any]]], *, memory_budget: int, time_budget_s: float,
-              top_neighbours: int = 200, eval_users: int = 0) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
-    """Which families to tune, on which grid points, within the budgets: ({name: grid}, {name: why skipped}).
+              top_neighbours: int = 200, eval_users: int = 0
+              ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str], dict[str, FitEstimate]]:
+    """Which families to tune, on which grid points, within the budgets: ({name: grid}, {name: why
+    skipped}, {name: the estimate each decision was made on}).
 
     A family whose one fit needs more than `memory_budget` bytes is skipped (EASE past ~12k items on
     16 GB). The tuning time is shared evenly among the families: one whose grid would take longer than
@@ -620,9 +622,10 @@ def plan_fits(names: Sequence[str], X: sp.csr_matrix, grids: Mapping[str, list[d
     share = time_budget_s / max(1, len(families))
     chosen: dict[str, list[dict[str, Any]]] = {}
     skipped: dict[str, str] = {}
+    estimates: dict[str, FitEstimate] = {}
     for name in families:
-        estimate = estimate_fit(name, X, hp=(grids.get(name) or [{}])[0], top_neighbours=top_neighbours,
-                                eval_users=eval_users)
+        estimate = estimates[name] = estimate_fit(name, X, hp=(grids.get(name) or [{}])[0],
+                                                  top_neighbours=top_neighbours, eval_users=eval_users)
         if estimate.peak_bytes > memory_budget:
             skipped[name] = (f"one fit needs ~{estimate.peak_bytes / 2**30:.1f} GiB, over the memory budget of "
                              f"{memory_budget / 2**30:.1f} GiB ({X.shape[1]:,} items)")
@@ -642,9 +645,10 @@ def plan_fits(names: Sequence[str], X: sp.csr_matrix, grids: Mapping[str, list[d
             log.warning("%s skipped: %s", name, skipped[name])
     if "hybrid" in names:
         chosen["hybrid"] = list(grids["hybrid"])
-    return chosen, skipped
+    return chosen, skipped, estimates
 
 
+# Grids searched on the validation split; the first entry is the default.
 GRIDS: dict[str, list[dict[str, Any]]] = {
     "popularity": [{}],
     "itemknn": [{"shrink": s} for s in (0.0, 10.0, 50.0)],
@@ -865,14 +869,16 @@ def check_export(model: Model, exported: Recommender, X: sp.csr_matrix, *, users
     rng = np.random.default_rng(seed)
     chosen = rng.choice(active, size=min(users, len(active)), replace=False) if len(active) else active
     worst = 0.0
+    position = None  # exported row r is trained item order[r]: position[j] is trained item j's row
+    if order is not None:
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
     for u in chosen:
         row = X[int(u)]
         want = reference.scores(row)[0]
-        if order is None:
+        if position is None:
             got = exported.score_items(row.indices.tolist(), row.data.tolist())
-        else:  # exported row r is trained item order[r]
-            position = np.empty(len(order), dtype=np.int64)
-            position[order] = np.arange(len(order))
+        else:
             got = exported.score_items(position[row.indices].tolist(), row.data.tolist())[position]
         diff = float(np.abs(got - want).max() / max(1e-9, float(np.abs(want).max())))
         worst = max(worst, diff)
@@ -925,7 +931,7 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
     if grids is None:
         raise ValidationError(f"grid: expected 'full' or 'compact', got {config.grid!r}")
     memory_budget = int(config.memory_budget_gb * 2**30) or int(0.6 * physical_memory_bytes())
-    planned, skipped = plan_fits(available_models(config.models), X_fit, grids, COMPACT_GRIDS,
+    planned, skipped, estimates = plan_fits(available_models(config.models), X_fit, grids, COMPACT_GRIDS,
                                  memory_budget=memory_budget, time_budget_s=config.time_budget_minutes * 60,
                                  top_neighbours=config.top_neighbours, eval_users=len(relevant))
     if config.model != "auto" and config.model in skipped:
@@ -955,7 +961,7 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
     order = None
     if exported.ivf_assign is not None:  # items cluster by cluster, the catalog in the same order
         exported, order = exported.in_cluster_order()
-        catalog = catalog_for(exported.item_ids, data.products)
+        catalog = catalog.reordered(order)
     out = Path(config.out_dir)
     meta = exported.save(out, meta={
         "model": chosen,
@@ -973,10 +979,7 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
         "fit_plan": {"memory_budget_gib": round(memory_budget / 2**30, 2), "time_budget_minutes": config.time_budget_minutes,
                      "items": len(item_ids), "validation_users": len(relevant),
                      "grid_points": {n: len(g) for n, g in planned.items()}, "skipped": skipped,
-                     "estimates": {n: estimate_fit(n, X_fit, hp=(planned.get(n) or grids.get(n) or [{}])[0],
-                                                   top_neighbours=config.top_neighbours,
-                                                   eval_users=len(relevant)).to_dict()
-                                   for n in available_models(config.models) if n != "hybrid"}},
+                     "estimates": {n: e.to_dict() for n, e in estimates.items()}},
     })
     # the catalog goes where the generate function's Engine reads it (artifacts/catalog/), or beside the
     # model when there is no such place: one copy, so a cold start downloads it once

@@ -216,6 +216,9 @@ def test_loaded_arrays_are_memory_mapped_and_products_are_read_line_by_line(tmp_
     assert loaded_catalog.product("sale") == catalog.product("sale")
     assert loaded_catalog.product("new").name == "Tea cup"
     assert not (tmp_path / "catalog" / "catalog.npz").exists()
+    # AND reordered, it keeps the products it has not read yet
+    reversed_catalog = Catalog.load(tmp_path / "catalog").reordered(list(range(n))[::-1])
+    assert reversed_catalog.ids == catalog.ids[::-1] and reversed_catalog.product("mug") == catalog.product("mug")
 
 
 def test_a_catalog_saved_in_the_earlier_npz_format_still_loads(tmp_path, catalog):

@@ -171,17 +171,17 @@ def test_fit_plan_skips_what_does_not_fit_and_shrinks_grids_to_the_time_budget()
                       shape=(5000, 20_000))
     names = ["popularity", "itemknn", "ease", "als", "hybrid"]
     # WHEN planned within 2 GiB and a generous time budget
-    planned, skipped = tr.plan_fits(names, X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2 * 2**30, time_budget_s=1e6)
+    planned, skipped, _ = tr.plan_fits(names, X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2 * 2**30, time_budget_s=1e6)
     # THEN EASE is skipped with the memory it needs, the others keep their full grids, hybrid stays
     assert set(skipped) == {"ease"} and "GiB, over the memory budget of 2.0 GiB (20,000 items)" in skipped["ease"]
     assert planned["itemknn"] == tr.GRIDS["itemknn"] and planned["als"] == tr.GRIDS["als"] and "hybrid" in planned
     # WHEN the time budget is so small that a full grid cannot run, but one fit can
     one_fit = tr.estimate_fit("als", X, hp=tr.GRIDS["als"][0]).seconds
-    planned, skipped = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
+    planned, skipped, _ = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
                                     time_budget_s=one_fit * 1.5)
     # THEN ALS tunes on the first compact point only; with less than one fit's time it is skipped
     assert planned == {"als": tr.COMPACT_GRIDS["als"][:1]} and skipped == {}
-    planned, skipped = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
+    planned, skipped, _ = tr.plan_fits(["als"], X, tr.GRIDS, tr.COMPACT_GRIDS, memory_budget=2**40,
                                     time_budget_s=one_fit / 2)
     assert planned == {} and "over its share" in skipped["als"]
 

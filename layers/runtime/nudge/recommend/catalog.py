@@ -150,27 +150,30 @@ class Catalog:
         )
 
     def reordered(self, order: Sequence[int]) -> Catalog:
-        """The same catalog with item i of the result being item order[i] of this one."""
+        """The same catalog with item i of the result being item order[i] of this one (product records
+        and not yet parsed product lines included)."""
         order = np.asarray(order, dtype=np.int64)
         products = {self.ids[i]: self._products[self.ids[i]] for i in order if self.ids[i] in self._products}
+        lines = None if self._lines is None and self._line_file is None else [self._line(int(i)) for i in order]
         return Catalog(ids=[self.ids[i] for i in order], categories=self.categories, products=products,
-                       **{name: np.asarray(getattr(self, name))[order] for name in self.ARRAYS})
+                       product_lines=lines, **{name: np.asarray(getattr(self, name))[order] for name in self.ARRAYS})
+
+    def _line(self, i: int) -> str:
+        """Item i's saved product line (by byte offset from catalog.jsonl, or from the lines held)."""
+        if self._line_file is not None:
+            path, offsets = self._line_file
+            with open(path, "rb") as fh:
+                fh.seek(int(offsets[i]))
+                return fh.read(int(offsets[i + 1] - offsets[i])).decode("utf-8")
+        return self._lines[i]
 
     def product(self, product_id: str) -> Product:
         """The full `Product` for one id; raises KeyError for an id the catalog does not hold."""
         found = self._products.get(product_id)
         if found is None:
-            if self._line_file is not None:
-                path, offsets = self._line_file
-                i = self.index[product_id]
-                with open(path, "rb") as fh:
-                    fh.seek(int(offsets[i]))
-                    line = fh.read(int(offsets[i + 1] - offsets[i])).decode("utf-8")
-            elif self._lines is not None:
-                line = self._lines[self.index[product_id]]
-            else:
+            if self._line_file is None and self._lines is None:
                 raise KeyError(product_id)
-            found = _product_from_json(line)
+            found = _product_from_json(self._line(self.index[product_id]))
             self._products[product_id] = found
         return found
 

@@ -30,6 +30,7 @@ import numpy as np
 from nudge.campaigns import PoolRules
 from nudge.errors import ArtifactMismatchError
 from nudge.recommend.catalog import Catalog
+from nudge.recommend.ivf import cluster_lists, members, nearest_centroid
 from nudge.recommend.reasons import explain
 from nudge.types import Customer, Event, Profile, RankedItem
 
@@ -168,7 +169,7 @@ class Recommender:
         in the same order, so that it lines up with the model without a lookup per item."""
         if self.ivf_assign is None:
             raise ValueError("in_cluster_order needs an IVF index (embeddings form)")
-        order = np.argsort(np.asarray(self.ivf_assign), kind="stable")
+        order, _ = cluster_lists(self.ivf_assign, len(self.ivf_centroids))
         reordered = Recommender(
             item_ids=[self.item_ids[i] for i in order], form=self.form, popularity=np.asarray(self.popularity)[order],
             factors=np.ascontiguousarray(np.asarray(self.factors)[order]), gram=self.gram,
@@ -337,7 +338,8 @@ class Recommender:
         top = float(pop.max()) if len(pop) else 0.0
         identity = len(to_model) == len(self.item_ids) and bool((to_model == np.arange(len(to_model))).all())
         info: dict[str, Any] = {"to_model": to_model, "warm": warm, "safe": safe, "identity": identity,
-                                "popularity": pop / top if top > 0 else pop, "masks": {}, "locale": {}}
+                                "popularity": pop / top if top > 0 else pop, "masks": {}, "mask_counts": {},
+                                "locale": {}}
         if self.form == "embeddings":
             if identity:  # the catalog is the model's own: its (memory-mapped) factors, not a copy
                 info["factors"] = self.factors
@@ -361,11 +363,9 @@ class Recommender:
         cluster = np.where(warm, np.asarray(self.ivf_assign)[safe], 0).astype(np.int32)
         cold = np.flatnonzero(~warm)
         if len(cold):
-            x = np.asarray(info["factors"][cold], dtype=np.float32)
-            cluster[cold] = np.argmin((centroids**2).sum(axis=1)[None, :] - 2.0 * x @ centroids.T, axis=1)
-        order = np.argsort(cluster, kind="stable")
-        offsets = np.searchsorted(cluster[order], np.arange(len(centroids) + 1)).astype(np.int64)
-        return {"order": order.astype(np.int64), "offsets": offsets, "centroids": centroids}
+            cluster[cold] = nearest_centroid(info["factors"][cold], centroids)
+        order, offsets = cluster_lists(cluster, len(centroids))
+        return {"order": order, "offsets": offsets, "centroids": centroids}
 
     def _locale_popularity(self, info: dict[str, Any], catalog: Catalog, locale: str) -> np.ndarray:
         table = self.popularity_by_locale.get(locale)
@@ -384,9 +384,14 @@ class Recommender:
             info["locale"][locale] = cached
         return cached
 
+    @staticmethod
+    def _static_key(rules: PoolRules) -> tuple[Any, ...]:
+        """The rules that make a campaign's static mask (per catalog: cached under this key)."""
+        return (rules.in_stock, rules.require_image, rules.only_clearance, rules.giftable, rules.min_price,
+                rules.max_price)
+
     def _static_mask(self, info: dict[str, Any], catalog: Catalog, rules: PoolRules) -> np.ndarray:
-        key = (rules.in_stock, rules.require_image, rules.only_clearance, rules.giftable, rules.min_price,
-               rules.max_price)
+        key = self._static_key(rules)
         mask = info["masks"].get(key)
         if mask is None:
             mask = np.ones(len(catalog), dtype=bool)
@@ -422,15 +427,23 @@ class Recommender:
             history = dict(sorted(history.items(), key=lambda kv: -kv[1][0])[:MAX_HISTORY])
         return history
 
-    def _personal_scores(self, info: dict[str, Any], seeds: dict[int, tuple[float, str]], pool: np.ndarray
-                         ) -> np.ndarray | None:
-        """Collaborative scores of the pool items (catalog indices) from the warm seed items, float32,
-        scaled to max |score| 1; None when no seed is warm (cold start)."""
-        warm_seeds = [(int(info["to_model"][i]), w) for i, (w, _) in seeds.items() if info["warm"][i]]
-        if not warm_seeds or self.form == "popularity":
+    @staticmethod
+    def _warm_seeds(info: dict[str, Any], seeds: dict[int, tuple[float, str]]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The seeds the model knows: (model item rows int64, their input values float32), or None."""
+        warm = [(int(info["to_model"][i]), w) for i, (w, _) in seeds.items() if info["warm"][i]]
+        if not warm:
             return None
-        model_idx = np.array([m for m, _ in warm_seeds], dtype=np.int64)
-        weights = np.array([w for _, w in warm_seeds], dtype=np.float32)  # already model inputs
+        return np.array([m for m, _ in warm], dtype=np.int64), np.array([w for _, w in warm], dtype=np.float32)
+
+    def _personal_scores(self, info: dict[str, Any], seeds: dict[int, tuple[float, str]], pool: np.ndarray,
+                         user: np.ndarray | None = None) -> np.ndarray | None:
+        """Collaborative scores of the pool items (catalog indices) from the warm seed items, float32,
+        scaled to max |score| 1; None when no seed is warm (cold start). `user`: the customer already
+        folded in (embeddings form), when the IVF index needed it first."""
+        warm_seeds = self._warm_seeds(info, seeds)
+        if warm_seeds is None or self.form == "popularity":
+            return None
+        model_idx, weights = warm_seeds
         if self.form == "neighbours":
             cols = self.neighbour_index[model_idx]  # (H, M)
             vals = self.neighbour_weight[model_idx] * weights[:, None]
@@ -441,7 +454,8 @@ class Recommender:
             else:
                 scores = np.where(info["warm"][pool], model_scores[info["safe"][pool]], 0.0).astype(np.float32)
         else:
-            user = self._fold_in(self.factors[model_idx], weights)
+            if user is None:
+                user = self._fold_in(self.factors[model_idx], weights)
             if len(pool) * 4 < len(info["warm"]):  # a small pool (clearance, new): score only its rows
                 scores = info["factors"][pool] @ user
             else:  # one pass over the (n, d) float32 matrix beats gathering most of its rows
@@ -506,7 +520,7 @@ class Recommender:
         excluded = set(cart_idx)  # a cart item is either shown first or not at all
         if rules.exclude_purchased:
             excluded.update(i for i in (catalog.index.get(pid) for pid in profile.purchased) if i is not None)
-        universe = self._ivf_universe(info, catalog, rules, seeds)
+        universe, user = self._ivf_universe(info, catalog, rules, seeds)
         pool = self._pool(info, catalog, rules, as_of, excluded, universe)
         if universe is not None and len(pool) < self.IVF_MIN_PROBED // 4:  # the rules left too few of the probed
             self.stats["ivf_fallback"] += 1
@@ -514,7 +528,7 @@ class Recommender:
 
         # 2. Scores of the pool: collaborative (or popularity on cold start) ...
         base_pop = self._locale_popularity(info, catalog, profile.customer.locale)[pool]
-        personal = self._personal_scores(info, seeds, pool)
+        personal = self._personal_scores(info, seeds, pool, user)
         if personal is None:
             self.stats["cold_start"] += 1
             scores = base_pop
@@ -564,53 +578,47 @@ class Recommender:
               universe: np.ndarray | None) -> np.ndarray:
         """Catalog indices (ascending) of the items the campaign's rules allow, among `universe` (all when None)."""
         static = self._static_mask(info, catalog, rules)
-        if universe is None:
-            mask = static.copy()
-            if rules.only_new_days is not None:
-                today = as_of.toordinal()
-                mask &= (catalog.arrival >= today - rules.only_new_days) & (catalog.arrival <= today)
-            if excluded:
-                mask[np.fromiter(excluded, dtype=np.int64)] = False
-            return np.flatnonzero(mask)
-        keep = static[universe]
+        keep = static.copy() if universe is None else static[universe]
         if rules.only_new_days is not None:
             today = as_of.toordinal()
-            arrival = catalog.arrival[universe]
+            arrival = catalog.arrival if universe is None else catalog.arrival[universe]
             keep &= (arrival >= today - rules.only_new_days) & (arrival <= today)
         if excluded:
-            keep &= ~np.isin(universe, np.fromiter(excluded, dtype=np.int64))
-        return universe[keep]
+            out = np.fromiter(excluded, dtype=np.int64)
+            if universe is None:
+                keep[out] = False
+            else:
+                keep &= ~np.isin(universe, out)
+        return np.flatnonzero(keep) if universe is None else universe[keep]
 
     def _ivf_universe(self, info: dict[str, Any], catalog: Catalog, rules: PoolRules,
-                      seeds: dict[int, tuple[float, str]]) -> np.ndarray | None:
-        """The items of the `ivf_probe` clusters whose centroids score best for this customer (sorted
-        catalog indices), or None for exact scoring: no index, no warm history (cold start ranks by
-        popularity), or a pool small enough (clearance, new arrivals) that scoring all of it is cheap."""
+                      seeds: dict[int, tuple[float, str]]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(the items of the `ivf_probe` clusters whose centroids score best for this customer, as sorted
+        catalog indices, and the customer folded in), or (None, None) for exact scoring: no index, no
+        warm history (cold start ranks by popularity), or a pool small enough (clearance, new arrivals)
+        that scoring all of it is cheap."""
         ivf = info.get("ivf")
         if ivf is None or rules.only_new_days is not None:
-            return None
-        key = ("count", rules.in_stock, rules.require_image, rules.only_clearance, rules.giftable,
-               rules.min_price, rules.max_price)
-        count = info["masks"].get(key)
+            return None, None
+        key = self._static_key(rules)
+        count = info["mask_counts"].get(key)
         if count is None:
-            count = info["masks"][key] = int(self._static_mask(info, catalog, rules).sum())
-        if count < self.IVF_MIN_POOL:
-            return None
-        warm_seeds = [(int(info["to_model"][i]), w) for i, (w, _) in seeds.items() if info["warm"][i]]
-        if not warm_seeds:
-            return None
-        user = self._fold_in(np.asarray(self.factors[np.array([m for m, _ in warm_seeds], dtype=np.int64)]),
-                             np.array([w for _, w in warm_seeds], dtype=np.float32))
-        offsets, order = ivf["offsets"], ivf["order"]
+            count = info["mask_counts"][key] = int(self._static_mask(info, catalog, rules).sum())
+        warm_seeds = self._warm_seeds(info, seeds)
+        if count < self.IVF_MIN_POOL or warm_seeds is None:
+            return None, None
+        model_idx, weights = warm_seeds
+        user = self._fold_in(np.asarray(self.factors[model_idx]), weights)
+        offsets = ivf["offsets"]
         best = np.argsort(-(ivf["centroids"] @ user), kind="stable")
         # the `ivf_probe` best clusters, and more while they hold fewer than IVF_MIN_PROBED items (small
         # catalogs have small clusters; the candidates for diversity and the content re-score come from these)
         sizes = np.cumsum(np.diff(offsets)[best])
         probe = max(self.ivf_probe, int(np.searchsorted(sizes, self.IVF_MIN_PROBED)) + 1)
-        universe = np.concatenate([order[offsets[c]:offsets[c + 1]] for c in best[:probe]])
+        universe = members(ivf["order"], offsets, best[:probe])
         universe.sort()
         self.stats["ivf"] += 1
-        return universe
+        return universe, user
 
     def _candidates(self, scores: np.ndarray, k: int, rules: PoolRules, *, wide: bool) -> np.ndarray:
         """Positions of the best-scoring pool items: enough for diversity, or CANDIDATES when `wide`
