@@ -126,7 +126,8 @@ def phrasebook_example(book: Phrasebook, campaign: str, tone: str, facts: frozen
     intro.append(first)
     if rng.random() < 0.45 and (second := _draw(bodies, rng, after=tuple(intro))):
         intro.append(second)
-    if rng.random() < 0.7 and (close := _draw(pick("close"), rng, after=tuple(intro))):
+    closes = [line for line in pick("close") if not line.refers_back or any(x.plural for x in intro)]  # "them": an antecedent
+    if rng.random() < 0.7 and (close := _draw(closes, rng, after=tuple(intro))):
         intro.append(close)
     example = {"subject": subject.text, "preheader": preheader.text, "intro": " ".join(line.text for line in intro)}
     if check_fields(example, allowed_slots=allowed_slots(facts), campaign_type=campaign,

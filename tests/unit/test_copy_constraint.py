@@ -97,3 +97,18 @@ def test_constraints_are_built_once_per_combination(encode):
     first = cache.get("loyalty", "grateful", frozenset({"tier"}))
     assert cache.get("loyalty", "grateful", frozenset({"tier"})) is first
     assert isinstance(first.allowed(first.start()), np.ndarray)
+
+
+def test_a_close_that_says_them_follows_only_a_sentence_that_names_several_things(encode):
+    # GIVEN the new-arrivals constraint WHEN the intro so far names one product THEN "We hope you enjoy them
+    # as much as we do." is not a path (no antecedent: found reading copy_sample.md); after "Our newest
+    # {category} pieces are here." it is
+    constraint = build_constraint(encode, Phrasebook.load(), "new_arrivals", "excited", frozenset())
+
+    def email(intro):
+        return encode(format_completion(subject="Meet {product}", preheader="We picked {product} for you.", intro=intro))
+
+    close = " We hope you enjoy them as much as we do."
+    assert walk(constraint, email("Good news from {store_name}! {product} caught our eye." + close)) is not None
+    assert walk(constraint, email("Our newest {category} pieces are here. {product} caught our eye." + close)) is None
+    assert walk(constraint, email("Good news from {store_name}! {product} caught our eye. Happy browsing!")) is None

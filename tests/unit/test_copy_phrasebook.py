@@ -127,3 +127,20 @@ def test_past_tense_and_participle_are_never_swapped():
 ])
 def test_a_field_repeating_another_is_counted(fields, expected):
     assert repeated_across(fields) == expected
+
+
+def test_a_sentence_that_says_them_needs_a_plural_sentence_before_it():
+    # GIVEN a close that refers back ("them") WHEN it follows only sentences about one product THEN the gate
+    # rejects the intro; after a sentence naming several pieces it passes
+    book = Phrasebook.load()
+    close = "We hope you enjoy them as much as we do."
+    assert book.gate("intro", "We picked {product} for you. " + close) == ["ungrammatical"]
+    assert book.gate("intro", close + " The new {category} pieces are ready for you to browse.") == ["ungrammatical"]
+    assert book.gate("intro", "The new {category} pieces are ready for you to browse. " + close) == []
+    assert {line.text for line in book.lines if line.refers_back} == {close, "We hope you like them as much as we do."}
+
+
+def test_only_a_close_may_refer_back():
+    raw = {"schema_version": 1, "campaigns": {"loyalty": {"body": [{"text": "We love them.", "refers_back": True}]}}}
+    with pytest.raises(ConfigError, match="only a close may refer back"):
+        Phrasebook(raw)

@@ -31,12 +31,14 @@ from nudge.copy.phrasebook import Phrasebook
 # Roles of a finished line; a trie's leaf says which role ended there.
 SUBJECT, PREHEADER, OPEN, BODY, CLOSE = "subject", "preheader", "open", "body", "close"
 MAX_BODIES = 2  # the corpus writes one or two body sentences
+PLURAL = "+plural"  # suffix of the tries that follow a plural sentence (they hold the closes that say "them")
 
 
 @dataclass(eq=False)
 class Node:
     children: dict[int, Node] = field(default_factory=dict)
     role: str | None = None  # a whole line of this role ends here
+    plural: bool = False  # ... and that line names several things a later "them" may refer to
     ids: np.ndarray | None = None  # the children's token ids, built once by TokenTrie.freeze
 
 
@@ -46,11 +48,12 @@ class TokenTrie:
     def __init__(self) -> None:
         self.root = Node()
 
-    def add(self, tokens: Iterable[int], role: str = "line") -> None:
+    def add(self, tokens: Iterable[int], role: str = "line", plural: bool = False) -> None:
         node = self.root
         for token in tokens:
             node = node.children.setdefault(token, Node())
         node.role = node.role or role
+        node.plural = node.plural or plural
 
     def freeze(self) -> TokenTrie:
         stack = [self.root]
@@ -66,6 +69,7 @@ class State:
     node: Node | None  # where the row is inside the current line; None once the intro has ended
     header: bool  # still in the subject or the preheader line (their tries end in "Preheader:"/"Intro:")
     bodies: int = 0  # body sentences finished
+    plural: bool = False  # a finished sentence named several things: a close may now say "them"
 
 
 class Constraint:
@@ -107,12 +111,13 @@ class PhrasebookConstraint(Constraint):
     def start(self) -> State:
         return State(self.tries[SUBJECT].root, header=True)
 
-    def _next_trie(self, role: str, bodies: int) -> TokenTrie | None:
-        """The trie of the sentence that may follow a finished `role` line (None: only the end)."""
+    def _next_trie(self, role: str, bodies: int, plural: bool) -> TokenTrie | None:
+        """The trie of the sentence that may follow a finished `role` line (None: only the end); a close that
+        refers back ("them") is in it only after a plural sentence (`plural`)."""
         if role == OPEN:
             return self.tries[BODY]
         if role == BODY:
-            return self.tries["body_or_close"] if bodies < MAX_BODIES else self.tries[CLOSE]
+            return self.tries[("body_or_close" if bodies < MAX_BODIES else CLOSE) + (PLURAL if plural else "")]
         return None
 
     def allowed(self, state: State) -> np.ndarray:
@@ -121,7 +126,7 @@ class PhrasebookConstraint(Constraint):
             return self._end
         if node.role is None or state.header:
             return node.ids
-        follow = self._next_trie(node.role, state.bodies + (node.role == BODY))
+        follow = self._next_trie(node.role, state.bodies + (node.role == BODY), state.plural or node.plural)
         ends = [node.ids, self._end] if node.role != OPEN else [node.ids]  # an intro has a body sentence
         if follow is not None:
             ends.append(follow.root.ids)
@@ -146,26 +151,30 @@ class PhrasebookConstraint(Constraint):
         if child is not None:
             if state.header and child.role is not None:  # the subject (or preheader) line and its label are done
                 return State(self.tries[PREHEADER if child.role == SUBJECT else OPEN].root, header=child.role == SUBJECT)
-            return State(child, state.header, state.bodies)
+            return State(child, state.header, state.bodies, state.plural)
         # the current sentence is finished: the token ends the intro, or starts the next sentence
-        bodies = state.bodies + (node.role == BODY)
-        follow = self._next_trie(node.role or CLOSE, bodies)
+        bodies, plural = state.bodies + (node.role == BODY), state.plural or node.plural
+        follow = self._next_trie(node.role or CLOSE, bodies, plural)
         if token == self.newline_id or follow is None or token not in follow.root.children:
-            return State(None, header=False, bodies=bodies)
-        return State(follow.root.children[token], header=False, bodies=bodies)
+            return State(None, header=False, bodies=bodies, plural=plural)
+        return State(follow.root.children[token], header=False, bodies=bodies, plural=plural)
 
 
 def build_constraint(
     encode: Callable[[str], list[int]], book: Phrasebook, campaign_type: str, tone: str, facts: frozenset[str]
 ) -> PhrasebookConstraint:
     """The constraint for one (campaign, tone, facts); `encode` is the model's tokenizer."""
-    tries = {name: TokenTrie() for name in (SUBJECT, PREHEADER, OPEN, BODY, CLOSE, "body_or_close")}
+    names = (SUBJECT, PREHEADER, OPEN, BODY, CLOSE, "body_or_close", CLOSE + PLURAL, "body_or_close" + PLURAL)
+    tries = {name: TokenTrie() for name in names}
     for role, tail in ((SUBJECT, "\nPreheader:"), (PREHEADER, "\nIntro:"), (OPEN, ""), (BODY, ""), (CLOSE, "")):
         for line in book.choices(campaign_type, role, tone, facts):
             tokens = encode(" " + line.text + tail)
-            tries[role].add(tokens, role)
+            # a close that says "them" goes only in the tries that follow a plural sentence
+            targets = [role + PLURAL] if line.refers_back else [role, role + PLURAL] if role == CLOSE else [role]
             if role in (BODY, CLOSE):
-                tries["body_or_close"].add(tokens, role)
+                targets += ["body_or_close" + PLURAL] if line.refers_back else ["body_or_close", "body_or_close" + PLURAL]
+            for name in targets:
+                tries[name].add(tokens, role, line.plural)
     newline = encode("\n")
     if len(newline) != 1:
         raise ValueError(f"the tokenizer must spell a newline as one token, got {newline}")

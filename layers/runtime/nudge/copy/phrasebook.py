@@ -230,6 +230,8 @@ class Line:
     role: str  # "subject" | "preheader" | "open" | "body" | "close"
     tones: frozenset[str]  # empty: any tone
     facts: frozenset[str]  # CUSTOMER_FACTS this sentence fills, and what its entry "needs"
+    plural: bool = False  # names several things a later sentence may call "them" (entry "plural": true)
+    refers_back: bool = False  # says "them" of an earlier sentence: only after a plural one (entry "refers_back": true)
 
     def fits(self, tone: str, facts: frozenset[str] | set[str]) -> bool:
         return (not self.tones or tone in self.tones) and self.facts <= facts
@@ -252,12 +254,17 @@ class Phrasebook:
                     if isinstance(entry, str):
                         entry = {"text": entry}
                     tones, needs = frozenset(entry.get("tones", ())), frozenset(entry.get("needs", ()))
+                    plural, refers_back = bool(entry.get("plural")), bool(entry.get("refers_back"))
+                    if refers_back and role != "close":
+                        raise ConfigError(f"phrasebook: {campaign}: only a close may refer back, got {role!r}: {entry['text']!r}")
                     for text in expand(entry["text"], lists):
                         facts = (slots_in(text) & frozenset(CUSTOMER_FACTS)) | needs
-                        self.lines.append(Line(text, campaign, field, role, tones, facts))
+                        self.lines.append(Line(text, campaign, field, role, tones, facts, plural, refers_back))
         self.accepted: dict[str, set[str]] = {f: set() for f in ("subject", "preheader", "intro")}
         for line in self.lines:
             self.accepted[line.field].add(line.text)
+        self.plural = {line.text for line in self.lines if line.plural}
+        self.refers_back = {line.text for line in self.lines if line.refers_back}
         for field, texts in (reviewed or {}).items():
             self.accepted[field].update(texts)
 
@@ -283,11 +290,17 @@ class Phrasebook:
     def gate(self, field: str, text: str) -> list[str]:
         """[] when every sentence of `text` (unfilled) is in the phrasebook, else ['ungrammatical'].
 
-        Subjects and preheaders are judged whole; an intro sentence by sentence.
+        Subjects and preheaders are judged whole; an intro sentence by sentence, and a sentence that says
+        "them" of an earlier one only after a sentence that names several things ("We picked {product}.
+        We hope you enjoy them as much as we do." has no antecedent: found reading 100 emails).
         """
         accepted = self.accepted[field]
         units = sentences(text) if field == "intro" else [" ".join(text.split())]
-        return [] if units and all(u in accepted for u in units) else ["ungrammatical"]
+        if not units or not all(u in accepted for u in units):
+            return ["ungrammatical"]
+        if field == "intro" and any(u in self.refers_back and not self.plural.intersection(units[:i]) for i, u in enumerate(units)):
+            return ["ungrammatical"]
+        return []
 
     def gate_fields(self, fields: dict[str, str]) -> list[str]:
         """`gate` over subject, preheader and intro; codes prefixed with the field, like check_fields."""
