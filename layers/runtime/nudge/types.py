@@ -38,6 +38,12 @@ class Product:
     # Catalog attributes an email may mention; always from the data, never from a model.
     material: str = ""  # a short lower-case phrase, e.g. "stoneware"; "" when unknown
     colour: str = ""  # a short lower-case phrase, e.g. "sage green"; "" when unknown
+    # Social proof, computed offline from review events (scripts/social_proof.py) and exported with the
+    # catalog; never written by a model. A card shows stars only from MIN_REVIEWS_FOR_RATING reviews on.
+    rating_average: float | None = None  # mean star rating, 1..5; None: no reviews
+    rating_count: int = 0  # reviews behind rating_average
+    review_quote: str = ""  # one short positive review of this product, names and contacts removed; "" none
+    review_quote_rating: int | None = None  # the quoted review's own stars (a quote never shows without them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,10 @@ class Customer:
     consent: bool  # marketing email consent
     loyalty_tier: str = "none"
     signup_date: date | None = None
+    # Loyalty points, from the store's data (customers.csv); None: the store does not run points.
+    points_balance: int | None = None
+    points_expiring: int | None = None  # points that lapse on points_expiring_on
+    points_expiring_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
