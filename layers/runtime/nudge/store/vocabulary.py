@@ -438,6 +438,11 @@ DESCRIPTION_TEMPLATES = (
 
 # Reviews: an opener, a body sentence and sometimes a closer, by sentiment. {noun} is the
 # category's review noun, {aspect} one of its aspects.
+# One body and one closer per mood carry personal data (a name, an email address, a web address),
+# as real reviews sometimes do, so that the social-proof quote scrub (scripts/social_proof.py) has
+# something to remove: each is one entry of its tuple, so a few percent of reviews. They replaced
+# entries rather than being added, so the generator draws the same random numbers as before.
+# No phone numbers: review texts have no digits (tests/unit/test_store_generate.py).
 REVIEW_OPENERS = {
     "positive": (
         "Absolutely love this {noun}.", "Really pleased with my {noun}.", "Lovely {noun}, exactly as pictured.",
@@ -463,7 +468,7 @@ REVIEW_OPENERS = {
 REVIEW_BODIES = {
     "positive": (
         "The {aspect} is even better in person.", "Great quality and the {aspect} is spot on.",
-        "Arrived quickly and beautifully wrapped.", "I have already ordered another one as a gift.",
+        "Arrived quickly and beautifully wrapped.", "I have already ordered another one for my sister Emma.",
         "It feels far more expensive than it was.", "Everyone who visits asks where it is from.",
         "The {aspect} is just right.", "It looks perfect in our living room.",
         "Well made, and the {aspect} is lovely.", "Exactly the colour I was hoping for.",
@@ -483,9 +488,9 @@ REVIEW_BODIES = {
     ),
 }
 REVIEW_CLOSERS = {
-    "positive": ("Highly recommend.", "Will be back for more.", "Thank you!", "A perfect gift.", "Lovely shop.", ""),
-    "mixed": ("Might try something else next time.", "Fine for the price.", "Middle of the road.", ""),
-    "negative": ("I have asked for a refund.", "Not recommended.", "Such a shame.", ""),
+    "positive": ("Highly recommend.", "Will be back for more.", "Thank you!", "A perfect gift.", "Any questions, email me at emma.clarke@example.com.", ""),
+    "mixed": ("Might try something else next time.", "Fine for the price.", "Photos on my blog at www.oatandember.co.uk/reviews.", ""),
+    "negative": ("I have asked Daniel in customer service for a refund.", "Not recommended.", "Such a shame.", ""),
 }
 
 # First and last names by locale (a mix of common names; ASCII-folded for email addresses).
