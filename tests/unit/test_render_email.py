@@ -190,7 +190,7 @@ def test_links_carry_utm_and_a_click_token_for_the_right_product():
     rendered = render_email(**args)
     hrefs = [a["href"] for a in parse_html(rendered.html).all("a")]
     product_links = [h for h in hrefs if "/products/" in h]
-    assert len(product_links) == 2 * 4 - 1  # image + name per card; the placeholder card has no image link
+    assert len(product_links) == 3 * 4 - 1  # image, name and call to action per card; the placeholder card has no image link
     for href in product_links + [h for h in hrefs if "utm_content=cta" in h]:
         query = parse_qs(urlsplit(href).query)
         # THEN every tracked link has the UTM parameters ...
@@ -378,7 +378,7 @@ def test_with_a_click_endpoint_every_tracked_link_goes_through_it_carrying_only_
     hrefs = [a["href"] for a in parse_html(rendered.html).all("a")]
     clicks = [h for h in hrefs if h.startswith(f"{ENDPOINT}/click?")]
     # THEN product, call-to-action and header links all point at /click with one parameter: the token
-    assert len(clicks) == 2 * 4 - 1 + 2
+    assert len(clicks) == 3 * 4 - 1 + 2  # image, name, call to action per card (no image on one); the main CTA; the header
     claims = []
     for href in clicks:
         query = parse_qs(urlsplit(href).query)

@@ -27,6 +27,8 @@ LIGHT_PAIRS = [
     ("#3f3f46", "#e4e4e7"),
     ("#b91c1c", "#ffffff"),
     ("#52525b", "#f4f4f5"),
+    ("#b45309", "#ffffff"),  # rating stars
+    ("#18181b", "#f4f4f5"),  # the offer's code
 ]
 DARK_PAIRS = [
     ("#f4f4f5", "#27272a"),
@@ -35,6 +37,7 @@ DARK_PAIRS = [
     ("#fca5a5", "#27272a"),
     ("#f4f4f5", "#3f3f46"),
     ("#d4d4d8", "#18181b"),
+    ("#fbbf24", "#27272a"),  # rating stars
 ]
 
 

@@ -11,11 +11,12 @@ import re
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote
 
 from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from nudge.campaigns import CampaignDefinition
@@ -23,9 +24,13 @@ from nudge.errors import RenderError
 from nudge.i18n import LanguageChoice, N_, choose_language, gettext_functions
 from nudge.recommend.reasons import localized_reason
 from nudge.render import links, mime
-from nudge.render.sanitize import clean_block, clean_line, paragraphs, safe_http_url
+from nudge.render.sanitize import ELLIPSIS, clean_block, clean_line, paragraphs, safe_http_url
 from nudge.render.templating import email_templates, theme_for
-from nudge.types import Copy, Customer, Product, RankedItem, StoreInfo
+from nudge.loyalty import next_tier
+from nudge.types import LOYALTY_TIERS, Copy, Customer, Product, RankedItem, StoreInfo
+
+if TYPE_CHECKING:  # nudge.offers is built beside this module; only its type is needed here
+    from nudge.offers import Offer
 
 # Length limits, in characters, after cleaning (a longer value is cut with an ellipsis).
 MAX_SUBJECT = 120  # inbox lists show ~60; headers fold at 78 anyway
@@ -37,6 +42,13 @@ MAX_REASON = 160
 MAX_STORE_NAME = 80
 MAX_ADDRESS = 400
 MAX_ITEMS = 12  # Gmail clips messages over 102 KB; 12 cards stay far below
+MAX_SUMMARY = 140  # a card's description: its first sentence, cut at a word boundary
+MAX_QUOTE = 160
+MAX_OFFER_TITLE = 80
+MAX_OFFER_TERMS = 300
+MIN_REVIEWS_FOR_RATING = 3  # fewer reviews are not a rating a reader should lean on: no stars shown
+QUOTE_CAMPAIGNS = ("abandoned_cart", "new_arrivals")  # the emails that may quote one review (issue #14)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 TIER_LABELS = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold"), "platinum": N_("Platinum")}
 SUBJECT_FALLBACK = N_("%(campaign)s at %(store)s")  # when the copy has no subject
 TRANSLATED_THEME_KEYS = ("banner", "greeting", "greeting_anonymous", "products_heading", "cta_label", "why")
@@ -134,6 +146,7 @@ def _card(
     *,
     locale: Locale,
     gettext: Any,
+    ngettext: Any,
     store: StoreInfo,
     base_url: str,
     campaign_id: str,
@@ -158,6 +171,7 @@ def _card(
     saving = 0
     if on_sale and regular > 0:  # floor: never overstate a saving
         saving = int(((regular - price) * 100 / regular).to_integral_value(rounding=ROUND_DOWN))
+    cta = gettext("Complete your order") if ranked.reason_key == "in_cart" else gettext("View item")
     return {
         "name": name,
         "price": _money(price, currency, locale),
@@ -168,7 +182,63 @@ def _card(
                              max_chars=MAX_REASON),
         "image_url": safe_http_url(product.image_url) or "",
         "url": _link(target, store=store, campaign_id=campaign_id, token=token, content=product.product_id),
+        "summary": first_sentence(product.description, max_chars=MAX_SUMMARY),
+        "rating": _rating(product.rating_average, product.rating_count, locale=locale, gettext=gettext, ngettext=ngettext),
+        "cta": cta,
+        "quote": None,  # set on one card at most, by render_email (QUOTE_CAMPAIGNS)
     }
+
+
+def first_sentence(description: str, *, max_chars: int) -> str:
+    """The description's first sentence, cleaned to one line and cut at a word boundary.
+
+    >>> first_sentence("Hand-thrown stoneware. Dishwasher safe.", max_chars=140)
+    'Hand-thrown stoneware.'
+    >>> first_sentence("A very long and winding description of a mug", max_chars=20)
+    'A very long and…'
+    """
+    text = clean_line(description, max_chars=4 * max_chars)
+    end = _SENTENCE_END.search(text)
+    text = text[: end.start()] if end else text
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    return (cut or text[: max_chars - 1]) + ELLIPSIS
+
+
+def _stars(rating: float) -> str:
+    """Five stars, the rating rounded half up to whole stars: 4.5 -> ★★★★★, 4.4 -> ★★★★☆."""
+    filled = int(Decimal(str(rating)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return "★" * filled + "☆" * (5 - filled)
+
+
+def _rating(average: float | None, count: int, *, locale: Locale, gettext: Any, ngettext: Any) -> dict[str, str] | None:
+    """Stars, the average and the review count in the customer's language, or None: no rating shown under
+    MIN_REVIEWS_FOR_RATING reviews, or for an average outside 1..5 (bad data is not shown, never clamped)."""
+    try:
+        average = float(average) if average is not None else None
+        count = int(count)
+    except (TypeError, ValueError):
+        return None
+    if average is None or not 1.0 <= average <= 5.0 or count < MIN_REVIEWS_FOR_RATING:
+        return None
+    shown = format_decimal(round(average, 1), format="0.0", locale=locale)
+    return {
+        "stars": _stars(average),
+        "average": shown,
+        "label": gettext("Rated %(average)s out of 5") % {"average": shown},
+        "count": ngettext("%(num)s review", "%(num)s reviews", count) % {"num": format_decimal(count, locale=locale)},
+    }
+
+
+def _quote(product: Product, *, gettext: Any) -> dict[str, str] | None:
+    """The product's review quote with its own stars, or None (no quote, or a quote without a rating)."""
+    text = clean_line(product.review_quote, max_chars=MAX_QUOTE)
+    stars = product.review_quote_rating
+    if not text or not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+        return None
+    return {"text": text, "stars": _stars(stars), "label": gettext("Rated %(average)s out of 5") % {"average": stars},
+            "by": gettext("A customer review")}
 
 
 def render_email(
@@ -184,11 +254,18 @@ def render_email(
     now: datetime,
     links_issued_at: datetime | None = None,
     link_ttl: links.LinkTtl = links.LinkTtl(),
+    offer: Offer | None = None,
+    loyalty_tiers: Sequence[tuple[str, int]] = (),
 ) -> RenderedEmail:
     """Render one email: HTML, plain text and the .eml, deterministic for the same arguments.
 
     Every link token expires `link_ttl` after `links_issued_at` (default `now`; the generate step
     passes the campaign's planned send date, so a re-render mints the same tokens).
+
+    `offer` (nudge.offers.Offer): rendered with its code, value, minimum spend, end date and terms,
+    unless it has expired by `now` (then it is left out: an expired offer is never rendered).
+    `loyalty_tiers` ((tier, points needed), ascending, from the store's data): the loyalty email
+    shows the customer's points balance, what expires when, and the points to the next tier.
 
     Raises RenderError when the facts cannot make an email: no items, a malformed customer
     address or store sender, a price that is not a finite amount in an ISO 4217 currency, a store
@@ -283,6 +360,7 @@ def render_email(
                 ranked,
                 locale=locale,
                 gettext=gettext,
+                ngettext=ngettext,
                 store=store,
                 base_url=base_url,
                 campaign_id=campaign_id,
@@ -302,6 +380,14 @@ def render_email(
         "preferences_url": preferences_url,
         "open_pixel_url": open_pixel_url,
     }
+    if campaign.campaign_type in QUOTE_CAMPAIGNS:  # one quote at most, on the card of the product it was written for
+        for card, (product, _) in zip(context["cards"], items):
+            if (quote := _quote(product, gettext=gettext)) is not None:
+                card["quote"] = quote
+                break
+    context["offer"] = _offer(offer, locale=locale, gettext=gettext, today=now.date())
+    context["loyalty"] = _loyalty(customer, loyalty_tiers, locale=locale, gettext=gettext, ngettext=ngettext,
+                                  today=now.date()) if campaign.campaign_type == "loyalty" else None
     html_template, text_template = email_templates(campaign.campaign_type)
     html = html_template.render(context)
     text = _tidy_text(text_template.render(context))
@@ -320,6 +406,54 @@ def render_email(
     )
     return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, eml=eml, message_id=message_id,
                          language=language)
+
+
+_OFFER_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
+
+
+def _offer(offer: Offer | None, *, locale: Locale, gettext: Any, today: Any) -> dict[str, str] | None:
+    """The offer's facts in the customer's language, or None: no offer, or one that has expired by `today`
+    (never rendered), or one whose code is not a plain code (nudge.offers validates it on load; this
+    is the last line)."""
+    if offer is None or offer.valid_until < today or not _OFFER_CODE.fullmatch(offer.code or ""):
+        return None
+    if offer.kind == "percent":
+        value = format_percent(Decimal(offer.value) / 100, locale=locale)
+    else:
+        value = _money(Decimal(offer.value), offer.currency, locale)
+    ends = format_date(offer.valid_until, format="long", locale=locale)
+    return {
+        "title": clean_line(offer.title, max_chars=MAX_OFFER_TITLE),
+        "headline": gettext("%(value)s off with code %(code)s") % {"value": value, "code": offer.code},
+        "code": offer.code,
+        "min_spend": gettext("Minimum spend %(amount)s") % {"amount": _money(Decimal(offer.min_spend), offer.currency, locale)}
+        if offer.min_spend else "",
+        "scope": gettext("On selected items") if offer.product_ids or offer.categories else "",
+        "ends": gettext("Ends %(date)s") % {"date": ends},
+        "terms": clean_line(offer.terms, max_chars=MAX_OFFER_TERMS),
+    }
+
+
+def _loyalty(customer: Customer, tiers: Sequence[tuple[str, int]], *, locale: Locale, gettext: Any, ngettext: Any,
+             today: Any) -> dict[str, str] | None:
+    """The member's points in the customer's language (balance, what lapses when, the next tier), or None
+    when the store runs no points for this customer."""
+    balance = customer.points_balance
+    if not isinstance(balance, int) or isinstance(balance, bool) or balance < 0:
+        return None
+    num = lambda n: format_decimal(n, locale=locale)  # noqa: E731
+    out = {"tier": _tier(customer.loyalty_tier, gettext),
+           "balance": ngettext("You have %(num)s point", "You have %(num)s points", balance) % {"num": num(balance)},
+           "next": "", "expiring": ""}
+    upcoming = next_tier(tuple(tiers), customer.loyalty_tier, balance) if customer.loyalty_tier in LOYALTY_TIERS else None
+    if upcoming is not None and upcoming[1] > 0:
+        out["next"] = ngettext("%(num)s more point to %(tier)s", "%(num)s more points to %(tier)s", upcoming[1]) % {
+            "num": num(upcoming[1]), "tier": _tier(upcoming[0], gettext)}
+    expiring, on = customer.points_expiring, customer.points_expiring_on
+    if isinstance(expiring, int) and 0 < expiring <= balance and on is not None and on >= today:
+        out["expiring"] = ngettext("%(num)s point expires on %(date)s", "%(num)s points expire on %(date)s", expiring) % {
+            "num": num(expiring), "date": format_date(on, format="long", locale=locale)}
+    return out
 
 
 def _tier(tier: str, gettext: Any) -> str:

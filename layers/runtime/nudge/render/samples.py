@@ -46,8 +46,15 @@ def customer(**overrides: Any) -> Customer:
         birthday=date(1990, 11, 29),
         consent=True,
         loyalty_tier="gold",
+        points_balance=3240,
+        points_expiring=150,
+        points_expiring_on=date(2026, 12, 31),
     )
     return replace(base, **overrides)
+
+
+# (tier, points needed): what a store's store.json "loyalty" says (nudge.loyalty)
+LOYALTY_TIERS = (("bronze", 0), ("silver", 500), ("gold", 1500), ("platinum", 4000))
 
 
 def product(product_id: str = "p-1", **overrides: Any) -> Product:
@@ -83,7 +90,8 @@ def copy(**overrides: Any) -> Copy:
 def items() -> list[tuple[Product, RankedItem]]:
     """Four products: one plain, one on clearance, one without an image, one in a long name."""
     products = [
-        product("p-1"),
+        product("p-1", rating_average=4.62, rating_count=27, review_quote="Lovely weight, and the glaze is even nicer in person.",
+                review_quote_rating=5),
         product(
             "p-2",
             name="Linen tea towel, set of two",
@@ -91,8 +99,11 @@ def items() -> list[tuple[Product, RankedItem]]:
             clearance=True,
             clearance_price=Decimal("12.60"),
             category="linen",
+            rating_average=4.1,
+            rating_count=5,
         ),
-        product("p-3", name="Oak serving board", price=Decimal("32.50"), image_url="", category="boards"),
+        product("p-3", name="Oak serving board", price=Decimal("32.50"), image_url="", category="boards", rating_average=5.0,
+                rating_count=2),  # two reviews: no stars shown
         product(
             "p-4",
             name="Hand-thrown porcelain pouring jug with a long and careful name",
@@ -121,6 +132,7 @@ def email_args(campaign_type: str = "new_arrivals", **overrides: Any) -> dict[st
         "campaign_id": f"{campaign_type}-2026-11-29",
         "link_key": LINK_KEY,
         "now": NOW,
+        "loyalty_tiers": LOYALTY_TIERS,
     }
     args.update(overrides)
     return args
