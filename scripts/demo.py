@@ -118,6 +118,13 @@ def run(config: DemoConfig) -> dict:
     say(f"store: {len(store.products)} products, {len(store.customers)} customers, {len(store.events)} events; "
         f"{store.report.summary()}")
     send_date = config.send_date or store.as_of
+    from nudge.store.facts import save_store_facts
+
+    # the store's offers and loyalty tiers go with the artifacts, written every run (a changed offers.json counts)
+    save_store_facts(config.artifacts_dir, offers=store.offers, currency=store.info.currency,
+                     points_name=store.points_name, tiers=store.loyalty_tiers)
+    say(f"store facts: {len(store.offers)} offers ({', '.join(o.offer_id for o in store.offers) or 'none'}), "
+        f"{len(store.loyalty_tiers)} loyalty tiers")
 
     with moto_server() as endpoint:
         say(f"moto server on {endpoint}")

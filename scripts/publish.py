@@ -4,7 +4,8 @@ Inputs: a store directory (nudge.store format; validated, rejections reported), 
 directory (catalog/ + recommender/ from scripts/train_recommender.py), the stack's table name and
 bucket (`--table`, `--bucket`, or NUDGE_PROFILE_TABLE / NUDGE_OUTPUT_BUCKET).
 Outputs: one profile item per customer (BatchWriteItem, unprocessed items retried), the artifacts
-under s3://<bucket>/artifacts/, and a JSON summary on stdout (counts only, no personal data).
+under s3://<bucket>/artifacts/ (with the store's offers and loyalty tiers written to store/ first:
+nudge.store.facts), and a JSON summary on stdout (counts only, no personal data).
 
 Republishing overwrites each profile's history, cart and last-sent stamp with the store's view
 (see docs/TRIGGERS.md); send, holdout and due-time items are left alone.
@@ -52,6 +53,11 @@ def main(config: PublishConfig) -> dict:
 
         key = load_secret_keys(os.environ["NUDGE_SECRET_ARN"]).get("pseudonym_key", "")
     written = ProfileStore(table).put_profiles(profiles.values(), pseudonym_key=key.encode() or None)
+    if config.artifacts_dir is not None:  # the store's offers and loyalty tiers travel with the artifacts (artifacts/store/)
+        from nudge.store.facts import save_store_facts
+
+        save_store_facts(config.artifacts_dir, offers=store.offers, currency=store.info.currency,
+                         points_name=store.points_name, tiers=store.loyalty_tiers)
     uploaded = upload_dir(config.artifacts_dir, f"s3://{bucket}/artifacts/") if config.artifacts_dir is not None else 0
     summary = {"profiles_written": written, "pseudonyms": "recorded" if key else "left to the generate step (no key)",
                "artifact_files": uploaded, "store_report": store.report.counts}

@@ -92,14 +92,14 @@ def test_the_loyalty_email_shows_the_balance_what_expires_and_the_next_tier_from
     rendered = email("loyalty")
     # THEN the balance, the points to platinum and the lapse date are in both parts
     for part in (rendered.html, rendered.text):
-        assert "You have 3,240 points" in part
+        assert "Points balance: 3,240" in part
         assert "760 more points to Platinum" in part
         assert "150 points expire on December 31, 2026" in part or "150 points expire on 31 December 2026" in part
 
 
 def test_no_points_block_without_a_balance_and_none_outside_loyalty():
-    assert "points" not in email("loyalty", customer=samples.customer(points_balance=None)).text
-    assert "You have 3,240 points" not in email("new_arrivals").text
+    assert "oints" not in email("loyalty", customer=samples.customer(points_balance=None)).text
+    assert "Points balance" not in email("new_arrivals").text
 
 
 def test_points_that_lapsed_before_the_send_are_not_announced():
@@ -109,4 +109,46 @@ def test_points_that_lapsed_before_the_send_are_not_announced():
 
 def test_loyalty_facts_in_german():
     rendered = email("loyalty", customer=samples.customer(locale="de_DE"), copy=samples.copy(language="de"))
-    assert "Sie haben 3.240 Punkte" in rendered.text and "Noch 760 Punkte bis Platin" in rendered.text
+    assert "Punktestand: 3.240" in rendered.text and "Noch 760 Punkte bis Platin" in rendered.text
+
+
+def offer(**overrides):
+    from decimal import Decimal
+
+    from nudge.offers import Offer
+
+    base = Offer(offer_id="birthday-15", title="Birthday treat", kind="percent", value=Decimal("15"), currency="GBP",
+                 code="BDAY15", valid_from=date(2026, 11, 20), valid_until=date(2027, 1, 15),
+                 campaign_types=("birthday_holiday",), audience="birthday", min_spend=Decimal("40"),
+                 terms="One use per customer.")
+    return replace(base, **overrides)
+
+
+def test_an_offer_renders_with_code_value_minimum_spend_end_date_and_terms_in_every_part():
+    # GIVEN a 15% birthday offer, code BDAY15, minimum spend £40, ending 15 January 2027
+    rendered = email("birthday_holiday", offer=offer())
+    message = rendered.eml.decode("utf-8", "replace")
+    # THEN the HTML and the text part (and so the .eml) carry every fact, from the data
+    for part in (rendered.html, rendered.text):
+        assert "15% off with code BDAY15" in part and "Minimum spend £40.00" in part
+        assert "Ends January 15, 2027" in part or "Ends 15 January 2027" in part
+        assert "One use per customer." in part and "Birthday treat" in part
+    assert "BDAY15" in message
+
+
+def test_an_amount_offer_is_money_in_the_customers_locale():
+    from decimal import Decimal
+
+    rendered = email("new_arrivals", offer=offer(kind="amount", value=Decimal("10.00"), code="NEW-10", min_spend=None),
+                     customer=samples.customer(locale="fr_FR"), copy=samples.copy(language="fr"))
+    assert "10,00\u00a0£GB de réduction avec le code NEW-10" in rendered.text
+
+
+def test_an_expired_offer_is_never_rendered():
+    rendered = email("birthday_holiday", offer=offer(valid_until=date(2026, 11, 28)))  # the email renders on 29 November
+    assert "BDAY15" not in rendered.html and "BDAY15" not in rendered.text
+
+
+def test_an_offer_whose_code_is_not_plain_is_left_out():
+    rendered = email("birthday_holiday", offer=offer(code="<b>X</b>"))
+    assert "X</b>" not in rendered.html and "off with code" not in rendered.text

@@ -20,9 +20,11 @@ from nudge.copy import CopyBrief, Copywriter
 from nudge.copy.slots import fits_whole
 from nudge.identity import pseudonymize
 from nudge.jobs import Job
+from nudge.offers import Offer, offer_for
 from nudge.recommend import Catalog, Recommender
 from nudge.render import render_email
 from nudge.render.links import LinkTtl
+from nudge.store.facts import StoreFacts, load_store_facts
 from nudge.sentiment import choose_tone
 from nudge.types import Product, Profile, RankedItem, StoreInfo
 
@@ -61,19 +63,29 @@ class Engine:
     pseudonym_key: bytes
     link_key: bytes
     link_ttl: LinkTtl = field(default_factory=LinkTtl)  # how long the email's links live after its send date
+    facts: StoreFacts = field(default_factory=StoreFacts)  # the store's offers and loyalty tiers (artifacts/store/)
 
     @classmethod
     def load(
         cls, *, artifacts_dir: Path, model_dir: str | Path | None, store: StoreInfo, pseudonym_key: bytes, link_key: bytes,
         link_ttl: LinkTtl | None = None,
     ) -> "Engine":
-        """Load the catalog and recommender from an artifacts directory (catalog/, recommender/)
-        and the copywriter from model_dir (None or missing → reviewed copy only)."""
+        """Load the catalog and recommender from an artifacts directory (catalog/, recommender/, and the
+        store's offers and loyalty tiers from store/ when there) and the copywriter from model_dir (None
+        or missing → reviewed copy only)."""
         artifacts_dir = Path(artifacts_dir)
         catalog = Catalog.load(artifacts_dir / "catalog")
         recommender = Recommender.load(artifacts_dir / "recommender")
         copywriter = Copywriter.load(model_dir)
-        return cls(catalog, recommender, copywriter, store, pseudonym_key, link_key, link_ttl or LinkTtl())
+        return cls(catalog, recommender, copywriter, store, pseudonym_key, link_key, link_ttl or LinkTtl(),
+                   load_store_facts(artifacts_dir))
+
+    def offer_for(self, job: Job, *, now: datetime) -> Offer | None:
+        """The store's offer for this email: valid on its send date and not expired by `now` (a retry the
+        day after an offer ends sends no offer), audience "birthday" only for a birthday email."""
+        birthday = job.campaign_type == "birthday_holiday" and not job.context.holiday
+        offer = offer_for(self.facts.offers, campaign_type=job.campaign_type, send_date=job.send_date, birthday=birthday)
+        return offer if offer is not None and offer.valid_until >= now.date() else None
 
     def model_versions(self) -> dict[str, str]:
         return {
@@ -218,11 +230,13 @@ def compose_batch(
     for (index, job, profile, campaign, items, pseudo, rank_ms, tone_reason), copy in zip(pending, copies):
         try:
             started = time.perf_counter()
+            offer = engine.offer_for(job, now=now)
             rendered = render_email(
                 customer=profile.customer, items=items, copy=copy, campaign=campaign, store=engine.store,
                 pseudonymous_id=pseudo, campaign_id=job.campaign_id, link_key=engine.link_key, now=now,
                 # from the planned send date, not the clock: the same job mints the same tokens
                 links_issued_at=datetime.combine(job.send_date, clock(0, 0), tzinfo=timezone.utc), link_ttl=engine.link_ttl,
+                offer=offer, loyalty_tiers=engine.facts.tiers,
             )
             render_ms = (time.perf_counter() - started) * 1000
             timings = {"rank_ms": round(rank_ms, 2), "copy_ms": round(copy_ms, 2), "render_ms": round(render_ms, 2)}
@@ -241,6 +255,8 @@ def compose_batch(
                     "source": copy.source, "rejected_reasons": list(copy.rejected_reasons),
                 },
                 "message_id": rendered.message_id,
+                # the store's offer it carries (id and code, from offers.json), or None
+                "offer": {"id": offer.offer_id, "code": offer.code, "valid_until": offer.valid_until.isoformat()} if offer else None,
                 # the catalog the fixed wording came from; fallback: the customer's language has none
                 "language": rendered.language.record() if rendered.language else None,
                 "model_versions": engine.model_versions(),

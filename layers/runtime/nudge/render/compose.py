@@ -443,7 +443,7 @@ def _loyalty(customer: Customer, tiers: Sequence[tuple[str, int]], *, locale: Lo
         return None
     num = lambda n: format_decimal(n, locale=locale)  # noqa: E731
     out = {"tier": _tier(customer.loyalty_tier, gettext),
-           "balance": ngettext("You have %(num)s point", "You have %(num)s points", balance) % {"num": num(balance)},
+           "balance": gettext("Points balance: %(num)s") % {"num": num(balance)},
            "next": "", "expiring": ""}
     upcoming = next_tier(tuple(tiers), customer.loyalty_tier, balance) if customer.loyalty_tier in LOYALTY_TIERS else None
     if upcoming is not None and upcoming[1] > 0:
