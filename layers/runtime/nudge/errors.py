@@ -39,3 +39,9 @@ class RenderError(NudgeError, ValueError):
 
 class ClaimBusyError(NudgeError, RuntimeError):
     """Another attempt holds the (campaign, customer) claim; the record fails and is retried later."""
+
+
+class OfferError(ValidationError):
+    """A store offer (offers.json) breaks a rule; the message names the offer, the field, what was
+    expected and what came. A store with a bad offer does not load: an email must never go out with
+    an offer silently dropped or changed."""
