@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -59,6 +60,7 @@ class TrainConfig:
     source: str = "build/store"  # store dir (nudge.store) or interactions CSV
     out_dir: str = "build/recommender"  # model artifacts
     catalog_dir: str = "build/catalog"  # a copy of the catalog where the Engine reads it ("" = skip)
+    social_proof: bool = True  # a store's ratings, review counts and quotes into the catalog (scripts/social_proof.py)
     models: tuple[str, ...] = ("popularity", "itemknn", "rp3beta", "ease", "als", "hybrid")  # candidates
     model: str = "auto"  # "auto" = best validation nDCG@10 among `models`; or force one name
     grid: str = "full"  # "full" (GRIDS, ~80 s on the 2.4k-item store) or "compact" (COMPACT_GRIDS, ~4x faster)
@@ -91,6 +93,7 @@ class Interactions:
     source: str = ""
     sha256: str = ""
     purchase: np.ndarray | None = None  # (n,) bool: the event is a purchase (None: every row is one, or unknown)
+    reviews: list[Any] | None = None  # the store's review events (nudge.types.Event, with texts): social proof
 
     def __len__(self) -> int:
         return len(self.users)
@@ -98,7 +101,7 @@ class Interactions:
     def subset(self, keep: np.ndarray) -> Interactions:
         return Interactions(self.users[keep], self.items[keep], self.weight[keep], self.timestamp[keep],
                             self.products, self.customers, self.as_of, self.source, self.sha256,
-                            None if self.purchase is None else self.purchase[keep])
+                            None if self.purchase is None else self.purchase[keep], self.reviews)
 
     def purchases(self) -> Interactions:
         """The purchase events only (all of them when the source does not say)."""
@@ -138,6 +141,7 @@ def load_store_interactions(path: str | Path, *, heldout: bool = False) -> Inter
         source=str(path),
         sha256=file_sha256(p for p in Path(path).iterdir() if p.is_file()),
         purchase=np.array([e.event_type == "purchase" for e in events], dtype=bool),
+        reviews=[e for e in events if e.event_type == "review"],
     )
 
 
@@ -847,6 +851,24 @@ def last_days_split(data: Interactions, days: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- catalog & export
+def with_social_proof(data: Interactions) -> tuple[dict[str, Product], dict[str, Any] | None]:
+    """The products with their rating, review count and quote from the store's reviews (scripts/social_proof.py:
+    spaCy's NER removes names and contacts from quotes), and that step's counts; the products unchanged and
+    None when the source has no review events (MovieLens, Online Retail)."""
+    if not data.reviews or not data.products:
+        return dict(data.products), None
+    try:  # imported as scripts.<name> (tests, the demo) or run as a script (scripts/ on sys.path)
+        from scripts.social_proof import apply, load_nlp, summarize
+    except ImportError:
+        from social_proof import apply, load_nlp, summarize
+    from nudge.render.compose import MIN_REVIEWS_FOR_RATING
+
+    store = SimpleNamespace(products=data.products, events=data.reviews)
+    summaries, report = summarize(store, load_nlp(), min_reviews=MIN_REVIEWS_FOR_RATING)
+    log.info("social proof: %d products rated, %d quotes (%.1f s)", len(summaries), report["quotes_chosen"], report["seconds"])
+    return apply(dict(data.products), summaries), {k: v for k, v in report.items() if k != "config"}
+
+
 def catalog_for(item_ids: Sequence[str], products: Mapping[str, Product]) -> Catalog:
     """A Catalog aligned to item_ids; items without a product record get a placeholder (no image)."""
     filled = {}
@@ -908,7 +930,8 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
     user_ids = sorted(set(data.users.tolist()))
     u_index = {u: i for i, u in enumerate(user_ids)}
     i_index = {p: i for i, p in enumerate(item_ids)}
-    catalog = catalog_for(item_ids, data.products)
+    products, social_proof = with_social_proof(data) if config.social_proof else (data.products, None)
+    catalog = catalog_for(item_ids, products)
     content = catalog.content
 
     # 1. tune and choose on a validation split carved out of the history
@@ -980,6 +1003,7 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
                      "items": len(item_ids), "validation_users": len(relevant),
                      "grid_points": {n: len(g) for n, g in planned.items()}, "skipped": skipped,
                      "estimates": {n: e.to_dict() for n, e in estimates.items()}},
+        "social_proof": social_proof,  # counts only: reviews seen and rejected, products rated, quotes, PII dropped
     })
     # the catalog goes where the generate function's Engine reads it (artifacts/catalog/), or beside the
     # model when there is no such place: one copy, so a cold start downloads it once
