@@ -184,6 +184,10 @@ def run(config: DemoConfig) -> dict:
     from nudge_local.copy_report import copy_variety, demo_emails, failed_bars
 
     variety = copy_variety(demo_emails(out, store, profiles, config.pseudonym_key))
+    from nudge_local import facts_report as facts
+
+    store_facts = facts.facts_report(out, entries, first_names=(c.first_name for c in store.customers.values()))
+    store_facts["failed_bars"] = facts.failed_bars(store_facts)
     outcomes = _outcomes(config, plans, say) if config.outcomes else None
     wall = time.perf_counter() - started
     generation_seconds = sum(d["seconds"] for d in drains)
@@ -205,6 +209,7 @@ def run(config: DemoConfig) -> dict:
         "emails_per_second": round(len(entries) / generation_seconds, 2) if generation_seconds else 0.0,
         "copy_variety": variety,
         "copy_variety_failed_bars": failed_bars(variety),
+        "store_facts": store_facts,
         "plans": plans,
         "outcomes": outcomes,
         "gallery": str(out / "index.html"),
@@ -215,6 +220,7 @@ def run(config: DemoConfig) -> dict:
     reports = ROOT / "build" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "demo_copy.json").write_text(json.dumps(variety, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (reports / "demo_facts.json").write_text(json.dumps(store_facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say("")
     say(f"emails written   {summary['emails_written']}  {by_campaign}")
     say(f"copy source      {by_source}")
@@ -232,6 +238,11 @@ def run(config: DemoConfig) -> dict:
     for campaign, measures in variety.items():
         say(f"{campaign:<18}" + "".join(f"{measures[c]:>12}" for c in columns))
     say(f"bars missed      {summary['copy_variety_failed_bars'] or 'none'}")
+    o = store_facts["overall"]
+    say(f"store facts      (build/reports/demo_facts.json) cards with a rating {o['rating_share']:.1%}; offers with code "
+        f"and end date in {o['campaigns_with_offer_code_and_end_date'] or 'no campaign'}; loyalty emails with points "
+        f"{o['loyalty_emails_with_points']}/{o['loyalty_emails']}; quotes per cart email <= {o['max_quotes_per_cart_email']}, "
+        f"with personal data {o['quotes_with_personal_data']}; bars missed {store_facts['failed_bars'] or 'none'}")
     say(f"images           {images['images']} pictures ({images['image_bytes'] / 1024:.0f} KB) in {images['dir']}, "
         f"{images['rewritten']} image URLs in {images['previews']} previews pointed at them")
     say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}"
