@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone copywriter teacher load cost plan-scale i18n clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone eval-ner copywriter teacher load cost plan-scale i18n clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -18,6 +18,7 @@ help:
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
 	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
 	@echo "make eval-tone  review-sentiment (tone) evaluation → build/reports/sentiment.{json,md}"
+	@echo "make eval-ner   the review-quote scrub (names, emails, phones, URLs, addresses) on hand-labelled text → build/reports/ner.json"
 	@echo "make copywriter reproduce the shipped copywriter (phrasebook corpus → student → ONNX int8)"
 	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
 	@echo "make load       10,000 jobs, 2,000 with 20% injected faults, then killed consumers and overlapping campaigns → build/reports/reliability.json"
@@ -122,6 +123,10 @@ eval-copy: train-venv
 
 eval-tone: venv
 	$(PY) scripts/eval_sentiment.py
+
+# precision and recall of the social-proof scrub on tests/fixtures/ner_heldout.jsonl (spaCy, from requirements/dev.txt)
+eval-ner: venv
+	$(PY) scripts/eval_ner.py
 
 eval-recs: venv
 	$(PY) scripts/eval_recs.py
