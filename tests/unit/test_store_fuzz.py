@@ -38,7 +38,9 @@ def _write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
     catalog_rows=st.lists(
         st.lists(cell, min_size=len(fmt.CATALOG_COLUMNS), max_size=len(fmt.CATALOG_COLUMNS)), max_size=4
     ),
-    customer_rows=st.lists(st.lists(cell, min_size=9, max_size=9), max_size=4),
+    customer_rows=st.lists(
+        st.lists(cell, min_size=len(fmt.CUSTOMER_COLUMNS), max_size=len(fmt.CUSTOMER_COLUMNS)), max_size=4
+    ),
     event_rows=st.lists(st.lists(cell, min_size=7, max_size=7), max_size=8),
 )
 def test_hostile_rows_are_named_never_crash(
@@ -62,5 +64,37 @@ def test_hostile_rows_are_named_never_crash(
     for counts in report.counts.values():
         assert counts.read == counts.accepted + counts.rejected
     assert len(report.rejected) == sum(c.rejected for c in report.counts.values())
-    # AND only the catalog's descriptive cells are ever cleared rather than rejected
-    assert all(c.file == fmt.CATALOG_CSV and c.column in ("material", "colour") for c in report.cleared)
+    # AND only the catalog's descriptive cells and the customers' points are ever cleared rather than rejected
+    clearable = {
+        fmt.CATALOG_CSV: ("material", "colour"),
+        fmt.CUSTOMERS_CSV: ("points_balance", "points_expiring", "points_expiring_on"),
+    }
+    assert all(c.column in clearable.get(c.file, ()) for c in report.cleared)
+
+
+points_cell = st.one_of(
+    st.sampled_from(["", "0", "1", "50", "720", "-1", "1.5", "²", "٣", "9" * 40, "2026-12-01", "2026-11-19", "x"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(balance=points_cell, expiring=points_cell, expiring_on=points_cell)
+def test_hostile_points_cells_never_cost_the_customer(tmp_path_factory, balance: str, expiring: str, expiring_on: str) -> None:
+    # GIVEN the tiny store with arbitrary points cells for one customer
+    root = Path(shutil.copytree(TINY, tmp_path_factory.mktemp("points") / "store"))
+    path = root / fmt.CUSTOMERS_CSV
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][-3:] = [balance, expiring, expiring_on]
+    _write_rows(path, rows[0], rows[1:])
+    # WHEN loaded
+    store = load_store(root)
+    # THEN the customer is kept, and what remains of the points is consistent
+    c = store.customers["c001"]
+    assert store.report.rejected == [] and len(store.customers) == 6
+    assert c.points_balance is None or 0 <= c.points_balance
+    assert (c.points_expiring is None) == (c.points_expiring_on is None)
+    if c.points_expiring is not None:
+        assert c.points_balance is not None and 0 <= c.points_expiring <= c.points_balance
+        assert c.points_expiring_on >= store.as_of  # type: ignore[operator]

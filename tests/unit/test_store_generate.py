@@ -12,7 +12,17 @@ import pytest
 from nudge.store import load_store
 from nudge.store import vocabulary as vocab
 from nudge.store.format import cutoff
-from nudge.store.generate import AS_OF, HELDOUT_DAYS, SyntheticStore, generate, generate_store
+from nudge.loyalty import tier_for
+from nudge.offers import offer_for
+from nudge.store.generate import (
+    AS_OF,
+    EXPIRY_WINDOW_DAYS,
+    HELDOUT_DAYS,
+    LOYALTY_TIER_POINTS,
+    SyntheticStore,
+    generate,
+    generate_store,
+)
 from nudge.types import LOYALTY_TIERS
 
 SMALL = dict(n_products=400, n_customers=600, n_events=30_000)
@@ -37,7 +47,7 @@ def test_same_seed_writes_the_same_bytes(small_dir: Path, tmp_path: Path) -> Non
     again = generate_store(tmp_path / "again", seed=7, **SMALL)
     # THEN every file is byte-identical
     names = sorted(p.name for p in small_dir.iterdir())
-    assert names == ["catalog.csv", "customers.csv", "events.csv", "heldout_events.csv", "store.json"]
+    assert names == ["catalog.csv", "customers.csv", "events.csv", "heldout_events.csv", "offers.json", "store.json"]
     for name in names:
         assert (small_dir / name).read_bytes() == (again / name).read_bytes(), name
 
@@ -171,6 +181,60 @@ def test_top_tiers_spend_more(small: SyntheticStore) -> None:
     assert min(by_tier["platinum"]) >= max(by_tier["gold"]) >= max(by_tier["silver"])
 
 
+# --- loyalty points and offers ------------------------------------------------------------------
+
+
+def test_members_have_points_inside_their_tier_and_others_none(small: SyntheticStore) -> None:
+    # GIVEN the generated customers and the store's tier thresholds
+    members = [c for c in small.customers if c.loyalty_tier != "none"]
+    assert small.loyalty_tiers == LOYALTY_TIER_POINTS and small.points_name == "points"
+    # THEN every member's balance lies in their own tier's band, and non-members have no points
+    assert members and all(c.points_balance is not None for c in members)
+    assert all(tier_for(LOYALTY_TIER_POINTS, c.points_balance) == c.loyalty_tier for c in members)  # type: ignore[arg-type]
+    others = [c for c in small.customers if c.loyalty_tier == "none"]
+    assert all((c.points_balance, c.points_expiring, c.points_expiring_on) == (None, None, None) for c in others)
+
+
+def test_some_members_have_points_expiring_within_30_days(small: SyntheticStore) -> None:
+    members = [c for c in small.customers if c.loyalty_tier != "none"]
+    expiring = [c for c in members if c.points_expiring is not None]
+    assert 0.2 <= len(expiring) / len(members) <= 0.5
+    for c in expiring:
+        assert 1 <= c.points_expiring <= c.points_balance  # type: ignore[operator]
+        assert c.points_expiring_on is not None and 1 <= (c.points_expiring_on - AS_OF).days <= EXPIRY_WINDOW_DAYS
+
+
+def test_the_demo_store_has_three_offers_valid_on_as_of(small_dir: Path) -> None:
+    # GIVEN the written store WHEN loaded strictly (offers.json checked against as_of and the catalog)
+    store = load_store(small_dir, strict=True)
+    offers = {o.offer_id: o for o in store.offers}
+    # THEN a birthday, a clearance and a new-arrivals offer, each valid on as_of
+    assert sorted(offers) == ["birthday-15", "clearance-extra-10", "new-arrivals-10-off"]
+    assert all(o.valid_from <= AS_OF <= o.valid_until for o in offers.values())
+    birthday, clearance, new = offers["birthday-15"], offers["clearance-extra-10"], offers["new-arrivals-10-off"]
+    assert (birthday.code, birthday.kind, str(birthday.value), birthday.audience) == ("BDAY15", "percent", "15", "birthday")
+    assert (birthday.valid_from, (birthday.valid_until - birthday.valid_from).days + 1) == (AS_OF - timedelta(days=1), 60)
+    assert clearance.valid_until == AS_OF + timedelta(days=14) and clearance.min_spend is not None
+    assert set(clearance.product_ids) == {p.product_id for p in store.products.values() if p.clearance}
+    assert (new.kind, new.campaign_types) == ("amount", ("new_arrivals",)) and new.min_spend is not None
+    assert new.value < new.min_spend
+    assert set(new.product_ids) == {p.product_id for p in store.products.values() if (AS_OF - p.arrival_date).days <= 30}
+    # AND each campaign's email on as_of gets its offer; a holiday greeting gets none
+    assert offer_for(store.offers, campaign_type="birthday_holiday", send_date=AS_OF, birthday=True) == birthday
+    assert offer_for(store.offers, campaign_type="birthday_holiday", send_date=AS_OF, birthday=False) is None
+    assert offer_for(store.offers, campaign_type="clearance", send_date=AS_OF, birthday=False) == clearance
+    assert offer_for(store.offers, campaign_type="new_arrivals", send_date=AS_OF, birthday=False) == new
+    # AND the tiers and points are read back as generated
+    assert store.loyalty_tiers == LOYALTY_TIER_POINTS
+
+
+def test_offers_follow_another_as_of(tmp_path: Path) -> None:
+    # GIVEN a store generated for another day WHEN loaded strictly THEN its offers are valid that day
+    as_of = AS_OF + timedelta(days=400)
+    store = load_store(generate_store(tmp_path / "s", seed=2, n_products=200, n_customers=60, n_events=800, as_of=as_of), strict=True)
+    assert len(store.offers) == 3 and all(o.valid_on(as_of) for o in store.offers)
+
+
 # --- events: funnel, carts, lapsed, reviews ----------------------------------------------------
 
 
@@ -285,6 +349,8 @@ def test_tiny_sizes_still_make_a_valid_store(tmp_path: Path, n_products: int, n_
     root = generate_store(tmp_path / "s", n_products=n_products, n_customers=n_customers, n_events=n_events)
     store = load_store(root, strict=True)
     assert (len(store.products), len(store.customers), len(store.events)) == (n_products, n_customers, n_events)
+    # an offer whose items the catalog lacks is left out, never offered on nothing
+    assert all(o.product_ids or o.offer_id == "birthday-15" for o in store.offers)
 
 
 def test_bad_sizes_are_refused() -> None:

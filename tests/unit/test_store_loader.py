@@ -191,8 +191,8 @@ def test_identical_event_rows_are_reported_as_duplicates(tiny_copy: Path) -> Non
 
 
 def test_duplicate_customer_and_email(tiny_copy: Path) -> None:
-    append_row(tiny_copy, "customers.csv", "c001,Olive,olive@example.com,en_GB,Europe/London,,true,none,")
-    append_row(tiny_copy, "customers.csv", "c007,Liv,Olivia.Bennett101@example.com,en_GB,Europe/London,,true,none,")
+    append_row(tiny_copy, "customers.csv", "c001,Olive,olive@example.com,en_GB,Europe/London,,true,none,,,,")
+    append_row(tiny_copy, "customers.csv", "c007,Liv,Olivia.Bennett101@example.com,en_GB,Europe/London,,true,none,,,,")
     store = load_store(tiny_copy)
     assert [(r.column, r.code) for r in store.report.rejected] == [("customer_id", "duplicate"), ("email", "duplicate")]
 
@@ -223,23 +223,23 @@ def test_duplicate_customer_and_email(tiny_copy: Path) -> None:
         ("catalog.csv", "p013,Cup,,mugs,5.00,GBP", "*", "bad_value", "expected 11 fields, got 6"),
         (
             "customers.csv",
-            "a@b.com,Al,a@b.com,en_GB,Europe/London,,true,none,",
+            "a@b.com,Al,a@b.com,en_GB,Europe/London,,true,none,,,,",
             "customer_id",
             "bad_value",
             "pseudonymous",
         ),
         (
             "customers.csv",
-            "c007,Al,not-an-email,en_GB,Europe/London,,true,none,",
+            "c007,Al,not-an-email,en_GB,Europe/London,,true,none,,,,",
             "email",
             "bad_value",
             "email address",
         ),
-        ("customers.csv", "c007,Al,,english,Europe/London,,true,none,", "locale", "bad_value", "en_GB"),
-        ("customers.csv", "c007,Al,,en_GB,Europe/Atlantis,,true,none,", "timezone", "bad_value", "IANA"),
-        ("customers.csv", "c007,Al,,en_GB,Europe/London,,maybe,none,", "consent", "bad_value", "true or false"),
-        ("customers.csv", "c007,Al,,en_GB,Europe/London,,true,diamond,", "loyalty_tier", "bad_value", "gold"),
-        ("customers.csv", "c007,Al,,en_GB,Europe/London,2030-01-01,true,none,", "birthday", "bad_value", "as_of"),
+        ("customers.csv", "c007,Al,,english,Europe/London,,true,none,,,,", "locale", "bad_value", "en_GB"),
+        ("customers.csv", "c007,Al,,en_GB,Europe/Atlantis,,true,none,,,,", "timezone", "bad_value", "IANA"),
+        ("customers.csv", "c007,Al,,en_GB,Europe/London,,maybe,none,,,,", "consent", "bad_value", "true or false"),
+        ("customers.csv", "c007,Al,,en_GB,Europe/London,,true,diamond,,,,", "loyalty_tier", "bad_value", "gold"),
+        ("customers.csv", "c007,Al,,en_GB,Europe/London,2030-01-01,true,none,,,,", "birthday", "bad_value", "as_of"),
         ("events.csv", "c001,p001,like,2026-11-01T10:00:00Z,1,,", "event_type", "bad_value", "view/add_to_cart"),
         ("events.csv", "c001,p001,view,2026-11-01 10:00,1,,", "timestamp", "bad_value", "with a zone"),
         ("events.csv", "c001,p001,view,yesterday,1,,", "timestamp", "bad_value", "ISO-8601"),

@@ -75,6 +75,10 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
         "consent": c.consent,
         "loyalty_tier": c.loyalty_tier,
         "signup_date": c.signup_date.isoformat() if c.signup_date else None,
+        # loyalty points (ints: DynamoDB numbers); absent when the store runs none for this customer
+        "points_balance": c.points_balance,
+        "points_expiring": c.points_expiring,
+        "points_expiring_on": c.points_expiring_on.isoformat() if c.points_expiring_on else None,
         "purchased": profile.purchased,
         "viewed": profile.viewed,
         "carted": profile.carted,
@@ -94,6 +98,7 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
 
 
 def profile_from_item(item: Mapping[str, Any]) -> Profile:
+    """The Profile of `profile_to_item(profile)`; keys an older item lacks take their defaults."""
     customer = Customer(
         customer_id=str(item["customer_id"]),
         first_name=str(item.get("first_name", "")),
@@ -104,6 +109,10 @@ def profile_from_item(item: Mapping[str, Any]) -> Profile:
         consent=bool(item.get("consent", False)),
         loyalty_tier=str(item.get("loyalty_tier", "none")),
         signup_date=_date(item.get("signup_date")),
+        # older items have no points: None, as for a store without points
+        points_balance=_int(item.get("points_balance")),
+        points_expiring=_int(item.get("points_expiring")),
+        points_expiring_on=_date(item.get("points_expiring_on")),
     )
     rating = item.get("recent_review_rating")
     return Profile(
@@ -126,6 +135,10 @@ def profile_from_item(item: Mapping[str, Any]) -> Profile:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)  # DynamoDB reads numbers back as Decimal
 
 
 def _date(value: Any) -> date | None:

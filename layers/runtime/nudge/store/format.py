@@ -7,6 +7,7 @@ A store is a directory:
     customers.csv         one row per customer (pseudonymous ids)
     events.csv            views, add_to_cart, purchases, reviews before the as_of cut-off
     heldout_events.csv    optional: the future after as_of that a recommender is scored on
+    offers.json           optional: the store's offers and promo codes (nudge.offers)
 
 The reader (`loader.py`) and the writer (`writer.py`) both take their spelling from here, so that
 what one writes the other reads.
@@ -24,6 +25,7 @@ CATALOG_CSV = "catalog.csv"
 CUSTOMERS_CSV = "customers.csv"
 EVENTS_CSV = "events.csv"
 HELDOUT_CSV = "heldout_events.csv"
+OFFERS_JSON = "offers.json"  # the same name and schema as the artifact nudge.offers reads
 
 # (column, header_required). A required column must be in the header (its values may still be
 # allowed empty: see docs/STORE_FORMAT.md); an optional column may be left out of the header, and
@@ -54,6 +56,11 @@ CUSTOMER_COLUMNS = (
     ("consent", True),  # explicit, always: no default for marketing consent
     ("loyalty_tier", False),  # empty: none
     ("signup_date", False),
+    # Loyalty points; empty: the store runs no points for this customer. A bad cell is cleared, the
+    # customer kept. points_expiring (<= points_balance) and points_expiring_on come as a pair.
+    ("points_balance", False),
+    ("points_expiring", False),
+    ("points_expiring_on", False),
 )
 EVENT_COLUMNS = (
     ("customer_id", True),
@@ -66,7 +73,15 @@ EVENT_COLUMNS = (
 )
 
 STORE_JSON_REQUIRED = ("schema_version", "name", "postal_address", "base_url", "sender", "currency", "as_of")
-STORE_JSON_OPTIONAL = ("unsubscribe_url", "unsubscribe_mailto", "preferences_url", "source", "generator")
+STORE_JSON_OPTIONAL = (
+    "unsubscribe_url",
+    "unsubscribe_mailto",
+    "preferences_url",
+    "locale",
+    "loyalty",  # {"points_name": ..., "tiers": [{"tier": ..., "points": ...}, ...]} (nudge.loyalty)
+    "source",
+    "generator",
+)
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})

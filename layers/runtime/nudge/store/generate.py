@@ -25,6 +25,11 @@ clock). The latent model, which a recommender should be able to learn:
   from the same model. About 45% of the items that arrived in the last 30 days are **cold**: they
   have no history events, only held-out ones. Abandoned carts: ~4% of active customers added
   items to a cart in the 48 hours before as_of and did not buy.
+- **Loyalty and offers**: members (a tier above none) get a points balance inside their tier's
+  band of `LOYALTY_TIER_POINTS` (written to store.json as "loyalty"), about a third of them with
+  points lapsing within 30 days of as_of; offers.json holds a birthday offer, a clearance offer
+  ending 14 days after as_of and a new-arrivals offer, all dated from as_of so that none has
+  expired on it. Both come from their own random stream (or none), so everything else is as before.
 """
 
 from __future__ import annotations
@@ -35,12 +40,14 @@ import random
 import unicodedata
 from bisect import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from itertools import accumulate
 from pathlib import Path
 
+from nudge.loyalty import DEFAULT_POINTS_NAME, Tiers
+from nudge.offers import Offer
 from nudge.store import format as fmt
 from nudge.store import vocabulary as vocab
 from nudge.store.writer import write_store
@@ -75,6 +82,13 @@ INACTIVE_SHARE = 0.12  # customers with no events at all
 LAPSED_SHARE = 0.12  # of active customers: no activity in the last 95+ days
 ABANDONED_CART_SHARE = 0.04  # of active, not lapsed customers
 TIER_SHARES = (("platinum", 0.04), ("gold", 0.08), ("silver", 0.15), ("bronze", 0.23))  # by spend rank
+# store.json "loyalty": the points at which each tier starts. A member's balance lies in their
+# tier's band (platinum: up to PLATINUM_SPAN above its threshold).
+LOYALTY_TIER_POINTS: Tiers = (("bronze", 0), ("silver", 500), ("gold", 1500), ("platinum", 4000))
+PLATINUM_SPAN = 6000
+EXPIRING_SHARE = 0.35  # of members: some points lapse within EXPIRY_WINDOW_DAYS of as_of
+EXPIRY_WINDOW_DAYS = 30
+NEW_ARRIVAL_DAYS = 30  # an item that arrived this many days before as_of or fewer is new
 
 # Session mix for the first item a customer looks at.
 ANCHOR_MIX = (("taste", 0.60), ("favourite", 0.15), ("complement", 0.10), ("popular", 0.15))
@@ -190,6 +204,9 @@ class SyntheticStore:
     heldout_events: list[Event]  # sorted by time, in the HELDOUT_DAYS after the cut-off
     truth: GeneratorTruth
     config: dict[str, int | str]
+    offers: list[Offer] = field(default_factory=list)  # offers.json: valid on as_of
+    loyalty_tiers: Tiers = ()
+    points_name: str = DEFAULT_POINTS_NAME
 
 
 def _dot(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -833,6 +850,95 @@ class _Generator:
         return out
 
 
+def assign_points(customers: list[Customer], *, seed: int, as_of: date) -> list[Customer]:
+    """Points for loyalty members, inside their tier's band of LOYALTY_TIER_POINTS; about
+    EXPIRING_SHARE of them with some points lapsing 1..EXPIRY_WINDOW_DAYS days after as_of.
+    Non-members (tier none) have no balance. Its own random stream: nothing else moves."""
+    rng = random.Random(f"{seed}/loyalty")
+    bands: dict[str, tuple[int, int]] = {}
+    for k, (tier, threshold) in enumerate(LOYALTY_TIER_POINTS):
+        top = LOYALTY_TIER_POINTS[k + 1][1] - 1 if k + 1 < len(LOYALTY_TIER_POINTS) else threshold + PLATINUM_SPAN
+        bands[tier] = (threshold, top)
+    out: list[Customer] = []
+    for c in customers:
+        if c.loyalty_tier not in bands:
+            out.append(c)
+            continue
+        balance = rng.randint(*bands[c.loyalty_tier])
+        # Three draws for every member, used or not, so one member's expiry never shifts the next.
+        lapses, share, days = rng.random() < EXPIRING_SHARE, rng.uniform(0.1, 0.5), rng.randint(1, EXPIRY_WINDOW_DAYS)
+        expiring = max(1, int(balance * share)) if lapses and balance >= 10 else None
+        out.append(
+            replace(
+                c,
+                points_balance=balance,
+                points_expiring=expiring,
+                points_expiring_on=as_of + timedelta(days=days) if expiring else None,
+            )
+        )
+    return out
+
+
+def demo_offers(products: list[Product], *, as_of: date, currency: str) -> list[Offer]:
+    """The demo store's offers, dated from as_of so none has expired on it: a birthday 15% (from the
+    day before as_of, for 60 days), an extra 10% on clearance items over a minimum spend (ends 14
+    days after as_of), and 10 off new arrivals over a minimum spend. An offer whose items the
+    catalog lacks (a tiny store with no clearance) is left out rather than offered on nothing."""
+    day = timedelta(days=1)
+    offers = [
+        Offer(
+            offer_id="birthday-15",
+            title="Birthday treat",
+            kind="percent",
+            value=Decimal(15),
+            currency=currency,
+            code="BDAY15",
+            valid_from=as_of - day,
+            valid_until=as_of - day + 59 * day,  # 60 days, both ends included
+            campaign_types=("birthday_holiday",),
+            audience="birthday",
+            terms="One use per customer.",
+        )
+    ]
+    clearance = tuple(sorted(p.product_id for p in products if p.clearance))
+    if clearance:
+        offers.append(
+            Offer(
+                offer_id="clearance-extra-10",
+                title="Extra 10% off clearance",
+                kind="percent",
+                value=Decimal(10),
+                currency=currency,
+                code="CLEAR10",
+                valid_from=as_of - 2 * day,
+                valid_until=as_of + 14 * day,
+                campaign_types=("clearance",),
+                min_spend=Decimal("30.00"),
+                product_ids=clearance,
+                terms="On clearance items, while stocks last.",
+            )
+        )
+    new = tuple(sorted(p.product_id for p in products if 0 <= (as_of - p.arrival_date).days <= NEW_ARRIVAL_DAYS))
+    if new:
+        offers.append(
+            Offer(
+                offer_id="new-arrivals-10-off",
+                title="First look at new arrivals",
+                kind="amount",
+                value=Decimal("10.00"),
+                currency=currency,
+                code="NEW10",
+                valid_from=as_of - 3 * day,
+                valid_until=as_of + 21 * day,
+                campaign_types=("new_arrivals",),
+                min_spend=Decimal("60.00"),
+                product_ids=new,
+                terms="On new arrivals, one use per customer.",
+            )
+        )
+    return offers
+
+
 def generate(
     *,
     seed: int = 7,
@@ -856,6 +962,7 @@ def generate(
     customers = gen.make_customers()
     events, heldout, abandoned = gen.make_events()
     customers = gen.assign_tiers(customers, products, events)
+    customers = assign_points(customers, seed=seed, as_of=as_of)
     truth = GeneratorTruth(
         segment_categories=dict(vocab.SEGMENTS),
         customer_segments={s.customer_id: tuple(gen.segment_names[i] for i in s.segments) for s in gen.shoppers},
@@ -881,6 +988,9 @@ def generate(
         heldout_events=heldout,
         truth=truth,
         config=config,
+        offers=demo_offers(products, as_of=as_of, currency=STORE_INFO.currency),
+        loyalty_tiers=LOYALTY_TIER_POINTS,
+        points_name=DEFAULT_POINTS_NAME,
     )
 
 
@@ -913,6 +1023,9 @@ def generate_store(
         customers=store.customers,
         events=store.events,
         heldout_events=store.heldout_events,
+        offers=store.offers,
+        loyalty_tiers=store.loyalty_tiers,
+        points_name=store.points_name,
         extra={"source": "nudge.store.generate", "generator": store.config},
     )
     if write_truth:

@@ -1,9 +1,11 @@
 """Read and validate a store directory (format in docs/STORE_FORMAT.md) into typed values.
 
 Row problems never stop a load: the row is rejected, named in the report (file, row, column,
-reason) and counted. A bad catalog `material` or `colour` costs only its cell: cleared, named in
-`report.cleared`, the product kept. File problems (a missing file, a missing column, a bad store.json) raise
-`ValidationError` at once, since nothing sensible can be loaded around them.
+reason) and counted. A bad catalog `material` or `colour`, or a bad customer points cell, costs
+only its cell: cleared, named in `report.cleared`, the row kept. File problems (a missing file, a
+missing column, a bad store.json) raise `ValidationError` at once, since nothing sensible can be
+loaded around them; so does a bad offer in offers.json (`OfferError`, naming the offer): offers are
+few and hand-written, and an email must never go out with one silently dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nudge.errors import ValidationError
+from nudge.errors import OfferError, ValidationError
+from nudge.loyalty import DEFAULT_POINTS_NAME, MAX_POINTS, Tiers, parse_loyalty
+from nudge.offers import Offer, check_offer_targets, read_offers_json
 from nudge.store import format as fmt
 from nudge.store.report import ValidationReport
 from nudge.types import EVENT_TYPES, LOYALTY_TIERS, Customer, Event, Product, StoreInfo
@@ -47,6 +51,9 @@ class StoreData:
     as_of: date  # the "today" of the data
     report: ValidationReport
     source: str = ""  # where the store came from (a path, or "online_retail:<path>")
+    offers: list[Offer] = field(default_factory=list)  # offers.json, checked; [] when the store has none
+    loyalty_tiers: Tiers = ()  # store.json "loyalty": ((tier, points threshold), ...), lowest first; () none
+    points_name: str = DEFAULT_POINTS_NAME  # what the store calls its points ("points", "stars")
 
     @property
     def cutoff(self) -> datetime:
@@ -345,6 +352,69 @@ def _read_catalog(table: _Table, info: StoreInfo) -> tuple[dict[str, Product], d
     return products, rejected_at
 
 
+def _points_cell(value: str, column: str, cleared: list[_RowError]) -> int | None:
+    """A whole number of points, or None (empty or bad; a bad one is added to `cleared`)."""
+    if not value:
+        return None
+    if value.isascii() and value.isdigit() and int(value) < MAX_POINTS:
+        return int(value)
+    cleared.append(
+        _RowError(
+            column,
+            "bad_value",
+            f"expected a whole number of points from 0 below {MAX_POINTS:,} or empty, got {_show(value)}; "
+            "cleared, the customer kept",
+        )
+    )
+    return None
+
+
+def _points(
+    balance_cell: str, expiring_cell: str, on_cell: str, as_of: date, cleared: list[_RowError]
+) -> tuple[int | None, int | None, date | None]:
+    """(points_balance, points_expiring, points_expiring_on) of one customer row.
+
+    A bad cell is cleared, not the customer. The expiring amount and its date come as a pair
+    (one without the other is cleared too): an email says "200 points expire on 1 December" or
+    nothing. Expiring points are at most the balance; their date is not before as_of.
+    """
+    kept = "cleared, the customer kept"
+    balance = _points_cell(balance_cell, "points_balance", cleared)
+    expiring = _points_cell(expiring_cell, "points_expiring", cleared)
+    expiring_on = None
+    if on_cell:
+        try:
+            expiring_on = date.fromisoformat(on_cell)
+        except ValueError:
+            reason = f"expected a date YYYY-MM-DD or empty, got {_show(on_cell)}; {kept}"
+            cleared.append(_RowError("points_expiring_on", "bad_value", reason))
+        else:
+            if expiring_on < as_of:
+                reason = f"expected a date on or after as_of {as_of} (points not yet lapsed), got {on_cell}; {kept}"
+                cleared.append(_RowError("points_expiring_on", "bad_value", reason))
+                expiring_on = None
+    if expiring is not None:
+        if balance is None:
+            reason = f"expected points_expiring beside a points_balance, got {expiring} with none; {kept}"
+            cleared.append(_RowError("points_expiring", "bad_value", reason))
+            expiring = None
+        elif expiring > balance:
+            reason = f"expected points_expiring at most the points_balance {balance}, got {expiring}; {kept}"
+            cleared.append(_RowError("points_expiring", "bad_value", reason))
+            expiring = None
+        elif expiring_on is None:
+            why = "its points_expiring_on cleared" if on_cell else "no points_expiring_on"
+            reason = f"expected points_expiring with a points_expiring_on date, got {expiring} with {why}; {kept}"
+            cleared.append(_RowError("points_expiring", "bad_value", reason))
+            expiring = None
+    if expiring_on is not None and expiring is None:
+        why = "a cleared one" if expiring_cell else "none"
+        reason = f"expected points_expiring_on with a points_expiring amount, got {on_cell} with {why}; {kept}"
+        cleared.append(_RowError("points_expiring_on", "bad_value", reason))
+        expiring_on = None
+    return balance, expiring, expiring_on
+
+
 def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], dict[str, int]]:
     customers: dict[str, Customer] = {}
     first_row: dict[str, int] = {}
@@ -354,6 +424,7 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
     report, name = table.report, table.name
     for row_number, cells in table.rows():
         customer_id = cells[i["customer_id"]]
+        cleared: list[_RowError] = []  # bad points cells, reported only if the row is accepted
         try:
             _required(customer_id, "customer_id", "a pseudonymous customer id")
             if "@" in customer_id:
@@ -385,6 +456,9 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
                 raise _RowError(
                     "loyalty_tier", "bad_value", f"expected one of {'/'.join(LOYALTY_TIERS)}, got {_show(tier)}"
                 )
+            balance, expiring, expiring_on = _points(
+                cells[i["points_balance"]], cells[i["points_expiring"]], cells[i["points_expiring_on"]], as_of, cleared
+            )
             customer = Customer(
                 customer_id=customer_id,
                 first_name=_required(cells[i["first_name"]], "first_name", "a first name"),
@@ -395,6 +469,9 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
                 consent=_parse_bool(cells[i["consent"]], "consent"),
                 loyalty_tier=tier,
                 signup_date=_parse_date(cells[i["signup_date"]], "signup_date", optional=True),
+                points_balance=balance,
+                points_expiring=expiring,
+                points_expiring_on=expiring_on,
             )
         except _RowError as err:
             report.reject(name, row_number, err.column, err.code, err.reason)
@@ -406,6 +483,8 @@ def _read_customers(table: _Table, as_of: date) -> tuple[dict[str, Customer], di
         if email:
             email_row[email.lower()] = row_number
         report.accept(name)
+        for err in cleared:
+            report.clear(name, row_number, err.column, err.code, err.reason)
     return customers, rejected_at
 
 
@@ -540,7 +619,10 @@ def load_store(path: str | Path, *, strict: bool = False, max_listed: int = 10) 
     if not root.is_dir():
         raise ValidationError(f"expected a store directory, got {str(root)!r} (not a directory)")
     report = ValidationReport()
-    info, as_of, _ = _read_store_json(root / fmt.STORE_JSON)
+    info, as_of, raw_store = _read_store_json(root / fmt.STORE_JSON)
+    points_name, loyalty_tiers = DEFAULT_POINTS_NAME, ()
+    if raw_store.get("loyalty") is not None:
+        points_name, loyalty_tiers = parse_loyalty(raw_store["loyalty"], where=fmt.STORE_JSON)
     for required in (fmt.CATALOG_CSV, fmt.CUSTOMERS_CSV, fmt.EVENTS_CSV):
         if not (root / required).is_file():
             raise ValidationError(f"expected {required} in {root}, found none")
@@ -548,6 +630,14 @@ def load_store(path: str | Path, *, strict: bool = False, max_listed: int = 10) 
     customers, rejected_customers = _read_customers(
         _Table(root / fmt.CUSTOMERS_CSV, fmt.CUSTOMER_COLUMNS, report), as_of
     )
+    offers: list[Offer] = []
+    if (root / fmt.OFFERS_JSON).is_file():  # a bad offer fails the whole load (OfferError, naming it)
+        offers = read_offers_json(root / fmt.OFFERS_JSON, currency=info.currency, as_of=as_of)
+        categories = {p.category for p in products.values()}
+        try:
+            check_offer_targets(offers, product_ids=products.keys(), categories=categories)
+        except OfferError as err:
+            raise OfferError(f"{fmt.OFFERS_JSON}: {err}") from None
     cutoff = fmt.cutoff(as_of)
     common = dict(
         products=products,
@@ -569,6 +659,9 @@ def load_store(path: str | Path, *, strict: bool = False, max_listed: int = 10) 
         as_of=as_of,
         report=report,
         source=str(root),
+        offers=offers,
+        loyalty_tiers=loyalty_tiers,
+        points_name=points_name,
     )
     if strict:
         raise_if_rejected(report, where=str(root), max_listed=max_listed)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from nudge.loyalty import DEFAULT_POINTS_NAME, Tiers, loyalty_to_dict
+from nudge.offers import Offer, save_offers_file
 from nudge.store import format as fmt
 from nudge.types import Customer, Event, Product, StoreInfo
 
@@ -52,12 +54,18 @@ def write_store(
     customers: Iterable[Customer],
     events: Iterable[Event],
     heldout_events: Iterable[Event] | None = None,
+    offers: Sequence[Offer] | None = None,
+    loyalty_tiers: Tiers = (),
+    points_name: str = DEFAULT_POINTS_NAME,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write a store directory (creating it) and return its path.
 
     `extra` adds keys to store.json (e.g. {"generator": {...}} for provenance). Product urls equal
-    to the default (base_url + /products/<id>) are written empty.
+    to the default (base_url + /products/<id>) are written empty. `loyalty_tiers` (with
+    `points_name`) go into store.json as "loyalty" when given. `offers` are written to offers.json,
+    checked first (nudge.offers.save_offers_file); None writes no offers.json and removes one left
+    by an earlier write, so a rewritten store never keeps another store's promo codes.
     """
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -73,6 +81,10 @@ def write_store(
     for key in ("unsubscribe_url", "unsubscribe_mailto", "preferences_url"):
         if getattr(info, key):
             meta[key] = getattr(info, key)
+    if info.default_locale != "en_GB":  # the default needs no key (older stores have none)
+        meta["locale"] = info.default_locale
+    if loyalty_tiers:
+        meta["loyalty"] = loyalty_to_dict(points_name, loyalty_tiers)
     meta.update(extra or {})
     (root / fmt.STORE_JSON).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -115,10 +127,17 @@ def write_store(
                     fmt.format_bool(c.consent),
                     c.loyalty_tier,
                     fmt.format_date(c.signup_date),
+                    "" if c.points_balance is None else c.points_balance,
+                    "" if c.points_expiring is None else c.points_expiring,
+                    fmt.format_date(c.points_expiring_on),
                 )
             )
 
     _write_events(root / fmt.EVENTS_CSV, events)
     if heldout_events is not None:
         _write_events(root / fmt.HELDOUT_CSV, heldout_events)
+    if offers is not None:
+        save_offers_file(root / fmt.OFFERS_JSON, offers, info.currency)
+    else:
+        (root / fmt.OFFERS_JSON).unlink(missing_ok=True)
     return root
