@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nudge.offers
 from nudge.errors import OfferError, ValidationError
@@ -400,3 +402,25 @@ def test_json_floats_are_read_as_decimals(tmp_path: Path) -> None:
     path.write_text(json.dumps({"schema_version": 1, "currency": "GBP", "offers": [raw_offer(value=12.5)]}))
     [offer] = load_offers_file(path)
     assert offer.value == Decimal("12.5") and str(offer.value) == "12.5"
+
+
+# --- hostile input never crashes: an offer is accepted or refused by name -----------------------
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    | st.sampled_from(["", "15", "GBP", "BDAY15", "2026-11-20", "clearance", "birthday", "amount", "9" * 30]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=2),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(sorted(raw_offer()) + ["audience", "min_spend", "product_ids", "categories", "terms"]),
+       value=json_value)
+def test_any_value_in_any_field_is_accepted_or_refused_by_name(field: str, value: Any) -> None:
+    # GIVEN a valid offer with one field replaced by anything JSON can hold
+    try:
+        parse_offers([raw_offer(**{field: value})], currency="GBP", as_of=AS_OF)
+    except OfferError as err:
+        # THEN a refusal names the offer
+        assert str(err).startswith(("offer 'clear-10'", "offer #1"))

@@ -110,6 +110,7 @@ def test_zero_points_and_expiry_on_as_of_are_facts(tiny_copy: Path) -> None:
         (("1e3", "", ""), (None, None, None), [("points_balance", "got '1e3'")]),
         (("٣", "", ""), (None, None, None), [("points_balance", "got '٣'")]),  # a digit, but not ASCII
         (("9" * 12, "", ""), (None, None, None), [("points_balance", "below 1,000,000,000")]),
+        (("9" * 5000, "", ""), (None, None, None), [("points_balance", "got '9999")]),  # beyond int()'s digit limit
         (
             ("300", "400", "2026-12-01"),
             (300, None, None),

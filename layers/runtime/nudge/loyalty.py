@@ -60,7 +60,9 @@ def parse_loyalty(raw: Any, *, where: str = "store.json") -> tuple[str, Tiers]:
         if tier not in _RANKED:
             raise ValidationError(f"{at}: expected a tier among {'/'.join(_RANKED)}, got {tier!r}")
         if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points < MAX_POINTS:
-            raise ValidationError(f"{at}: expected points as a whole number from 0 below {MAX_POINTS:,}, got {points!r}")
+            raise ValidationError(
+                f"{at}: expected points as a whole number from 0 below {MAX_POINTS:,}, got {points!r}"
+            )
         if tiers:
             previous, threshold = tiers[-1]
             if _RANKED.index(tier) <= _RANKED.index(previous):

@@ -98,9 +98,11 @@ class Offer:
 
 
 def _show(value: Any) -> str:
+    """A value as a message quotes it: a string in quotes, cut to _SHOWN characters; 95.5, not Decimal('95.5')."""
     if isinstance(value, str):
         return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "...")
-    return str(value) if isinstance(value, Decimal) else repr(value)  # 95.5, not Decimal('95.5')
+    text = str(value) if isinstance(value, Decimal) else repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
 
 
 class _Checker:
@@ -170,7 +172,7 @@ class _Checker:
         out: list[str] = []
         for item in value:
             ok = isinstance(item, str) and 0 < len(item) <= MAX_ID
-            if not ok or item != item.strip() or any(ch.isspace() or unicodedata.category(ch) in _HIDDEN for ch in item):
+            if not ok or any(ch.isspace() or unicodedata.category(ch) in _HIDDEN for ch in item):
                 raise self.fail(field, expected, item)
             if item in out:
                 raise self.fail(field, expected, item, "listed twice")
@@ -284,10 +286,10 @@ def parse_offers(raw: Sequence[Any], *, currency: str, as_of: date | None) -> li
     for one campaign type and audience whose windows overlap (the no-overlap rule: one email, one
     offer, never a choice made at random).
 
-    >>> parse_offers([{"offer_id": "x"}], currency="GBP", as_of=None)
+    >>> parse_offers([{"offer_id": "x", "title": "Ten off"}], currency="GBP", as_of=None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nudge.errors.OfferError: offer 'x': expected the fields ['title', 'kind', 'value', 'currency', 'code', 'valid_from', 'valid_until', 'campaign_types'] with values, got none
+    nudge.errors.OfferError: offer 'x': expected the fields ['kind', 'value', ...] with values, got none
     """
     if not isinstance(raw, (list, tuple)):
         raise OfferError(f"offers: expected a list of offer objects, got {type(raw).__name__}")
@@ -298,7 +300,8 @@ def parse_offers(raw: Sequence[Any], *, currency: str, as_of: date | None) -> li
         offer = _parse_one(item, index=index, currency=currency, as_of=as_of)
         who = _Checker(f"offer {offer.offer_id!r}")
         if offer.offer_id in by_id:
-            raise who.fail("offer_id", "an id no other offer uses", offer.offer_id, f"also offer #{by_id[offer.offer_id] + 1}")
+            first = by_id[offer.offer_id] + 1
+            raise who.fail("offer_id", "an id no other offer uses", offer.offer_id, f"also offer #{first}")
         if offer.code in by_code:
             raise who.fail("code", "a code no other offer uses", offer.code, f"also offer {by_code[offer.code]!r}")
         for other in offers:
@@ -426,7 +429,7 @@ def read_offers_json(path: str | Path, *, currency: str | None = None, as_of: da
     path = Path(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or an integer beyond int()'s digit limit
         raise OfferError(f"{path.name}: expected JSON, got a parse error: {exc}") from None
     return parse_offers_document(document, currency=currency, as_of=as_of, where=path.name)
 

@@ -211,7 +211,7 @@ def _read_store_json(path: Path) -> tuple[StoreInfo, date, dict[str, Any]]:
         raise ValidationError(f"expected a store file {path}, found none")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or an integer beyond int()'s digit limit
         raise ValidationError(f"{path.name}: expected JSON, got a parse error: {exc}") from exc
     if not isinstance(raw, dict):
         raise ValidationError(f"{path.name}: expected a JSON object, got {type(raw).__name__}")
@@ -356,7 +356,8 @@ def _points_cell(value: str, column: str, cleared: list[_RowError]) -> int | Non
     """A whole number of points, or None (empty or bad; a bad one is added to `cleared`)."""
     if not value:
         return None
-    if value.isascii() and value.isdigit() and int(value) < MAX_POINTS:
+    # the length first: int() of thousands of digits raises (and costs time) before any compare
+    if value.isascii() and value.isdigit() and len(value) <= len(str(MAX_POINTS)) and int(value) < MAX_POINTS:
         return int(value)
     cleared.append(
         _RowError(
