@@ -2,7 +2,9 @@
 
 Inputs → outputs:
   (nothing but a seed and sizes)
-    → build/store/   store.json, catalog.csv, customers.csv, events.csv, heldout_events.csv
+    → build/store/   store.json (with loyalty tiers), catalog.csv, customers.csv (with members' points),
+                     events.csv, heldout_events.csv, offers.json (a birthday, a clearance and a
+                     new-arrivals offer, dated from as_of)
                      (format: docs/STORE_FORMAT.md; generator: nudge.store.generate)
                      [+ generator_truth.json with --truth: latent segments, collections, qualities]
 

@@ -6,7 +6,8 @@
 catalog.csv: read 12, accepted 12, rejected 0
 
 Submodules: `nudge.store.generate` (synthetic store with taste structure),
-`nudge.store.online_retail` (UCI "Online Retail" CSV -> StoreData). Format: docs/STORE_FORMAT.md.
+`nudge.store.online_retail` (UCI "Online Retail" CSV -> StoreData), `nudge.store.facts` (the store's
+offers and loyalty tiers as an artifact folder for the generate function). Format: docs/STORE_FORMAT.md.
 """
 
 from nudge.store.format import SCHEMA_VERSION
