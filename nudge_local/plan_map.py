@@ -18,7 +18,8 @@ from nudge_local.esm import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 FINISH_FIELDS = ("campaign_type", "campaign_id", "send_date", "total_segments")
-SEGMENT_FIELDS = ("campaign_type", "campaign_id", "send_date", "limit", "total_segments", "started_at", "decision_time")
+SEGMENT_FIELDS = ("campaign_type", "campaign_id", "send_date", "limit", "total_segments", "started_at", "decision_time",
+                  "offer_id")
 
 
 @dataclass

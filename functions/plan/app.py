@@ -43,13 +43,17 @@ def parse_request(event: dict) -> dict:
     limit = event.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
-    return {"campaign_type": event["campaign_type"], "campaign_id": campaign_id, "send_date": send_date, "limit": limit}
+    offer_id = event.get("offer_id")  # the store's offer this run carries (offers.json), checked per email
+    if offer_id is not None and not (isinstance(offer_id, str) and re.match(SAFE_ID, offer_id) and len(offer_id) <= 64):
+        raise ValidationError(f"offer_id must be an offer id of offers.json ({SAFE_ID}, at most 64 characters), got {offer_id!r}")
+    return {"campaign_type": event["campaign_type"], "campaign_id": campaign_id, "send_date": send_date, "limit": limit,
+            "offer_id": offer_id}
 
 
 def parse_segment(event: dict) -> dict:
     """Read a segment step's input (what the state machine's Map passes, or a segment's own output)."""
     fields = {k: event.get(k) for k in ("campaign_type", "campaign_id", "send_date", "limit", "total_segments",
-                                        "started_at", "decision_time", "segment")}
+                                        "started_at", "decision_time", "offer_id", "segment")}
     total, segment = fields["total_segments"], fields["segment"]
     if not (isinstance(total, int) and isinstance(segment, int) and 0 <= segment < total <= MAX_SEGMENTS):
         raise ValidationError(f"a segment needs 0 <= segment < total_segments <= {MAX_SEGMENTS}, got {segment!r} of {total!r}")

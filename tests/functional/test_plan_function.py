@@ -40,7 +40,17 @@ def test_plan_limit_counts_the_rest(plan_app, stack):
     assert len(drain_bodies(stack.queue_url)) == 2
 
 
-@pytest.mark.parametrize("request_body", [{}, {"campaign_type": "clearance", "campaign_id": "../x"}, {"campaign_type": "clearance", "limit": -1}])
+def test_a_run_that_names_an_offer_puts_it_on_every_job(plan_app, stack):
+    # GIVEN a plan request naming the store's offer for this run
+    request = {**json.loads((EVENTS / "plan_request.json").read_text()), "offer_id": "welcome-back-5"}
+    # WHEN the plan function runs THEN each job carries the offer id for the generate step to check
+    plan_app.handler(request, LambdaContext(function_name="plan"))
+    jobs = [parse_job(body) for body in drain_bodies(stack.queue_url)]
+    assert jobs and {j.context.offer_id for j in jobs} == {"welcome-back-5"}
+
+
+@pytest.mark.parametrize("request_body", [{}, {"campaign_type": "clearance", "campaign_id": "../x"}, {"campaign_type": "clearance", "limit": -1},
+                                          {"campaign_type": "clearance", "offer_id": "../etc"}, {"campaign_type": "clearance", "offer_id": 5}])
 def test_bad_plan_request_is_refused(plan_app, request_body):
     with pytest.raises(ValidationError):
         plan_app.parse_request(request_body)

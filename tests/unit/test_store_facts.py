@@ -71,3 +71,14 @@ def test_an_offer_outside_its_dates_or_expired_by_the_time_of_composing_is_not_s
 
 def test_an_offer_goes_only_to_its_campaign_types():
     assert engine(offer()).offer_for(job("win_back"), now=NOW) is None
+
+
+def test_a_run_that_names_an_offer_gets_that_offer_or_none_never_another():
+    # GIVEN the campaign's birthday offer and a second one a run may name
+    vip = offer("vip", code="VIP20", audience="all", valid_from=date(2026, 12, 5), valid_until=date(2026, 12, 20))
+    named = Job(campaign_id="bday-x", campaign_type="birthday_holiday", customer_id="c-1", send_date=date(2026, 12, 10),
+                context=JobContext(offer_id="vip"))
+    assert engine(offer(), vip).offer_for(named, now=NOW).code == "VIP20"
+    # a named offer that cannot go out is not replaced by the campaign's
+    gone = named.model_copy(update={"context": JobContext(offer_id="nope")})
+    assert engine(offer(), vip).offer_for(gone, now=NOW) is None

@@ -28,6 +28,9 @@ class JobContext(BaseModel):
 
     cart_items: tuple[Annotated[str, Field(pattern=SAFE_ID)], ...] = Field(default=(), max_length=50)
     holiday: str | None = Field(default=None, max_length=80)
+    # The store's offer this run names (offers.json's offer_id, a plan request's "offer_id"); None: the
+    # campaign's own offer for the send date, if the store has one (nudge.pipeline.Engine.offer_for)
+    offer_id: str | None = Field(default=None, pattern=SAFE_ID, max_length=64)
 
 
 class Job(BaseModel):

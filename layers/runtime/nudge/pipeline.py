@@ -81,10 +81,15 @@ class Engine:
                    load_store_facts(artifacts_dir))
 
     def offer_for(self, job: Job, *, now: datetime) -> Offer | None:
-        """The store's offer for this email: valid on its send date and not expired by `now` (a retry the
-        day after an offer ends sends no offer), audience "birthday" only for a birthday email."""
+        """The store's offer for this email: the one its run names (`job.context.offer_id`), else the
+        campaign's for the send date; either way only one valid on the send date, for this campaign type,
+        not expired by `now` (a retry the day after an offer ends sends no offer), and of audience
+        "birthday" only in a birthday email (nudge.offers.offer_for)."""
         birthday = job.campaign_type == "birthday_holiday" and not job.context.holiday
-        offer = offer_for(self.facts.offers, campaign_type=job.campaign_type, send_date=job.send_date, birthday=birthday)
+        offers = self.facts.offers
+        if job.context.offer_id:  # the run's own offer, or none: never another one in its place
+            offers = [o for o in offers if o.offer_id == job.context.offer_id]
+        offer = offer_for(offers, campaign_type=job.campaign_type, send_date=job.send_date, birthday=birthday)
         return offer if offer is not None and offer.valid_until >= now.date() else None
 
     def model_versions(self) -> dict[str, str]:
@@ -255,8 +260,10 @@ def compose_batch(
                     "source": copy.source, "rejected_reasons": list(copy.rejected_reasons),
                 },
                 "message_id": rendered.message_id,
-                # the store's offer it carries (id and code, from offers.json), or None
-                "offer": {"id": offer.offer_id, "code": offer.code, "valid_until": offer.valid_until.isoformat()} if offer else None,
+                # the store's offer it carries (id and code, from offers.json), or None; a run that named an offer
+                # which could not go out (unknown, expired, not for this campaign or audience) says so
+                "offer": {"id": offer.offer_id, "code": offer.code, "valid_until": offer.valid_until.isoformat()} if offer
+                else {"id": job.context.offer_id, "rendered": False} if job.context.offer_id else None,
                 # the catalog the fixed wording came from; fallback: the customer's language has none
                 "language": rendered.language.record() if rendered.language else None,
                 "model_versions": engine.model_versions(),

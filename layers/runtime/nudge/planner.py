@@ -29,6 +29,7 @@ class PlanOptions:
     frequency_cap_days: int = 7
     holdout_key: bytes = b""
     now: datetime | None = None  # default: the send date at 00:00 UTC
+    offer_id: str | None = None  # the store's offer this run names; every job carries it (JobContext.offer_id)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def plan_campaign(
                 campaign_type=campaign.campaign_type,
                 customer_id=profile.customer.customer_id,
                 send_date=send_date,
-                context=_context(profile, campaign, now),
+                context=_context(profile, campaign, now).model_copy(update={"offer_id": options.offer_id}),
             )
         yield profile, decision, job
 

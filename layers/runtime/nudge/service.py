@@ -318,7 +318,8 @@ SEGMENT_RESERVE_MS = 60_000  # a segment stops taking pages when less than this 
 SEND_THREADS = 8  # SendMessageBatch calls in flight at once per segment
 MAX_SEGMENTS = 1000  # DynamoDB allows 1,000,000; past ~1,000 a segment is a few pages even at 100M customers
 SENT, SEND_FAILURES = "sent", "send_failures"  # checkpoint counters besides the planner's decisions
-SEGMENT_FIELDS = ("campaign_type", "campaign_id", "send_date", "limit", "total_segments", "started_at", "decision_time")
+SEGMENT_FIELDS = ("campaign_type", "campaign_id", "send_date", "limit", "total_segments", "started_at", "decision_time",
+                  "offer_id")
 
 
 def segment_request(plan: Mapping[str, Any], segment: int | None = None) -> dict[str, Any]:
@@ -347,7 +348,7 @@ class PlanService:
 
     def plan(
         self, *, campaign_type: str, campaign_id: str, send_date: date, now: datetime | None = None, limit: int | None = None,
-        time_left_ms: Callable[[], int] | None = None,
+        time_left_ms: Callable[[], int] | None = None, offer_id: str | None = None,
     ) -> dict[str, Any]:
         """Plan one campaign in this invocation: the plan state machine's three steps in a row, its
         segments one after another (one segment unless the campaign id was started with more).
@@ -359,7 +360,7 @@ class PlanService:
         enqueues nothing; a run that comes within `SEGMENT_RESERVE_MS` of its time stops at a page
         boundary with "complete": False, and invoking it again carries on from the checkpoint."""
         started = self.start(campaign_type=campaign_type, campaign_id=campaign_id, send_date=send_date, limit=limit,
-                             total_segments=1, now=now)
+                             total_segments=1, now=now, offer_id=offer_id)
         enqueued_now, out_of_time = 0, False
         for segment in started["segments"]:
             result = self.plan_segment(**segment_request(started, segment), time_left_ms=time_left_ms)
@@ -372,13 +373,15 @@ class PlanService:
 
     def start(
         self, *, campaign_type: str, campaign_id: str, send_date: date, limit: int | None = None, total_segments: int = 1,
-        now: datetime | None = None,
+        now: datetime | None = None, offer_id: str | None = None,
     ) -> dict[str, Any]:
         """The state machine's first step: fix a plan's shape once per campaign id (its PLAN# META item).
 
         A re-run with the same campaign id gets the first run's segment count, decision time and
         start time back, so its segments find their checkpoints; the same id planned for another
         campaign type or date is refused. A `limit` plans in one segment (the cap is exact only there).
+        `offer_id` (the store's offer this run carries, checked when an email is composed: nudge.offers) is
+        fixed with the rest: a re-run keeps the first run's.
         """
         from nudge.errors import ValidationError
 
@@ -389,7 +392,7 @@ class PlanService:
         meta = self.profiles.start_plan(campaign_id, now=moment, meta={
             "campaign_type": campaign_type, "send_date": send_date.isoformat(), "limit": limit,
             "total_segments": 1 if limit is not None else total_segments, "started_at": moment.isoformat(),
-            "decision_time": now.isoformat() if now else None,
+            "decision_time": now.isoformat() if now else None, "offer_id": offer_id,
         })
         if meta["campaign_type"] != campaign_type or meta["send_date"] != send_date.isoformat():
             raise ValidationError(f"campaign id {campaign_id!r} was planned as {meta['campaign_type']} for {meta['send_date']};"
@@ -398,13 +401,14 @@ class PlanService:
         return {
             "campaign_type": campaign_type, "campaign_id": campaign_id, "send_date": meta["send_date"],
             "limit": int(meta["limit"]) if meta.get("limit") is not None else None, "total_segments": count,
-            "started_at": meta["started_at"], "decision_time": meta.get("decision_time"), "segments": list(range(count)),
+            "started_at": meta["started_at"], "decision_time": meta.get("decision_time"), "offer_id": meta.get("offer_id"),
+            "segments": list(range(count)),
         }
 
     def plan_segment(
         self, *, campaign_type: str, campaign_id: str, send_date: str | date, segment: int, total_segments: int, started_at: str,
         limit: int | None = None, decision_time: str | None = None, time_left_ms: Callable[[], int] | None = None,
-        page_size: int | None = None,
+        page_size: int | None = None, offer_id: str | None = None,
     ) -> dict[str, Any]:
         """Plan one Scan segment from its checkpoint on, a page at a time, until the segment ends or
         the time left (`time_left_ms`, e.g. the Lambda context's get_remaining_time_in_millis) drops
@@ -419,7 +423,7 @@ class PlanService:
         counts: Counter[str] = Counter(checkpoint.get("counts", {}))
         pages, start_key, done = checkpoint.get("pages", 0), checkpoint.get("start_key"), checkpoint.get("done", False)
         campaign = get_campaign(campaign_type)
-        options = self._options(datetime.fromisoformat(decision_time) if decision_time else None)
+        options = self._options(datetime.fromisoformat(decision_time) if decision_time else None, offer_id=offer_id)
         moment = datetime.fromisoformat(started_at)
         enqueued_now, slowest_ms, first = 0, 0.0, True
         while not done:
@@ -453,7 +457,7 @@ class PlanService:
             slowest_ms = max(slowest_ms, (time.perf_counter() - page_started) * 1000)
         return {**segment_request({"campaign_type": campaign_type, "campaign_id": campaign_id, "send_date": send_day.isoformat(),
                                    "limit": limit, "total_segments": total_segments, "started_at": started_at,
-                                   "decision_time": decision_time}, segment),
+                                   "decision_time": decision_time, "offer_id": offer_id}, segment),
                 "done": done, "pages": pages, "enqueued_now": enqueued_now}
 
     def finish(
@@ -481,9 +485,9 @@ class PlanService:
             self.profiles.finish_plan(campaign_id, summary=summary)
         return summary
 
-    def _options(self, now: datetime | None) -> PlanOptions:
+    def _options(self, now: datetime | None, *, offer_id: str | None = None) -> PlanOptions:
         return PlanOptions(holdout_share=self.settings.holdout_share, frequency_cap_days=self.settings.frequency_cap_days,
-                           holdout_key=self.holdout_key, now=now)
+                           holdout_key=self.holdout_key, now=now, offer_id=offer_id)
 
     def _log_assigned(self, campaign_type: str, campaign_id: str, customer_ids: list[str], group: str, moment: datetime) -> None:
         """One "assigned" event per customer, written as one object per batch before the batch's jobs
