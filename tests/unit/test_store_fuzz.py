@@ -74,7 +74,9 @@ def test_hostile_rows_are_named_never_crash(
 
 points_cell = st.one_of(
     st.sampled_from(["", "0", "1", "50", "720", "-1", "1.5", "²", "٣", "9" * 40, "2026-12-01", "2026-11-19", "x"]),
-    st.text(max_size=8),
+    # no raw CR: _write_rows ends lines with "\n", so csv leaves a lone "\r" unquoted and it breaks the row
+    # itself (a rejected row, rightly; found by this test drawing "\r" once in CI-like runs)
+    st.text(max_size=8).filter(lambda cell: "\r" not in cell),
 )
 
 

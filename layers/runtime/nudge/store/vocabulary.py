@@ -122,7 +122,7 @@ CATEGORIES: dict[str, CategorySpec] = {
         ),
         price=(12.0, 180.0),
         review_noun="print",
-        aspects=("colours", "paper", "frame", "print quality"),
+        aspects=("colour", "paper", "frame", "print quality"),
         details=("Printed on heavyweight archival paper.", "Ready to hang.", "Signed by the illustrator."),
     ),
     "photo frames": CategorySpec(
@@ -287,7 +287,7 @@ CATEGORIES: dict[str, CategorySpec] = {
         modifiers=COLOURS,
         price=(12.0, 220.0),
         review_noun="bag",
-        aspects=("size", "strap", "leather", "pockets"),
+        aspects=("size", "strap", "leather", "zip"),
         details=("Inner zip pocket for keys.", "Adjustable strap.", "Fits a laptop and a lunch."),
     ),
     "jewellery": CategorySpec(
@@ -356,7 +356,7 @@ CATEGORIES: dict[str, CategorySpec] = {
         ),
         price=(8.0, 65.0),
         review_noun="puzzle",
-        aspects=("pieces", "artwork", "box", "rules"),
+        aspects=("cut", "artwork", "box", "picture"),
         details=("Lovely for a rainy afternoon.", "Plastic free packaging.", "Beautifully illustrated box."),
     ),
 }
@@ -437,7 +437,8 @@ DESCRIPTION_TEMPLATES = (
 )
 
 # Reviews: an opener, a body sentence and sometimes a closer, by sentiment. {noun} is the
-# category's review noun, {aspect} one of its aspects.
+# category's review noun, {aspect} one of its aspects: a singular noun, since the bodies say "the {aspect} is"
+# ("the pockets is spot on" was read in a demo quote).
 # One body and one closer per mood carry personal data (a name, an email address, a web address),
 # as real reviews sometimes do, so that the social-proof quote scrub (scripts/social_proof.py) has
 # something to remove: each is one entry of its tuple, so a few percent of reviews. They replaced
