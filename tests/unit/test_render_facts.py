@@ -5,6 +5,7 @@ where the data does not support it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -129,7 +130,7 @@ def test_an_offer_renders_with_code_value_minimum_spend_end_date_and_terms_in_ev
     rendered = email("birthday_holiday", offer=offer())
     message = rendered.eml.decode("utf-8", "replace")
     # THEN the HTML and the text part (and so the .eml) carry every fact, from the data
-    for part in (rendered.html, rendered.text):
+    for part in (re.sub(r"<[^>]+>", "", rendered.html), rendered.text):
         assert "15% off with code BDAY15" in part and "Minimum spend £40.00" in part
         assert "Ends January 15, 2027" in part or "Ends 15 January 2027" in part
         assert "One use per customer." in part and "Birthday treat" in part

@@ -422,9 +422,13 @@ def _offer(offer: Offer | None, *, locale: Locale, gettext: Any, today: Any) -> 
     else:
         value = _money(Decimal(offer.value), offer.currency, locale)
     ends = format_date(offer.valid_until, format="long", locale=locale)
+    headline = gettext("%(value)s off with code %(code)s") % {"value": value, "code": offer.code}
+    before, _, after = headline.partition(offer.code)  # the HTML sets the code apart, wherever the language puts it
     return {
         "title": clean_line(offer.title, max_chars=MAX_OFFER_TITLE),
-        "headline": gettext("%(value)s off with code %(code)s") % {"value": value, "code": offer.code},
+        "headline": headline,
+        "before_code": before,
+        "after_code": after,
         "code": offer.code,
         "min_spend": gettext("Minimum spend %(amount)s") % {"amount": _money(Decimal(offer.min_spend), offer.currency, locale)}
         if offer.min_spend else "",

@@ -151,6 +151,22 @@ class _Item:
     arrival: date
     cold: bool
     price: Decimal = Decimal("0")
+    review_noun: str = ""  # what a review calls it: "mantel clock", "pair of hoop earrings", "set of tumblers"
+
+
+def review_noun(noun: str) -> str:
+    """How a review names a product of type `noun`, singular so that "this {noun} is" reads well: the noun
+    itself, or a pair or set of a plural one (a category-wide noun put "What a find this necklace is" on
+    earrings in a demo quote).
+
+    >>> review_noun("Mantel Clock"), review_noun("Hoop Earrings"), review_noun("Tumblers"), review_noun("Glass")
+    ('mantel clock', 'pair of hoop earrings', 'set of tumblers', 'glass')
+    """
+    lower = noun.lower()
+    if not lower.endswith("s") or lower.endswith("ss"):
+        return lower
+    worn = ("earrings", "gloves", "mittens", "socks", "slippers", "boots")
+    return ("pair of " if lower.endswith(worn) else "set of ") + lower
 
 
 @dataclass(slots=True)
@@ -393,14 +409,20 @@ class _Generator:
                 popularity=math.exp(rng.gauss(0.0, 1.0)),
                 arrival=arrival,
                 cold=is_new and rng.random() < COLD_SHARE_OF_NEW,
+                review_noun=review_noun(noun),
             )
             item.price = _price(rng, *spec.price, level)
             adj = rng.choice(vocab.ADJECTIVES)
+            article = "an" if adj[0] in "aeiou" or adj.startswith("heirloom") else "a"  # "an heirloom": a silent h
+            plural = noun.lower().endswith("s") and not noun.lower().endswith("ss")  # "gloves", not "glass"
+            a_adj = adj if plural else f"{article} {adj}"
             description = rng.choice(vocab.DESCRIPTION_TEMPLATES).format(
                 adj=adj,
                 Adj=adj[0].upper() + adj[1:],
-                a="an" if adj[0] in "aeiou" else "a",
-                A="An" if adj[0] in "aeiou" else "A",
+                a=article,
+                A=article.capitalize(),
+                a_adj=a_adj,
+                A_adj=a_adj[0].upper() + a_adj[1:],
                 noun=noun.lower(),
                 material=material.lower(),
                 modifier=modifier.lower(),
@@ -639,7 +661,7 @@ class _Generator:
             return rating, ""
         mood = "positive" if rating >= 4 else "mixed" if rating == 3 else "negative"
         spec = vocab.CATEGORIES[item.category]
-        words = {"noun": spec.review_noun, "aspect": rng.choice(spec.aspects)}
+        words = {"noun": item.review_noun or spec.review_noun, "aspect": rng.choice(spec.aspects)}
         parts = [
             rng.choice(vocab.REVIEW_OPENERS[mood]).format(**words),
             rng.choice(vocab.REVIEW_BODIES[mood]).format(**words),

@@ -426,14 +426,17 @@ ADJECTIVES = (
     "generous", "heirloom-quality", "playful", "natural",
 )
 
-# {a}/{A}: the article for the adjective that follows ("a"/"an").
+# {a}/{A}: the article for the adjective that follows ("a"/"an"), for a singular noun (the finish);
+# {a_adj}/{A_adj}: the adjective with the article the product's noun takes: "a bold mug", "an
+# heirloom-quality throw", none before a plural ("bold gloves"; "A bold touchscreen gloves" was read
+# on a demo card).
 DESCRIPTION_TEMPLATES = (
-    "{A} {adj} {noun} in {material}, finished in {modifier}. {detail}",
-    "From our {collection} collection: {a} {adj} {material} {noun} in {modifier}. {detail}",
+    "{A_adj} {noun} in {material}, finished in {modifier}. {detail}",
+    "From our {collection} collection: {a_adj} {material} {noun} in {modifier}. {detail}",
     "{Adj} {material} {noun} in {modifier}. {detail}",
     "Our {collection} {noun}, made from {material} with {a} {adj} {modifier} finish. {detail}",
-    "{A} {adj} {noun} to mix and match with the rest of the {collection} range. {detail}",
-    "{detail} {A} {adj} {material} {noun} in {modifier} from the {collection} range.",
+    "{A_adj} {noun} to mix and match with the rest of the {collection} range. {detail}",
+    "{detail} {A_adj} {material} {noun} in {modifier} from the {collection} range.",
 )
 
 # Reviews: an opener, a body sentence and sometimes a closer, by sentiment. {noun} is the
