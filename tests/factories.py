@@ -32,5 +32,6 @@ def written_and_loaded(store, out_dir):
     from nudge.store import load_store, write_store
 
     out = write_store(out_dir, info=store.info, as_of=store.as_of, products=store.products.values(),
-                      customers=store.customers.values(), events=store.events, heldout_events=store.heldout_events or None)
+                      customers=store.customers.values(), events=store.events, heldout_events=store.heldout_events or None,
+                      offers=store.offers or None, loyalty_tiers=store.loyalty_tiers, points_name=store.points_name)
     return out, load_store(out, strict=True)

@@ -503,3 +503,14 @@ def test_absurd_price_is_rejected_not_a_crash(tmp_path):
     [rejection] = [r for r in store.report.rejected if r.file == "catalog.csv"]
     assert rejection.column == "price" and "below" in rejection.reason
     assert len(store.products) == 11
+
+
+def test_a_written_and_reloaded_store_keeps_its_offers_tiers_and_points(tmp_path):
+    # GIVEN the tiny store (three offers, four tiers, members with points) WHEN written and loaded back
+    store = load_store(TINY)
+    _, again = written_and_loaded(store, tmp_path / "copy")
+    # THEN the store's facts are the same
+    assert again.offers == store.offers and len(store.offers) == 3
+    assert again.loyalty_tiers == store.loyalty_tiers and again.points_name == store.points_name
+    assert {c.customer_id: c.points_balance for c in again.customers.values()} == \
+        {c.customer_id: c.points_balance for c in store.customers.values()}
