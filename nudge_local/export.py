@@ -23,11 +23,16 @@ class ExportMismatchError(RuntimeError):
     """A completed email's record does not describe the .eml stored under its key."""
 
 
+def mime_part(raw: bytes, subtype: str) -> str:
+    """The text/<subtype> part ("html", "plain") of a MIME message ("" when it has none)."""
+    message = email.message_from_bytes(raw, policy=policy.default)
+    part = message.get_body(preferencelist=(subtype,))
+    return part.get_content() if part is not None else ""
+
+
 def html_part(raw: bytes) -> str:
     """The text/html part of a MIME message ("" when it has none)."""
-    message = email.message_from_bytes(raw, policy=policy.default)
-    part = message.get_body(preferencelist=("html",))
-    return part.get_content() if part is not None else ""
+    return mime_part(raw, "html")
 
 
 def export_emails(s3: Any, bucket: str, out_dir: Path, *, table: str) -> list[dict[str, Any]]:

@@ -9,23 +9,17 @@ build/reports/demo_facts.json with the issue's bars checked (`failed_bars`).
 
 from __future__ import annotations
 
-import email
 import html as html_lib
 import re
 from collections.abc import Iterable, Mapping
-from email import policy
 from pathlib import Path
 from typing import Any
+
+from nudge_local.export import mime_part
 
 _QUOTE = re.compile(r'<p class="quote"[^>]*>.*?&ldquo;(.*?)&rdquo;', re.DOTALL)
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.|\b\d[\d ()-]{6,}\d\b", re.IGNORECASE)
 RATING_SHARE_BAR = 0.5  # at least half the product cards show a rating
-
-
-def _text_part(raw: bytes) -> str:
-    message = email.message_from_bytes(raw, policy=policy.default)
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""
 
 
 def facts_report(out_dir: Path, entries: Iterable[Mapping[str, Any]], *, first_names: Iterable[str] = ()) -> dict[str, Any]:
@@ -34,7 +28,7 @@ def facts_report(out_dir: Path, entries: Iterable[Mapping[str, Any]], *, first_n
     by_campaign: dict[str, dict[str, Any]] = {}
     for entry in entries:
         page = (out_dir / entry["html_path"]).read_text(encoding="utf-8")
-        text = _text_part((out_dir / entry["eml_path"]).read_bytes())
+        text = mime_part((out_dir / entry["eml_path"]).read_bytes(), "plain")
         counts = by_campaign.setdefault(entry["campaign_type"], {
             "emails": 0, "cards": 0, "cards_with_rating": 0, "cards_with_summary": 0, "emails_with_quote": 0,
             "max_quotes_per_email": 0, "quotes_with_personal_data": 0, "emails_with_offer": 0,

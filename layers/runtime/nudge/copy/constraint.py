@@ -169,10 +169,11 @@ def build_constraint(
     for role, tail in ((SUBJECT, "\nPreheader:"), (PREHEADER, "\nIntro:"), (OPEN, ""), (BODY, ""), (CLOSE, "")):
         for line in book.choices(campaign_type, role, tone, facts):
             tokens = encode(" " + line.text + tail)
-            # a close that says "them" goes only in the tries that follow a plural sentence
-            targets = [role + PLURAL] if line.refers_back else [role, role + PLURAL] if role == CLOSE else [role]
+            # a close goes in the tries that follow a plural sentence, and, unless it says "them", the others too
+            kinds = (PLURAL,) if line.refers_back else ("", PLURAL)
+            targets = [role + kind for kind in kinds] if role == CLOSE else [role]
             if role in (BODY, CLOSE):
-                targets += ["body_or_close" + PLURAL] if line.refers_back else ["body_or_close", "body_or_close" + PLURAL]
+                targets += ["body_or_close" + kind for kind in kinds]
             for name in targets:
                 tries[name].add(tokens, role, line.plural)
     newline = encode("\n")

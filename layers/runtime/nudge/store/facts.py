@@ -45,8 +45,7 @@ def save_store_facts(artifacts_dir: str | Path, *, offers: Iterable[Offer], curr
     folder = Path(artifacts_dir) / FACTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     save_offers_file(folder / OFFERS_FILE, offers, currency)
-    loyalty = {"schema_version": SCHEMA_VERSION, **loyalty_to_dict(points_name, tiers)} if tiers else \
-        {"schema_version": SCHEMA_VERSION, "points_name": points_name, "tiers": []}
+    loyalty = {"schema_version": SCHEMA_VERSION, **loyalty_to_dict(points_name, tiers)}  # "tiers": [] without tiers
     (folder / LOYALTY_FILE).write_text(json.dumps(loyalty, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return folder
 

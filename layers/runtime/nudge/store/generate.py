@@ -661,7 +661,7 @@ class _Generator:
             return rating, ""
         mood = "positive" if rating >= 4 else "mixed" if rating == 3 else "negative"
         spec = vocab.CATEGORIES[item.category]
-        words = {"noun": item.review_noun or spec.review_noun, "aspect": rng.choice(spec.aspects)}
+        words = {"noun": item.review_noun, "aspect": rng.choice(spec.aspects)}
         parts = [
             rng.choice(vocab.REVIEW_OPENERS[mood]).format(**words),
             rng.choice(vocab.REVIEW_BODIES[mood]).format(**words),
