@@ -43,7 +43,7 @@ SLOT_DEFAULTS: dict[str, str] = {
 # changed (the category words the copywriter knows, nudge.copy.prompt.CONTEXT_WORDS, and the default):
 # a closed table, so a word in another language or an unusual plural is never guessed at.
 HEAD_NOUNS = frozenset({
-    "pieces", "piece", "finds", "ideas", "favourites", "picks", "arrivals", "treats", "options", "items", "suggestions",
+    "pieces", "piece", "finds", "find", "ideas", "favourites", "picks", "arrivals", "treats", "options", "items", "suggestions",
     "gifts", "selection", "range", "collection", "essentials", "styles", "designs", "inspiration", "lovers", "edit",
 })
 SINGULAR = {
