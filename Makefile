@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone eval-ner copywriter teacher load cost plan-scale i18n clean
+.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone eval-ner copywriter copywriter-languages teacher load cost plan-scale i18n clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -16,10 +16,11 @@ help:
 	@echo "make test       the whole test suite (unit, functional, template checks, sam build size)"
 	@echo "make bench      benchmarks → build/reports/*.json"
 	@echo "make eval-recs  recommender evaluation → build/reports/recommender.{json,md,png}"
-	@echo "make eval-copy  copywriter evaluation → build/reports/copywriter.{json,md}"
+	@echo "make eval-copy  copywriter evaluation, a block per language → build/reports/copywriter.{json,md}, copy_sample*.md"
 	@echo "make eval-tone  review-sentiment (tone) evaluation → build/reports/sentiment.{json,md}"
 	@echo "make eval-ner   the review-quote scrub (names, emails, phones, URLs, addresses) on hand-labelled text → build/reports/ner.json"
 	@echo "make copywriter reproduce the shipped copywriter (phrasebook corpus → student → ONNX int8)"
+	@echo "make copywriter-languages  the French, German, Spanish, Italian, Dutch and Chinese students (COPY_LANGUAGES=...) → layers/model/copywriter/languages/"
 	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
 	@echo "make load       10,000 jobs, 2,000 with 20% injected faults, then killed consumers and overlapping campaigns → build/reports/reliability.json"
 	@echo "make cost       AWS requests and compute per million emails from a local run → build/reports/cost.json (bar \$$10)"
@@ -83,6 +84,8 @@ package: venv tools
 # browser tests skip with that reason and everything else still runs.
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) >/dev/null 2>&1 || echo "chromium could not be installed: browser tests will be skipped"; }
+	@# a CJK font (5 MB), so the Chinese email's screenshot shows its characters, not boxes
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { (apt-get install -y -qq fonts-wqy-microhei || (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei)) >/dev/null 2>&1 || echo "no CJK font could be installed: the Chinese screenshot shows boxes"; }
 
 # The four environments and Chromium do not depend on each other: on a fresh machine they install side
 # by side (-j), which was the slowest part of a clean-clone `make test` (about 6 of its 15 minutes in a row).
@@ -115,6 +118,22 @@ copywriter: train-venv
 	nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py
 	nice -n 10 $(TRAIN)/bin/python scripts/train_copywriter.py
 	$(TRAIN)/bin/python scripts/export_copywriter.py
+
+# One student per copy language besides English (docs/COPYWRITER.md "Other languages"): corpus from the language's
+# reviewed phrasebook (no offline teacher writes them), trained from scratch with its own tokenizer, exported next
+# to the English model as layers/model/copywriter/languages/<language>/. Resumable: training keeps checkpoints.
+COPY_LANGUAGES ?= fr de es it nl zh_Hans
+LANGUAGE_STEPS ?= 1200
+copywriter-languages: train-venv
+	@for lang in $(COPY_LANGUAGES); do \
+	  nice -n 10 $(TRAIN)/bin/python scripts/build_copy_corpus.py --language $$lang || exit 1; \
+	  nice -n 10 $(TRAIN)/bin/python scripts/train_copywriter.py --corpus build/copywriter/$$lang/corpus/corpus.jsonl \
+	    --out-dir build/copywriter/$$lang/student --max-steps $(LANGUAGE_STEPS) || exit 1; \
+	  $(TRAIN)/bin/python scripts/export_copywriter.py --student-dir build/copywriter/$$lang/student/final \
+	    --corpus-report build/copywriter/$$lang/corpus/report.json --work-dir build/copywriter/$$lang/export \
+	    --out-dir layers/model/copywriter/languages/$$lang --student-out-dir build/copywriter/$$lang/student-fp32 \
+	    --graph fused --quantize int8 || exit 1; \
+	done
 
 # 2,400: what the committed log holds (nothing to do); a larger number grows it, ~1 s per sample on 2 cores
 TEACHER_SAMPLES ?= 2400

@@ -8,6 +8,11 @@ Outputs: build/reports/bench_copywriter.json, and a table on stdout.
 
   batch_1 / batch_10: ms_per_email_p50, emails_per_s (write_batch) and tokens_per_s (the runtime's generate);
   cold_start_s and peak_rss_mb of a fresh process (import + load + first email).
+  languages: each other language's student (layers/model/copywriter/languages/<language>/): ms per email at batch
+  10 on the same briefs in that language, English timed in the same rounds (`vs_english`), size and vocabulary.
+  multilingual_alternative: what one student for every language would cost instead: the vocabulary a BPE
+  trained on every phrasebook together needs, and a decode step of the shipped shape with that vocabulary
+  against the English one (random weights, fused int8 graph: the step's time does not depend on the weights).
 
   baselines: each paired with the ONNX runtime on the same batch of 10 briefs x candidates (same prompts, same
   sampling settings, same pair seed), one thread each, back to back, each side warmed by an untimed batch
@@ -536,6 +541,108 @@ def student_baselines(config: BenchConfig, writer: Copywriter, student_dir: Path
     return result
 
 
+def language_students(config: BenchConfig, writer: Copywriter) -> dict:
+    """Each other language's student (layers/model/copywriter/languages/<language>/), timed as the writer runs it:
+    ms per email at batch 10 over the same briefs (in that language), English's measured in the same rounds,
+    interleaved; and its size. One student per language was chosen over one multilingual student by
+    `multilingual_cost` below."""
+    from nudge.copy.languages import LANGUAGE_PACKS
+
+    out: dict = {}
+    timed = {"en": writer} | {lang: writer.writer_for(lang) for lang in LANGUAGE_PACKS}
+    timed = {lang: w for lang, w in timed.items() if w.model is not None}
+    per_email: dict[str, list[float]] = {lang: [] for lang in timed}
+    for lang, w in timed.items():  # warm-up
+        w.write_batch([replace_language(b, lang) for b in briefs(10, offset=999)])
+    for r in range(config.repeats):
+        for lang, w in timed.items():
+            batch = [replace_language(b, lang) for b in briefs(10, offset=r * 10)]
+            t0 = time.perf_counter()
+            w.write_batch(batch)
+            per_email[lang].append((time.perf_counter() - t0) / 10)
+    english = statistics.median(per_email["en"]) if "en" in per_email else None
+    for lang, w in timed.items():
+        size = sum(f["bytes"] for f in w.model.meta["files"].values())
+        median = statistics.median(per_email[lang])
+        out[lang] = {"model_version": w.model_version, "bytes": size, "vocab_size": w.model.meta["architecture"]["vocab_size"],
+                     "parameters": w.model.meta["architecture"]["parameters"], "ms_per_email_p50": round(median * 1000, 1),
+                     "vs_english": round(median / english, 2) if english else None}
+    missing = [lang for lang in LANGUAGE_PACKS if lang not in timed]
+    if missing:
+        out["missing"] = {"languages": missing, "reason": "no student in layers/model/copywriter/languages/<language>/ "
+                          "(make copywriter-languages); their emails get the language's reviewed copy"}
+    return out
+
+
+def replace_language(brief: CopyBrief, language: str) -> CopyBrief:
+    from dataclasses import replace
+
+    return replace(brief, language=language, seed_key=f"{brief.seed_key}:{language}")
+
+
+def multilingual_cost(config: BenchConfig) -> dict:
+    """What one multilingual student would cost against one per language, measured without training one: a
+    byte-level BPE trained (as train_copywriter.py does) on every language's phrasebook lines together needs
+    this many tokens; a student of the shipped shape with that vocabulary, exported through the same fused int8
+    graph, takes this long per decode step against the English student's vocabulary (random weights: the time
+    of a step does not depend on them). Needs torch and onnx (the training environment)."""
+    try:
+        import onnx  # noqa: F401
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import GPT2Config, GPT2LMHeadModel
+    except ImportError as exc:
+        return {"status": "missing", "reason": f"{exc.name} is not installed (run in .venv-train: make bench)"}
+    import tempfile
+
+    import onnx as onnx_lib
+    import onnxruntime as ort
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from copywriter_graph import decoder_graph
+    from train_copywriter import train_tokenizer
+
+    from nudge.copy.languages import COPY_LANGUAGES
+    from nudge.copy.phrasebook import Phrasebook
+
+    texts = {lang: [line.text for line in Phrasebook.load(lang).lines] for lang in COPY_LANGUAGES}
+    vocab = {lang: train_tokenizer(lines, 4096).get_vocab_size() for lang, lines in texts.items()}
+    union = train_tokenizer([t for lines in texts.values() for t in lines], 8192).get_vocab_size()
+    english_meta = json.loads((ROOT / config.model_dir / "meta.json").read_text())["architecture"]
+    rng = np.random.default_rng(0)
+    step_ms = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, size in (("english_vocab", english_meta["vocab_size"]), ("multilingual_vocab", union)):
+            torch.manual_seed(0)
+            model = GPT2LMHeadModel(GPT2Config(vocab_size=size, n_positions=english_meta["n_positions"], n_embd=english_meta["n_embd"],
+                                               n_layer=english_meta["n_layer"], n_head=english_meta["n_head"])).eval()
+            fp32, int8 = Path(tmp) / f"{name}.onnx", Path(tmp) / f"{name}.int8.onnx"
+            onnx_lib.save(decoder_graph(model), fp32)
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=False, reduce_range=True,
+                             extra_options={"DefaultTensorType": onnx_lib.TensorProto.FLOAT})
+            options = ort.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+            session = ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])
+            rows, past, heads = 40, 50, english_meta["n_head"]
+            head_dim = english_meta["n_embd"] // heads
+            feeds = {"input_ids": rng.integers(1, size, (rows, 2)), "attention_mask": np.ones((rows, past + 2), np.int64),
+                     "position_ids": np.tile(np.arange(past, past + 2), (rows, 1))}
+            feeds |= {f"past_key_values.{i}.{k}": rng.standard_normal((rows, heads, past, head_dim)).astype(np.float32)
+                      for i in range(english_meta["n_layer"]) for k in ("key", "value")}
+            for _ in range(5):
+                session.run(None, feeds)
+            times = []
+            for _ in range(config.repeats * 5):
+                t0 = time.perf_counter()
+                session.run(None, feeds)
+                times.append((time.perf_counter() - t0) * 1000)
+            step_ms[name] = {"vocab_size": size, "decode_step_ms_p50": round(statistics.median(times), 3),
+                             "int8_bytes": int8.stat().st_size}
+    return {"status": "ok", "vocab_per_language": vocab, "vocab_multilingual": union, "decode_step": step_ms,
+            "step_ratio": round(step_ms["multilingual_vocab"]["decode_step_ms_p50"] / step_ms["english_vocab"]["decode_step_ms_p50"], 2),
+            "shape": "40 rows, 2 new tokens, 50 cached positions, one thread, fused int8 graph, random weights"}
+
+
 def main(config: BenchConfig) -> dict:
     model_dir = ROOT / config.model_dir
     load_at_start = round(os.getloadavg()[0], 2)
@@ -584,6 +691,8 @@ def main(config: BenchConfig) -> dict:
     for key, name in (("speedup_vs_transformers", "transformers_generate"), ("speedup_vs_torch_loop_fp32", "torch_loop_fp32"),
                       ("speedup_vs_torch_loop_int8", "torch_loop_int8"), ("speedup_vs_teacher_transformers", "teacher")):
         result[key] = baselines[name].get("speedup")  # None only with baselines[name]["reason"] saying why
+    result["languages"] = language_students(config, writer)
+    result["multilingual_alternative"] = multilingual_cost(config)
     result["load_average_1min"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}  # 2 shared cores: read numbers with this
     out = ROOT / config.out_json
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -610,6 +719,20 @@ def summary(result: dict) -> str:
         identical = f", identical {b['identical_share']:.0%}" if "identical_share" in b else ""
         lines.append(f"{name:<24} {b['precision']:<28} {str(b['speedup']) + spread:>18} {b['tokens_per_s']:>10,} "
                      f"{b.get('onnx_tokens_per_s', result['batch_10']['tokens_per_s']):>11,}  {tokens}{identical}")
+    languages = {k: v for k, v in result.get("languages", {}).items() if k != "missing"}
+    if languages:
+        lines.append(f"{'language':<10} {'ms/email p50':>13} {'vs en':>6} {'MB':>6} {'vocab':>6}  (batch 10, one student each)")
+        for lang, b in languages.items():
+            lines.append(f"{lang:<10} {b['ms_per_email_p50']:>13} {b['vs_english']:>6} {b['bytes'] / 1e6:>6.2f} {b['vocab_size']:>6}")
+    if "missing" in result.get("languages", {}):
+        lines.append(f"no student yet: {result['languages']['missing']['languages']}")
+    multi = result.get("multilingual_alternative", {})
+    if multi.get("status") == "ok":
+        lines.append(f"one multilingual student instead: vocabulary {multi['vocab_multilingual']} (per language "
+                     f"{min(multi['vocab_per_language'].values())}-{max(multi['vocab_per_language'].values())}), "
+                     f"decode step {multi['step_ratio']}x the English student's")
+    elif multi:
+        lines.append(f"multilingual alternative: {multi['status']}: {multi['reason']}")
     return "\n".join(lines)
 
 

@@ -51,14 +51,16 @@ from tqdm import tqdm  # noqa: E402
 
 from nudge.campaigns import TONES, get_campaign, load_campaigns  # noqa: E402
 from nudge.copy.prompt import CONTEXT_WORDS as CATEGORY_WORDS  # noqa: E402  (one list: corpus and runtime)
-from nudge.copy.guardrails import FIELDS, allowed_slots, check_fields  # noqa: E402
+from nudge.copy.guardrails import FIELDS, LanguageRules, allowed_slots, check_fields  # noqa: E402
+from nudge.copy.languages import COPY_LANGUAGES, SOURCE_LANGUAGE, rules_for  # noqa: E402
 from nudge.copy.phrasebook import Phrasebook, echoes, mentions  # noqa: E402
 from nudge.copy.prompt import FACT_WORDS  # noqa: E402
 
 
 @dataclass
 class CorpusConfig:
-    out_dir: str = "build/copywriter/corpus"
+    out_dir: str = "build/copywriter/corpus"  # another language's default: build/copywriter/<language>/corpus
+    language: str = "en"  # "en", or a copy pack's language (nudge.copy.languages): phrasebook only, no teacher
     seed: int = 1234  # every random choice below derives from it
     examples_per_campaign: int = 800  # phrasebook examples per campaign (tones and facts drawn per example); with the
     # committed teacher log this makes the teacher ~26% of the corpus (issue #11: at least 25%)
@@ -95,10 +97,18 @@ PERSONAL_WEIGHT = 1.0  # a line mentioning k of the customer's facts is drawn 1 
 # the demo on the few fact-bearing lines: one sentence in 35% of abandoned-cart emails)
 
 
-def sample_facts(campaign: str, sentiment: str, rng: random.Random) -> frozenset[str]:
+BIRTHDAY_SHARE = 0.6  # of occasions: a birthday (the rest are holidays); drawn for copy packs only
+
+
+def sample_facts(campaign: str, sentiment: str, rng: random.Random, *, occasion_kind: bool = False) -> frozenset[str]:
+    """The facts a drawn customer has; `occasion_kind`: an occasion is also a "birthday" or a "holiday" (what a copy
+    pack's lines need, nudge.copy.writer.CopyBrief.facts; English lines name the occasion instead, and English draws
+    stay as they were so its corpus is unchanged)."""
     facts = {name for name, rates in FACT_RATES.items() if rng.random() < rates.get(campaign, rates["*"])}
     if sentiment == "negative":
         facts.add("unhappy")
+    if occasion_kind and "occasion" in facts:
+        facts.add("birthday" if rng.random() < BIRTHDAY_SHARE else "holiday")
     return frozenset(facts)
 
 
@@ -112,7 +122,8 @@ def _draw(lines: list, rng: random.Random, after: tuple = ()):
     return rng.choices(options, weights=weights)[0] if options else None
 
 
-def phrasebook_example(book: Phrasebook, campaign: str, tone: str, facts: frozenset[str], rng: random.Random) -> dict | None:
+def phrasebook_example(book: Phrasebook, campaign: str, tone: str, facts: frozenset[str], rng: random.Random,
+                       rules: LanguageRules | None = None) -> dict | None:
     """Subject, preheader and an intro (open, one or two body sentences, maybe a close) drawn from
     the phrasebook for this customer's facts; None when the draw breaks a guardrail (too long)."""
     pick = lambda role: book.choices(campaign, role, tone, facts)  # noqa: E731
@@ -131,7 +142,7 @@ def phrasebook_example(book: Phrasebook, campaign: str, tone: str, facts: frozen
         intro.append(close)
     example = {"subject": subject.text, "preheader": preheader.text, "intro": " ".join(line.text for line in intro)}
     if check_fields(example, allowed_slots=allowed_slots(facts), campaign_type=campaign,
-                    intro_max_words=get_campaign(campaign).copy.intro_max_words) or book.gate_fields(example):
+                    intro_max_words=get_campaign(campaign).copy.intro_max_words, rules=rules) or book.gate_fields(example):
         return None
     return example
 
@@ -163,8 +174,8 @@ def phrasebook_examples(book: Phrasebook, config: CorpusConfig, rng: random.Rand
         while made < config.examples_per_campaign:
             tried += 1
             tone, sentiment = draw_tone(campaign, rng)
-            facts = sample_facts(campaign, sentiment, rng)
-            example = phrasebook_example(book, campaign, tone, facts, rng)
+            facts = sample_facts(campaign, sentiment, rng, occasion_kind=config.language != SOURCE_LANGUAGE)
+            example = phrasebook_example(book, campaign, tone, facts, rng, rules_for(config.language))
             if example is None:
                 continue
             out.append({"campaign_type": campaign, "tone": tone, **example, "source": "phrasebook",
@@ -406,17 +417,25 @@ def teacher_violations(book: Phrasebook, row: dict, fields: dict | None) -> list
 # ------------------------------------------------------------------------------------------- main
 
 def main(config: CorpusConfig) -> dict:
+    if config.language not in COPY_LANGUAGES:
+        raise SystemExit(f"expected --language in {COPY_LANGUAGES}, got {config.language!r}")
+    english = config.language == SOURCE_LANGUAGE
+    if not english and config.teacher_samples:
+        # SmolLM2-135M writes English; no fluent teacher for these languages runs offline here (issue #15)
+        raise SystemExit(f"--language {config.language}: the corpus is the reviewed phrasebook only; expected --teacher-samples 0")
+    if not english and config.out_dir == CorpusConfig.out_dir:
+        config.out_dir = f"build/copywriter/{config.language}/corpus"
     out_dir = ROOT / config.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = ROOT / config.teacher_log
     raw_path.parent.mkdir(parents=True, exist_ok=True)
-    book = Phrasebook.load()
+    book = Phrasebook.load(config.language)
     if config.teacher_samples:
         run_teacher(config, book, raw_path)
 
     rng = random.Random(config.seed)
     drawn, draws = phrasebook_examples(book, config, rng)
-    raw = read_teacher_log(raw_path)
+    raw = read_teacher_log(raw_path) if english else []
     for row in raw:  # re-check with today's rules: guardrails, grammar gate, facts (the rules may have grown)
         row["violations"] = teacher_violations(book, row, row["fields"])
     known = {(e["campaign_type"], e["subject"], e["preheader"], e["intro"]) for e in drawn}
@@ -457,6 +476,7 @@ def main(config: CorpusConfig) -> dict:
             violations[key.split(":")[0]] = violations.get(key.split(":")[0], 0) + 1
     rates = [r["tokens_per_s"] for r in raw if r.get("tokens_per_s")]
     report = {
+        "language": config.language,
         "corpus_sha256": hashlib.sha256(corpus_path.read_bytes()).hexdigest(),
         "examples": len(examples),
         "by_source": {s: sum(e["source"] == s for e in examples) for s in ("phrasebook", "teacher")},
@@ -464,7 +484,7 @@ def main(config: CorpusConfig) -> dict:
         "phrasebook_acceptance": round(len(drawn) / max(draws, 1), 3),  # draws that passed guardrails and gate
         "distinct": {f: len({e[f] for e in examples}) for f in FIELDS},
         "teacher": {
-            "spec": config.teacher,
+            "spec": config.teacher if english else "none: reviewed phrasebook only (no offline teacher writes this language)",
             "licence": "Apache-2.0 (SmolLM2-135M-Instruct)" if config.teacher == "smollm2" else "see the model card",
             "samples": len(raw),
             "accepted_new": len(teacher),

@@ -7,7 +7,9 @@ out/index.html (the gallery), out/images/ (a generated picture per product categ
 which the local email.html previews point at; the .eml keeps the catalog's https image URLs),
 out/demo.log (the run's whole log), out/eventlog/ (the event log:
 the planner's assignments copied out of the bucket, plus SIMULATED responses), out/report.html and
-build/reports/outcomes.json (scripts/report.py over that log), and a printed summary.
+build/reports/outcomes.json (scripts/report.py over that log), build/reports/demo_copy.json (copy
+variety), demo_facts.json (the store's facts in the emails) and demo_languages.json (each customer
+language: the copy's language, English chrome, lang attributes), and a printed summary.
 
 It starts a moto server on loopback, creates the stack's resources as template.yaml defines them,
 loads the profiles into the profile table, publishes the artifacts to the bucket, invokes the
@@ -188,6 +190,10 @@ def run(config: DemoConfig) -> dict:
 
     store_facts = facts.facts_report(out, entries, first_names=(c.first_name for c in store.customers.values()))
     store_facts["failed_bars"] = facts.failed_bars(store_facts)
+    from nudge_local import language_report as languages
+
+    in_languages = languages.language_report(out, entries)
+    in_languages["failed_bars"] = languages.failed_bars(in_languages)
     outcomes = _outcomes(config, plans, say) if config.outcomes else None
     wall = time.perf_counter() - started
     generation_seconds = sum(d["seconds"] for d in drains)
@@ -210,6 +216,7 @@ def run(config: DemoConfig) -> dict:
         "copy_variety": variety,
         "copy_variety_failed_bars": failed_bars(variety),
         "store_facts": store_facts,
+        "languages": in_languages,
         "plans": plans,
         "outcomes": outcomes,
         "gallery": str(out / "index.html"),
@@ -221,6 +228,7 @@ def run(config: DemoConfig) -> dict:
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "demo_copy.json").write_text(json.dumps(variety, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (reports / "demo_facts.json").write_text(json.dumps(store_facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (reports / "demo_languages.json").write_text(json.dumps(in_languages, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say("")
     say(f"emails written   {summary['emails_written']}  {by_campaign}")
     say(f"copy source      {by_source}")
@@ -243,6 +251,12 @@ def run(config: DemoConfig) -> dict:
         f"and end date in {o['campaigns_with_offer_code_and_end_date'] or 'no campaign'}; loyalty emails with points "
         f"{o['loyalty_emails_with_points']}/{o['loyalty_emails']}; quotes per cart email <= {o['max_quotes_per_cart_email']}, "
         f"with personal data {o['quotes_with_personal_data']}; bars missed {store_facts['failed_bars'] or 'none'}")
+    say("languages        (build/reports/demo_languages.json) per customer language: emails, copy written in, by the model, "
+        "with English chrome, lang mismatches")
+    for language, counts in in_languages["by_language"].items():
+        say(f"  {language:<10} {counts['emails']:>5}  {counts['copy_language']}  model {counts['copy_by_model']}  "
+            f"English chrome {counts['with_english_chrome']}  lang mismatch {counts['lang_mismatch']}")
+    say(f"  bars missed    {in_languages['failed_bars'] or 'none'}")
     say(f"images           {images['images']} pictures ({images['image_bytes'] / 1024:.0f} KB) in {images['dir']}, "
         f"{images['rewritten']} image URLs in {images['previews']} previews pointed at them")
     say(f"look at          {out / 'index.html'}  (gallery), {out / 'manifest.json'}, {log_path}"

@@ -24,6 +24,10 @@ Metrics (unfilled = the model's words before slot filling):
                          and whose filled text keeps no brace
   unique_intro_share     distinct unfilled intros / emails;  distinct_2: distinct / all intro bigrams
   perplexity_under_teacher vs reviewed_copy_perplexity_under_teacher (chosen copy vs seed copy)
+  languages              a block per copy language besides English (nudge.copy.languages), from the same kind of
+                         fact sheets written in it: grounding_violations (numerals of every script too),
+                         fallback_rate, raw_violation_rate, ungrammatical_rate, distinct_share per field; and
+                         build/reports/copy_sample_<language>.md, 20 filled emails for a person to read
 
 Run: .venv-train/bin/python scripts/eval_copywriter.py --n-briefs 500
 """
@@ -54,6 +58,7 @@ from nudge.copy.phrasebook import Phrasebook, slots_in  # noqa: E402
 from nudge.copy.slots import fill_slots  # noqa: E402
 from nudge_local.copy_report import QUOTED_ERRORS  # noqa: E402
 from nudge.copy.writer import CUSTOMER_SLOTS, Copywriter, CopyBrief, SeedCopy, tone_for  # noqa: E402
+from nudge.copy.languages import LANGUAGE_PACKS, present, rules_for  # noqa: E402
 
 
 @dataclass
@@ -73,6 +78,11 @@ class EvalConfig:
     sample_emails: int = 100  # written to copy_sample.md for a person to read
     out_sample: str = "build/reports/copy_sample.md"
     update_model_card: bool = False  # replace the "## Evaluation" section of the model's MODEL_CARD.md
+    # copy in the other languages (nudge.copy.languages): the same fact sheets written in each, a block each in
+    # the report and a sample of language_sample emails in build/reports/copy_sample_<language>.md
+    languages: str = ",".join(LANGUAGE_PACKS)  # "" skips them
+    language_briefs: int = 300
+    language_sample: int = 20
     # generation overrides for tuning (0 / -1: keep meta.json's)
     candidates: int = 0
     temperature: float = -1.0
@@ -138,11 +148,12 @@ def value_forms(values: dict[str, str]) -> list[str]:
 
 
 def grounding_problems(filled: str, values: dict[str, str]) -> list[str]:
-    """Fact-like text in the filled copy that no slot value explains."""
+    """Fact-like text in the filled copy that no slot value explains (numerals of every script included: 三, 〇)."""
     residue = filled
     for form in value_forms(values):  # a value may be capitalised at a sentence start
         residue = re.sub(re.escape(form), " ", residue, flags=re.IGNORECASE)
-    return [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
+    found = [name for name, pattern in _FACT_PATTERNS.items() if pattern.search(residue)]
+    return found + ["numeral"] * any(unicodedata.numeric(ch, None) is not None and not ch.isdigit() for ch in residue)
 
 
 _LINT = {
@@ -281,6 +292,9 @@ def main(config: EvalConfig) -> dict:
                   f"> {e['filled']['intro']}", ""]
     (ROOT / config.out_md).write_text("\n".join(lines) + "\n")
     write_sample(emails, result, config)
+    result["languages"] = {language: language_block(writer, config, language)
+                           for language in filter(None, config.languages.split(","))}
+    out_json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     card = ROOT / config.model_dir / "MODEL_CARD.md"
     if config.update_model_card and card.is_file() and writer.model is not None:
         keep = card.read_text().split("\n## Evaluation")[0].rstrip("\n")
@@ -290,6 +304,64 @@ def main(config: EvalConfig) -> dict:
                         f"({int(config.hostile_share * 100)}% hostile product names), one thread, batch {config.batch_size}, "
                         f"generation {asdict(writer.settings)}:\n\n| metric | value |\n|---|---|\n" + "\n".join(metrics) + "\n")
     return result
+
+
+def language_block(writer: Copywriter, config: EvalConfig, language: str) -> dict:
+    """The same kind of fact sheets (English catalog data, as a store's would be) written in `language`:
+    grounding violations, fallback share, what the gate and guardrails rejected, variety; and a sample to read."""
+    briefs = [replace(b, language=language, seed_key=f"{b.seed_key}:{language}")
+              for b in fact_sheets(replace(config, n_briefs=config.language_briefs))]
+    own = writer.writer_for(language)
+    book, rules = Phrasebook.load(language), rules_for(language)
+    emails, seconds, candidates_total, candidates_bad = [], [], 0, 0
+    violation_counts: Counter = Counter()
+    for start in range(0, len(briefs), config.batch_size):
+        batch = briefs[start : start + config.batch_size]
+        t0 = time.perf_counter()
+        if own.model is not None:
+            scored = own.candidates_for(batch)
+            for per_brief in scored:
+                for _fields, violations, _score in per_brief:
+                    candidates_total += 1
+                    candidates_bad += bool(violations)
+                    violation_counts.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
+            drafts = own.drafts_from(batch, scored)
+        else:
+            drafts = own.draft_batch(batch)
+        seconds.append(time.perf_counter() - t0)
+        for brief, draft in zip(batch, drafts):
+            values = brief.slot_values()
+            filled = {name: fill_slots(draft.fields[name], values) for name in FIELDS}
+            filled["intro"] = present(language, filled["intro"])  # as the reader gets it (Chinese: no space between sentences)
+            emails.append({"campaign_type": brief.campaign_type, "tone": brief.tone, "source": draft.source,
+                           "unfilled": draft.fields, "filled": filled, "gate": book.gate_fields(draft.fields),
+                           "grounding_problems": grounding_problems(" ".join(filled.values()), values)})
+    n = len(emails)
+    unfilled = {f: [e["unfilled"][f] for e in emails] for f in FIELDS}
+    block = {
+        "model_version": own.model_version,
+        "emails": n,
+        "grounding_violations": sum(bool(e["grounding_problems"]) for e in emails),
+        "fallback_rate": round(sum(e["source"] == "fallback" for e in emails) / n, 4) if n else None,
+        "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,
+        "raw_violations_by_rule": dict(violation_counts.most_common()),
+        "ungrammatical_rate": round(sum(bool(e["gate"]) for e in emails) / n, 4) if n else None,
+        "distinct_share": {f: round(len(set(v)) / n, 4) for f, v in unfilled.items()} if n else None,
+        "mean_intro_units": round(sum(len(rules.units(i)) for i in unfilled["intro"]) / n, 2) if n else None,
+        "length_unit": "characters" if rules.script == "cjk" else "words",
+        "ms_per_email_p50": round(sorted(seconds)[len(seconds) // 2] / config.batch_size * 1000, 1) if seconds else None,
+        "sample": str(Path(config.out_sample).with_name(f"copy_sample_{language}.md")),  # beside copy_sample.md
+    }
+    picked = random.Random(config.seed + 2).sample(emails, min(config.language_sample, n))
+    lines = [f"# {len(picked)} random emails in `{language}`, filled, for a person to read", "",
+             f"Model `{block['model_version']}`, from `make eval-copy` ({n} seeded fact sheets, "
+             f"{int(config.hostile_share * 100)}% hostile; product names are the store's English data).", ""]
+    for number, e in enumerate(picked, 1):
+        lines += [f"{number}. **{e['campaign_type']} / {e['tone']} / {e['source']}**", "",
+                  f"   Subject: {e['filled']['subject']}  ", f"   Preheader: {e['filled']['preheader']}  ",
+                  f"   Intro: {e['filled']['intro']}", ""]
+    (ROOT / block["sample"]).write_text("\n".join(lines) + "\n")
+    return block
 
 
 def write_sample(emails: list[dict], result: dict, config: EvalConfig) -> None:

@@ -288,6 +288,7 @@ def main(config: ExportConfig) -> dict:
         "schema_version": SCHEMA_VERSION,
         "prompt_format": PROMPT_FORMAT,
         "model_version": model_version(files, generation),
+        "language": corpus_report.get("language", "en"),  # the language it writes (nudge.copy.languages); the runtime checks it
         "context_words": list(CONTEXT_WORDS),  # the runtime keeps only these in prompts (unseen words break the format)
         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "files": files,
@@ -433,7 +434,29 @@ def model_card(meta: dict) -> str:
     """MODEL_CARD.md from meta.json: what the model is, what it learned from, how it was checked."""
     arch, corpus, teacher, train, export = (meta[k] for k in ("architecture", "corpus", "teacher", "training", "export"))
     size_mb = meta["files"]["model.onnx"]["bytes"] / 1e6
-    return f"""# nudge copywriter `{meta['model_version']}`
+    language = meta.get("language", "en")
+    if language == "en":
+        source = "`phrasebook.json` (sentences written and read by the nudge maintainers)"
+        teacher_line = f"""- `teacher`: emails written by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}) for drawn customers
+  (campaign, tone, mood and facts named by placeholder in its prompt), sampled from its own probabilities
+  (temperature {_listed(teacher.get('temperature'))}, top-p {_listed(teacher.get('top_p'))}) under the runtime's
+  phrasebook constraint: the teacher chose the lines and their order, the phrasebook what a line may say.
+  {teacher.get('samples')} samples in `data/copywriter/teacher_raw.jsonl`; a sample is kept only when it passes the
+  guardrails, the fact check (slots of the customer's facts only), the grammar gate and the echo check
+  ({_share(teacher.get('raw_violation_rate'))} failed), is not already in the corpus ({teacher.get('clean_but_copied')} were),
+  and neither its subject nor its preheader already fills {_share(teacher.get('line_cap'))} of its campaign's kept
+  samples ({teacher.get('clean_but_capped')} held back): {teacher.get('accepted_new')} kept, {_share(corpus.get('teacher_share'))} of the corpus"""
+        limits = ("English only; French, German, Spanish and Chinese have students of their own "
+                  "(`layers/model/copywriter/languages/`).")
+        licence = "the teacher SmolLM2-135M-Instruct is Apache-2.0."
+    else:
+        source = (f"`nudge/copy/languages/{language}/phrasebook.json` (sentences written for the project in this language, "
+                  "with the English phrasebook's slots and rules)")
+        teacher_line = ("- no teacher: the only offline teacher, SmolLM2-135M, writes English; no fluent teacher for this "
+                        "language runs offline here, so the whole corpus is reviewed copy (issue #15)")
+        limits = f"Writes `{language}` only (meta.json `language`); the runtime hands it only briefs in that language."
+        licence = "no teacher was used."
+    return f"""# nudge copywriter `{meta['model_version']}` ({language})
 
 A small GPT-2 ({arch['n_layer']} layers, {arch['n_embd']} dims, {arch['n_head']} heads, {arch['parameters']:,} parameters,
 vocabulary {arch['vocab_size']}) that writes the subject, preheader and intro of a marketing email
@@ -451,20 +474,12 @@ recorded in `Copy.rejected_reasons`. Do not use it without the guardrails and th
 
 ## Training data
 - corpus sha256 `{corpus.get('trained_on_sha256')}`: {corpus.get('examples')} examples, by source {corpus.get('by_source')}
-- `phrasebook`: emails drawn from `phrasebook.json` (sentences written and read by the nudge maintainers) for
+- `phrasebook`: emails drawn from {source} for
   drawn customers: campaign, tone, review mood, which facts they have; a subject, a preheader and an intro
   (opening, one or two body sentences, maybe a close) among the lines that fit those facts, a line that
   mentions more of them drawn more often; every line passes the guardrails and the grammar gate.
   No word substitution of any kind.
-- `teacher`: emails written by {teacher.get('spec', 'the teacher')} ({teacher.get('licence', 'n/a')}) for drawn customers
-  (campaign, tone, mood and facts named by placeholder in its prompt), sampled from its own probabilities
-  (temperature {_listed(teacher.get('temperature'))}, top-p {_listed(teacher.get('top_p'))}) under the runtime's
-  phrasebook constraint: the teacher chose the lines and their order, the phrasebook what a line may say.
-  {teacher.get('samples')} samples in `data/copywriter/teacher_raw.jsonl`; a sample is kept only when it passes the
-  guardrails, the fact check (slots of the customer's facts only), the grammar gate and the echo check
-  ({_share(teacher.get('raw_violation_rate'))} failed), is not already in the corpus ({teacher.get('clean_but_copied')} were),
-  and neither its subject nor its preheader already fills {_share(teacher.get('line_cap'))} of its campaign's kept
-  samples ({teacher.get('clean_but_capped')} held back): {teacher.get('accepted_new')} kept, {_share(corpus.get('teacher_share'))} of the corpus
+{teacher_line}
 - no customer data: prompts carry campaign, tone, review mood, category words and which facts exist (never their values)
 
 ## Training
@@ -478,9 +493,9 @@ final held-out loss {train['final_eval_loss']} nats/token; curve in meta.json.
 - ms per decode step, one thread, {export['decode_step_ms']['rows']} rows, {export['decode_step_ms']['past']} cached positions: {_timings(export['decode_step_ms'])} -> shipped {export['graph']} {export['quantization']}
 
 ## Limitations
-English only. The model writes only phrasebook sentences (the gate rejects anything else), so its
+{limits} The model writes only phrasebook sentences (the gate rejects anything else), so its
 range is the phrasebook's: new language comes by adding templates, not by sampling. Evaluation numbers live in build/reports/copywriter.json (scripts/eval_copywriter.py).
-Licence: the student and corpus are Apache-2.0 like nudge; the teacher SmolLM2-135M-Instruct is Apache-2.0.
+Licence: the student and corpus are Apache-2.0 like nudge; {licence}
 """
 
 

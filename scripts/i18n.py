@@ -86,6 +86,30 @@ def read_catalog(path: Path, language: str) -> Catalog:
         return read_po(handle, locale=language, domain=DOMAIN)
 
 
+def english_chrome(language: str, config: I18nConfig | None = None) -> list[str]:
+    """The English catalog's strings that `language` translates differently, each cut at its
+    placeholders into the fragments a reader would see ("Because you bought", not "%(product)s"):
+    what must not appear in an email whose wording is in `language`."""
+    config = config or I18nConfig()
+    english = read_catalog(po_path(config, SOURCE_LANGUAGE), SOURCE_LANGUAGE)
+    other = read_catalog(po_path(config, language), language)
+    fragments = []
+    for message in english:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        theirs = other.get(message.id if isinstance(message.id, str) else message.id[0]).string
+        theirs = [theirs] if isinstance(theirs, str) else list(theirs)
+        for text in ids:
+            if text in theirs:
+                continue  # the same word in both languages ("Bronze", "Gold")
+            for piece in re.split(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}", text):
+                piece = piece.strip(" ,.:!?()")
+                if len(piece) >= 4 and " " in piece or len(piece) >= 6:  # a phrase, or a long word
+                    fragments.append(piece)
+    return fragments
+
+
 def compiled(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)

@@ -179,3 +179,60 @@ def test_the_checks_catch_what_they_look_for(page):
     assert result["scrollWidth"] > PHONE
     assert len(result["withoutAlt"]) == 1 and len(result["broken"]) == 1
     assert any("boom" in error for error in page.errors)
+
+
+LANGUAGE_CUSTOMERS = {"fr": ("fr_FR", "Léa", "fr-FR"), "de": ("de_DE", "Jürgen", "de-DE"), "es": ("es_ES", "Lucía", "es-ES"),
+                      "zh_Hans": ("zh_CN", "晓燕", "zh-Hans-CN")}
+
+
+@pytest.fixture(scope="module")
+def language_site(tmp_path_factory):
+    """One win-back email per copy language, its copy the language's reviewed copy (the longest intro, to test line
+    breaking), served like the samples above."""
+    from nudge.copy.languages import present
+    from nudge.copy.slots import fill_slots
+    from nudge.copy.writer import SeedCopy
+
+    root = tmp_path_factory.mktemp("languages")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    (root / "img").mkdir()
+    emails = []
+    for language, (locale, name, _) in LANGUAGE_CUSTOMERS.items():
+        seed = SeedCopy.load(language)
+        values = {"product": "Blue Stoneware Mug", "store_name": "Kiln & Co"}
+        intro = max(seed.variants("win_back", "caring", "intro"), key=len)
+        copy = samples.copy(subject=fill_slots(seed.variants("win_back", "caring", "subject")[0], values),
+                            preheader=fill_slots(seed.variants("win_back", "caring", "preheader")[0], values),
+                            intro=present(language, fill_slots(intro, values)), language=language, tone="caring")
+        args = samples.email_args("win_back", customer=samples.customer(locale=locale, first_name=name), copy=copy,
+                                  campaign_id=f"lang-{language}-2026-11-29")
+        args["items"] = [(replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p, r)
+                         for p, r in args["items"]]
+        emails.append(args)
+    for product_id in ["p-1", "p-2", "p-3", "p-4"]:
+        (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, (163, 177, 138)))
+    (root / "favicon.ico").write_bytes(png(16, 16, (163, 177, 138)))
+    samples.write_samples(root, emails=emails)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url, root
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_email_in_each_copy_language_fits_a_phone_in_its_own_language(language_site, page):
+    # GIVEN a win-back email written in French, German, Spanish and Chinese
+    base_url, root = language_site
+    htmls = sorted(p.relative_to(root).as_posix() for p in (root / "emails").glob("*.html"))
+    assert len(htmls) == len(LANGUAGE_CUSTOMERS)
+    for language, (_, _, html_lang) in LANGUAGE_CUSTOMERS.items():
+        html = next(h for h in htmls if f"lang-{language}-" in h)
+        # WHEN it is opened on a phone
+        result = check_page(page, f"{base_url}/{html}", width=PHONE, screenshot=SCREENS / f"lang_{language}_{PHONE}.png")
+        # THEN it breaks its lines without sideways scroll, loads every image, and says which language it is in
+        assert result["scrollWidth"] <= PHONE, (language, result)
+        assert result["errors"] == [] and result["broken"] == [], (language, result)
+        assert page.evaluate("document.documentElement.lang") == html_lang
+        fonts = page.evaluate("getComputedStyle(document.querySelector('.content')).fontFamily")
+        assert "PingFang SC" in fonts and "Noto Sans CJK SC" in fonts  # a CJK stack for Chinese (harmless elsewhere)

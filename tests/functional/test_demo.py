@@ -49,6 +49,18 @@ def test_demo_writes_emails_manifest_and_gallery(demo_run):
     assert "<html" in (out / "index.html").read_text().lower()
 
 
+def test_the_german_customer_reads_german_and_the_report_checks_it(demo_run):
+    # GIVEN the tiny store's one German customer (c004, de_DE, consenting) among English ones
+    out, summary = demo_run
+    languages = summary["languages"]["by_language"]
+    # THEN their emails are written in German, wrapped in German wording with lang="de-DE", and the report says so
+    assert languages["de"]["emails"] > 0 and languages["de"]["copy_language"] == {"de": languages["de"]["emails"]}
+    assert languages["de"]["with_english_chrome"] == 0 and languages["de"]["lang_mismatch"] == 0
+    assert set(languages["en"]["copy_language"]) == {"en"}
+    # AND the report's bars name what the tiny store lacks (no French consent, no zh/es/it/nl customers), nothing else
+    assert summary["languages"]["failed_bars"] and all(bar.endswith("no email in the demo") for bar in summary["languages"]["failed_bars"])
+
+
 def test_every_demo_eml_is_sendable(demo_run):
     _, summary = demo_run
     assert summary["eml_check"]["checked"] == summary["emails_written"]

@@ -269,3 +269,29 @@ def test_every_campaign_shows_products_from_its_own_pool(generate_app, stack, ti
         if campaign != "win_back":
             assert not set(shown) & set(tiny_profiles[customer].purchased), (campaign, shown)
     assert checked == {t for _, t in POOLS}
+
+
+@pytest.mark.parametrize("locale, language, html_lang", [("fr_FR", "fr", "fr-FR"), ("zh_CN", "zh_Hans", "zh-Hans-CN"),
+                                                         ("pt_BR", "en", "en-")])
+def test_a_customer_gets_copy_and_wording_in_their_own_language_or_the_stores(generate_app, stack, tiny_profiles,
+                                                                               locale, language, html_lang):
+    # GIVEN a customer whose locale is French, Chinese, or Brazilian Portuguese (no copy pack: the store's language, English)
+    from nudge.i18n import translations
+    from nudge.storage import ProfileStore
+
+    profile = tiny_profiles["c002"]
+    ProfileStore(stack.table).put_profiles([dataclasses.replace(profile, customer=dataclasses.replace(profile.customer, locale=locale))])
+    # WHEN their clearance email is composed
+    assert generate_app.handler(sqs_event([job_body("c002", "clearance")]), LambdaContext()) == {"batchItemFailures": []}
+    # THEN the record says which language the copy was written in and the wording followed it
+    [record] = email_records(stack.table)
+    assert record["copy"]["language"] == language
+    assert record["language"] == {"requested": locale, "used": language, "fallback": language == "en"}
+    eml = email.message_from_bytes(boto3.client("s3").get_object(Bucket=stack.bucket, Key=record["objects"]["eml"])["Body"].read(),
+                                   policy=policy.default)
+    html = eml.get_body(("html",)).get_content()
+    text = eml.get_body(("plain",)).get_content()
+    assert f'lang="{html_lang}' in html
+    if language != "en":  # no English chrome: the catalog's own words for what English says
+        unsubscribe = translations(language).gettext("Unsubscribe")
+        assert unsubscribe != "Unsubscribe" and unsubscribe in text and "Unsubscribe" not in text

@@ -21,7 +21,7 @@ def test_fact_sheets_are_seeded_and_include_hostile_products():
 
 
 def test_a_run_without_a_model_reports_full_fallback_and_no_grounding_violation(tmp_path):
-    config = eval_copywriter.EvalConfig(model_dir=str(tmp_path / "none"), n_briefs=30, teacher="",
+    config = eval_copywriter.EvalConfig(model_dir=str(tmp_path / "none"), n_briefs=30, teacher="", language_briefs=20,
                                         out_json=str(tmp_path / "r.json"), out_md=str(tmp_path / "r.md"),
                                         corpus_report=str(tmp_path / "missing.json"), out_sample=str(tmp_path / "s.md"))
     result = eval_copywriter.main(config)
@@ -31,6 +31,11 @@ def test_a_run_without_a_model_reports_full_fallback_and_no_grounding_violation(
     assert "30. **" in (tmp_path / "s.md").read_text() and "31. **" not in (tmp_path / "s.md").read_text()
     assert json.loads((tmp_path / "r.json").read_text())["emails"] == 30
     assert "random emails, verbatim" in (tmp_path / "r.md").read_text()
+    # AND every other language gets its block: its reviewed copy, grounded, and a sample beside copy_sample.md
+    french = result["languages"]["fr"]
+    assert french["fallback_rate"] == 1.0 and french["grounding_violations"] == 0 and french["ungrammatical_rate"] == 0.0
+    assert set(result["languages"]) == {"fr", "de", "es", "it", "nl", "zh_Hans"}
+    assert "1. **" in (tmp_path / "copy_sample_zh_Hans.md").read_text()
 
 
 def test_the_independent_lint_flags_broken_filled_copy_and_passes_good_copy():

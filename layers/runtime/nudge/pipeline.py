@@ -17,6 +17,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 from nudge import __version__
 from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.copy import CopyBrief, Copywriter
+from nudge.copy.languages import copy_language
 from nudge.copy.slots import fits_whole
 from nudge.identity import pseudonymize
 from nudge.jobs import Job
@@ -97,6 +98,9 @@ class Engine:
             "nudge": __version__,
             "recommender": getattr(self.recommender, "version", "unknown"),
             "copywriter": self.copywriter.model_version,
+            # the other languages' students on disk: {"fr": "copywriter-fr-...", ...}
+            **{f"copywriter_{lang}": version for lang, version in self.copywriter.model_versions().items()
+               if lang != self.copywriter.language},
         }
 
 
@@ -223,6 +227,7 @@ def compose_batch(
                     seed_key=f"{job.campaign_id}|{pseudo}",
                     history_categories=tuple(profile.top_categories[:3]),
                     sentiment="negative" if tone == "caring" and campaign.copy.tone != "caring" else "neutral",
+                    language=copy_language(profile.customer.locale, default_locale=engine.store.default_locale),
                     **facts,
                 )
             )
@@ -258,6 +263,8 @@ def compose_batch(
                 "copy": {
                     "subject": rendered.subject, "preheader": rendered.preheader, "intro": copy.intro,
                     "source": copy.source, "rejected_reasons": list(copy.rejected_reasons),
+                    # the language it is written in (the customer's, else the store's default) and the model that wrote it
+                    "language": copy.language, "model_version": copy.model_version,
                 },
                 "message_id": rendered.message_id,
                 # the store's offer it carries (id and code, from offers.json), or None; a run that named an offer

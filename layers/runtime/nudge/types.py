@@ -92,9 +92,9 @@ class Copy:
     tone: str
     model_version: str = ""
     rejected_reasons: tuple[str, ...] = ()
-    # The language subject, preheader and intro are written in (a catalog language, nudge.i18n). The
-    # email's fixed wording follows it, so an email is in one language; the copywriter writes English
-    # only so far (issue #15 item 2), so every email is English until it writes others.
+    # The language subject, preheader and intro are written in (nudge.copy.languages.COPY_LANGUAGES:
+    # the customer's when the copywriter writes it, else the store's default). The email's fixed
+    # wording follows it (nudge.i18n.choose_language `written_in`), so an email is in one language.
     language: str = "en"
 
 

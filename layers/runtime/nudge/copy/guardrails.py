@@ -133,18 +133,84 @@ def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])({alternation})(?![\w-])", re.IGNORECASE)
 
 
-_BANNED_RE = _phrase_re(BANNED_PHRASES)
-_NUMBER_WORD_RE = _phrase_re(NUMBER_WORDS)
-_CURRENCY_RE = _phrase_re(CURRENCY_CODES + CURRENCY_WORDS)
-_CAMPAIGN_TERM_RES = {name: _phrase_re(terms) for name, terms in CAMPAIGN_TERMS.items()}
+def _substring_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """For scripts written without spaces (Chinese): a phrase matches anywhere."""
+    return re.compile("(" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + ")", re.IGNORECASE)
+
+
+# Characters of the CJK scripts: a field written in them is measured in characters, not words.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_CJK_UNIT_RE = re.compile(r"\{[^{}]*\}|[" + _CJK + r"]|[^\W_" + _CJK + r"]+(?:['’-][^\W_" + _CJK + r"]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """One language's guardrails: its phrase lists as patterns, its punctuation and its length bounds.
+
+    `script` "latin": phrases match on word boundaries and length is counted in words; "cjk": phrases
+    match as substrings and length is counted in characters (a slot is one). English is `ENGLISH`;
+    the others are loaded from their copy pack (nudge.copy.languages, `rules.json`).
+    """
+
+    language: str
+    script: str
+    banned: re.Pattern[str]
+    number_words: re.Pattern[str]
+    currency: re.Pattern[str]
+    campaign_terms: dict[str, re.Pattern[str]]
+    punctuation: frozenset[str]
+    limits: dict[str, FieldLimit]
+    intro_scale: float = 1.0  # a campaign's intro_max_words times this (a longer language, or characters)
+    percent_words: re.Pattern[str] | None = None
+
+    @classmethod
+    def build(cls, *, language: str, script: str, banned: tuple[str, ...], number_words: tuple[str, ...],
+              currency_words: tuple[str, ...], campaign_terms: dict[str, tuple[str, ...]], extra_punctuation: str = "",
+              limits: dict[str, FieldLimit] | None = None, intro_scale: float = 1.0) -> LanguageRules:
+        if script not in ("latin", "cjk"):
+            raise ValueError(f"{language}: script must be 'latin' or 'cjk', got {script!r}")
+        pattern = _substring_re if script == "cjk" else _phrase_re
+        return cls(
+            language=language, script=script, banned=pattern(banned), number_words=pattern(number_words),
+            currency=pattern(CURRENCY_CODES + tuple(currency_words)),
+            campaign_terms={name: pattern(tuple(terms)) for name, terms in campaign_terms.items() if terms},
+            punctuation=ALLOWED_PUNCTUATION | frozenset(extra_punctuation), limits=limits or FIELD_LIMITS,
+            intro_scale=intro_scale,
+        )
+
+    def units(self, text: str) -> list[str]:
+        """Words (latin) or characters (cjk; a run of Latin letters is one) of unfilled text, lower-cased; a slot is one."""
+        if self.script == "cjk":
+            return [u.lower() for u in _CJK_UNIT_RE.findall(_fold(text))]
+        return words(text)
+
+
+ENGLISH = LanguageRules.build(language="en", script="latin", banned=BANNED_PHRASES, number_words=NUMBER_WORDS,
+                              currency_words=CURRENCY_WORDS, campaign_terms=CAMPAIGN_TERMS)
+# A language written in characters: subject, preheader and intro bounds in characters (a slot counts as one).
+CJK_LIMITS: dict[str, FieldLimit] = {
+    "subject": FieldLimit(min_words=4, max_words=30, max_chars=48),
+    "preheader": FieldLimit(min_words=6, max_words=48, max_chars=72),
+    "intro": FieldLimit(min_words=15, max_words=150, max_chars=240),
+}
+# A Latin-script language other than English runs ~20% longer for the same message (French, German, Spanish).
+LATIN_LIMITS: dict[str, FieldLimit] = {
+    "subject": FieldLimit(min_words=2, max_words=14, max_chars=90),
+    "preheader": FieldLimit(min_words=3, max_words=22, max_chars=140),
+    "intro": FieldLimit(min_words=8, max_words=70, max_chars=500),
+}
+_BANNED_RE = ENGLISH.banned
+_NUMBER_WORD_RE = ENGLISH.number_words
+_CURRENCY_RE = ENGLISH.currency
+_CAMPAIGN_TERM_RES = ENGLISH.campaign_terms
 
 
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
 
 
-def _plain(ch: str) -> bool:
-    """Letters (any script), combining marks, and the punctuation a sentence needs."""
-    return ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in ALLOWED_PUNCTUATION
+def _plain(ch: str, punctuation: frozenset[str] = ALLOWED_PUNCTUATION) -> bool:
+    """Letters (any script), combining marks, and the punctuation a sentence needs (the language's)."""
+    return ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in punctuation
 
 
 def _reported_elsewhere(ch: str) -> bool:
@@ -169,18 +235,21 @@ def check_copy(
     field: str = "intro",
     campaign_type: str | None = None,
     max_words: int | None = None,
+    rules: LanguageRules | None = None,
 ) -> list[str]:
     """Every guardrail that unfilled `text` breaks, as stable codes; [] means the text is clean.
 
-    `field` picks the length bounds (FIELD_LIMITS); `max_words` may tighten them (a campaign's
-    `intro_max_words`). With `campaign_type`, words true only of another campaign ("cart" in a
-    clearance email) are violations too.
+    `field` picks the length bounds (the language's limits, FIELD_LIMITS in English); `max_words` may
+    tighten them (a campaign's `intro_max_words`, scaled by the language's `intro_scale`). With
+    `campaign_type`, words true only of another campaign ("cart" in a clearance email) are violations
+    too. `rules`: the language's guardrails (default English).
 
     >>> check_copy("Hi {name}", allowed_slots=SLOTS, field="subject")
     ['unknown_slot:name']
     """
     if field not in FIELD_LIMITS:
         raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
+    rules = rules or ENGLISH
     violations: list[str] = []
 
     def add(code: str) -> None:
@@ -195,9 +264,9 @@ def check_copy(
     if any(ch.isdigit() or unicodedata.category(ch) == "No" or unicodedata.numeric(ch, None) is not None
            for ch in text):
         add("digit")
-    if _NUMBER_WORD_RE.search(folded):
+    if rules.number_words.search(folded):
         add("number_word")
-    if any(unicodedata.category(ch) == "Sc" for ch in text) or _CURRENCY_RE.search(folded):
+    if any(unicodedata.category(ch) == "Sc" for ch in text) or rules.currency.search(folded):
         add("currency")
     if "%" in text or "％" in text or re.search(r"\bper ?cent\b", folded, re.IGNORECASE):
         add("percent")
@@ -219,37 +288,38 @@ def check_copy(
         add("markup")
     if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
         add("control_char")
-    if any(not _plain(ch) and not _reported_elsewhere(ch) for ch in text):
+    if any(not _plain(ch, rules.punctuation) and not _reported_elsewhere(ch) for ch in text):
         add("symbol")
 
     # Phrases.
-    for match in _BANNED_RE.finditer(folded):
+    for match in rules.banned.finditer(folded):
         add(f"banned_phrase:{match.group(1).lower()}")
     if campaign_type is not None:
-        for other, pattern in _CAMPAIGN_TERM_RES.items():
+        for other, pattern in rules.campaign_terms.items():
             if other != campaign_type and (match := pattern.search(folded)):
                 add(f"off_campaign:{match.group(1).lower()}")
     if _SHOUT_RE.search(_SLOT_RE.sub("", text)):
         add("shouting")
-    if text.count("!") > (1 if field == "subject" else 2):
+    if text.count("!") + text.count("！") > (1 if field == "subject" else 2):
         add("exclamation")
 
     # Shape: length and repetition.
-    limit = FIELD_LIMITS[field]
-    tokens = words(text)
-    most_words = min(limit.max_words, max_words) if max_words else limit.max_words
+    limit = rules.limits[field]
+    tokens = rules.units(text)
+    most_words = min(limit.max_words, round(max_words * rules.intro_scale)) if max_words else limit.max_words
     if len(tokens) < limit.min_words:
         add("too_short")
     if len(tokens) > most_words or len(text) > limit.max_chars:
         add("too_long")
-    if _repeats(tokens):
+    if _repeats(tokens, n=4 if rules.script == "cjk" else 3, doubled=rules.script != "cjk"):
         add("repetition")
     return violations
 
 
-def _repeats(tokens: list[str], n: int = 3) -> bool:
-    """True when a word is doubled ("the the"), a content word appears 3+ times, or an n-gram recurs."""
-    if any(a == b for a, b in zip(tokens, tokens[1:])):
+def _repeats(tokens: list[str], n: int = 3, doubled: bool = True) -> bool:
+    """True when a word is doubled ("the the"), a content word appears 3+ times, or an n-gram recurs.
+    `doubled=False` for characters, which double in ordinary words (谢谢, 看看)."""
+    if doubled and any(a == b for a, b in zip(tokens, tokens[1:])):
         return True
     content = [t for t in tokens if len(t) >= 5 and not t.startswith("{")]  # skips "your", "with", "have"
     if any(content.count(t) >= 3 for t in set(content)):
@@ -264,6 +334,7 @@ def check_fields(
     allowed_slots: tuple[str, ...] | frozenset[str] = SLOTS,
     campaign_type: str | None = None,
     intro_max_words: int | None = None,
+    rules: LanguageRules | None = None,
 ) -> list[str]:
     """`check_copy` over subject, preheader and intro; codes are prefixed with the field name.
 
@@ -278,6 +349,7 @@ def check_fields(
             field=name,
             campaign_type=campaign_type,
             max_words=intro_max_words if name == "intro" else None,
+            rules=rules,
         ):
             out.append(f"{name}:{code}")
     return out

@@ -44,11 +44,11 @@ ROLES = ("open", "body", "close")
 # only then may a sentence apologise for it), which an entry asks for with "needs".
 CUSTOMER_FACTS = ("first_name", *FACT_SLOTS)
 _SLOT_RE = re.compile(r"\{([a-z_]+)\}")
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_RE = re.compile(r"(?<=[.!?。！？])\s+")
 
 
 def sentences(text: str) -> list[str]:
-    """A field split into sentences at . ! or ? followed by a space."""
+    """A field split into sentences at . ! or ? (or Chinese 。！？) followed by a space."""
     return [s for s in _SENTENCE_RE.split(" ".join(text.split())) if s]
 
 
@@ -270,13 +270,18 @@ class Phrasebook:
 
     @classmethod
     @cache
-    def load(cls) -> Phrasebook:
-        """The shipped phrasebook, with the reviewed fallback copy accepted too."""
+    def load(cls, language: str = "en") -> Phrasebook:
+        """The shipped phrasebook of `language` (English, or a copy pack: nudge.copy.languages), with its reviewed
+        fallback copy accepted too."""
+        from nudge.copy.languages import SOURCE_LANGUAGE, read_pack_file
         from nudge.copy.writer import SeedCopy
 
-        raw = json.loads(resources.files("nudge.copy").joinpath("phrasebook.json").read_text(encoding="utf-8"))
+        if language == SOURCE_LANGUAGE:
+            raw = json.loads(resources.files("nudge.copy").joinpath("phrasebook.json").read_text(encoding="utf-8"))
+        else:
+            raw = read_pack_file(language, "phrasebook.json")
         reviewed: dict[str, set[str]] = {"subject": set(), "preheader": set(), "intro": set()}
-        for by_tone in SeedCopy.load().copy.values():
+        for by_tone in SeedCopy.load(language).copy.values():
             for fields in by_tone.values():
                 reviewed["subject"].update(fields["subject"])
                 reviewed["preheader"].update(fields["preheader"])

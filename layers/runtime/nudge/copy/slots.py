@@ -128,18 +128,20 @@ def fits_whole(name: str, value: str) -> bool:
     return not clean_slot(name, value).endswith("…") or str(value).rstrip().endswith("…")
 
 
-def slot_values(**raw: str) -> dict[str, str]:
-    """Cleaned values for every slot, with defaults where the data is empty.
+def slot_values(defaults: Mapping[str, str] | None = None, **raw: str) -> dict[str, str]:
+    """Cleaned values for every slot, with defaults where the data is empty (`defaults`: a language's,
+    nudge.copy.languages.slot_defaults; SLOT_DEFAULTS, English, when None).
 
     >>> slot_values(first_name="Ada", tier="gold")["tier"], slot_values()["product"]
     ('Gold', 'our latest picks')
     """
+    defaults = SLOT_DEFAULTS if defaults is None else defaults
     unknown = set(raw) - set(SLOTS)
     if unknown:
         raise TypeError(f"slot_values() got unknown slots {sorted(unknown)}; expected some of {SLOTS}")
     raw = {name: raw.get(name, "") for name in SLOTS}
     raw["tier"] = raw["tier"].title()  # "gold" in the data, "Gold member" in a sentence
-    return {name: clean_slot(name, raw[name]) or SLOT_DEFAULTS[name] for name in SLOTS}
+    return {name: clean_slot(name, raw[name]) or defaults[name] for name in SLOTS}
 
 
 def as_modifier(category: str) -> str:

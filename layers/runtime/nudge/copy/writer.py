@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import FACT_SLOTS, FIELDS, allowed_slots, check_fields
+from nudge.copy.languages import LANGUAGE_PACKS, SOURCE_LANGUAGE, present, rules_for, slot_defaults
 from nudge.copy.phrasebook import Phrasebook, echoes, repeated_across, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
@@ -63,13 +64,17 @@ class CopyBrief:
     tier: str = ""
     material: str = ""
     colour: str = ""
+    language: str = "en"  # the language to write in (nudge.copy.languages.COPY_LANGUAGES; Engine: copy_language)
 
     @property
     def facts(self) -> frozenset[str]:
-        """What this brief can say (nudge.copy.phrasebook.CUSTOMER_FACTS), and "unhappy" after a bad review."""
+        """What this brief can say (nudge.copy.phrasebook.CUSTOMER_FACTS), "unhappy" after a bad review, and with an
+        occasion whether it is a "birthday" or a "holiday"."""
         have = {name for name in ("first_name", *FACT_SLOTS) if clean_slot(name, getattr(self, name))}
         if self.sentiment == "negative":
             have.add("unhappy")
+        if "occasion" in have:  # which occasion, for languages whose lines cannot name it (nudge.copy.languages)
+            have.add("birthday" if self.occasion == "birthday" else "holiday")
         return frozenset(have)
 
     @property
@@ -79,6 +84,7 @@ class CopyBrief:
 
     def slot_values(self) -> dict[str, str]:
         return slot_values(
+            slot_defaults(self.language),
             first_name=self.first_name,
             product=self.product_names[0] if self.product_names else "",
             category=self.categories[0] if self.categories else "",
@@ -181,7 +187,12 @@ class SeedCopy:
 
     @classmethod
     @cache
-    def load(cls) -> SeedCopy:
+    def load(cls, language: str = "en") -> SeedCopy:
+        """The reviewed copy of `language` (English, or a copy pack's: nudge.copy.languages)."""
+        from nudge.copy.languages import SOURCE_LANGUAGE, read_pack_file
+
+        if language != SOURCE_LANGUAGE:
+            return cls(read_pack_file(language, "seed_copy.json"))
         text = resources.files("nudge.copy").joinpath("seed_copy.json").read_text(encoding="utf-8")
         return cls(json.loads(text))
 
@@ -204,36 +215,79 @@ class SeedCopy:
 
 @dataclass
 class Copywriter:
-    """Writes `Copy` for a batch of briefs; `Copywriter.load(model_dir)` builds one."""
+    """Writes `Copy` for a batch of briefs; `Copywriter.load(model_dir)` builds one.
+
+    One copywriter writes one language (`language`); the one `load` returns writes English and hands each
+    brief in another language (`CopyBrief.language`) to that language's copywriter, built on first use
+    from `<model_dir>/languages/<language>/` (its own student and tokenizer, nudge.copy.languages), or with
+    that language's reviewed copy only when no model was trained for it.
+    """
 
     seed_copy: SeedCopy
     model: Any = None  # an OnnxLanguageModel, or None for reviewed copy only
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     counters: Counter = field(default_factory=Counter)  # "model", "fallback", "rejected", "violation:<code>"
     constrained: bool = True  # sample only phrasebook lines (nudge.copy.constraint); False: free sampling, gated after
+    language: str = SOURCE_LANGUAGE
+    model_root: Path | None = None  # where `languages/<language>/` models are looked for
+    threads: int = 1
     _constraints: Any = field(default=None, repr=False)
+    _writers: dict[str, Copywriter] = field(default_factory=dict, repr=False)  # other languages, built on first use
+    _versions: dict[str, str] | None = field(default=None, repr=False)
 
     @classmethod
     def load(
-        cls, model_dir: str | Path | None = None, *, threads: int = 1, candidates: int | None = None
+        cls, model_dir: str | Path | None = None, *, threads: int = 1, candidates: int | None = None,
+        language: str = SOURCE_LANGUAGE,
     ) -> Copywriter:
         """A copywriter over the model in `model_dir`; reviewed copy only when it is None or has no model.onnx.
 
         A model folder whose meta.json does not match this runtime raises ArtifactMismatchError.
         """
-        seed_copy = SeedCopy.load()
+        seed_copy = SeedCopy.load(language)
+        root = Path(model_dir) if model_dir is not None and language == SOURCE_LANGUAGE else None
         if model_dir is None or not (Path(model_dir) / "model.onnx").is_file():
-            if model_dir is not None:
+            if model_dir is not None and language == SOURCE_LANGUAGE:
                 logger.warning("no copywriter model at %s; every email gets reviewed copy", model_dir)
-            return cls(seed_copy=seed_copy)
+            return cls(seed_copy=seed_copy, language=language, model_root=root, threads=threads)
         from nudge.copy.generator import OnnxLanguageModel
 
         model = OnnxLanguageModel.load(model_dir, threads=threads)
-        return cls(seed_copy=seed_copy, model=model, settings=GenerationSettings.from_meta(model.meta, candidates=candidates))
+        language_of_model = model.meta.get("language", SOURCE_LANGUAGE)
+        if language_of_model != language:
+            from nudge.errors import ArtifactMismatchError
+
+            raise ArtifactMismatchError(f"copywriter model at {model_dir} writes {language_of_model!r}, expected {language!r}")
+        return cls(seed_copy=seed_copy, model=model, settings=GenerationSettings.from_meta(model.meta, candidates=candidates),
+                   language=language, model_root=root, threads=threads)
 
     @property
     def model_version(self) -> str:
         return self.model.model_version if self.model is not None else "reviewed"
+
+    def writer_for(self, language: str) -> Copywriter:
+        """The copywriter of `language` (this one for its own); the others share this one's counters."""
+        if language == self.language:
+            return self
+        if language not in LANGUAGE_PACKS or self.language != SOURCE_LANGUAGE:
+            raise ConfigError(f"no copywriter for language {language!r}; expected one of {(SOURCE_LANGUAGE, *LANGUAGE_PACKS)}")
+        if language not in self._writers:
+            folder = self.model_root / "languages" / language if self.model_root is not None else None
+            writer = Copywriter.load(folder if folder is not None and (folder / "model.onnx").is_file() else None,
+                                     threads=self.threads, language=language)
+            writer.counters = self.counters
+            self._writers[language] = writer
+        return self._writers[language]
+
+    def model_versions(self) -> dict[str, str]:
+        """The model version of each language: this one's, and each other language's student on disk (read once)."""
+        if self._versions is None:
+            self._versions = {self.language: self.model_version}
+            for language in LANGUAGE_PACKS if self.language == SOURCE_LANGUAGE else ():
+                meta = self.model_root / "languages" / language / "meta.json" if self.model_root is not None else None
+                if meta is not None and meta.is_file():
+                    self._versions[language] = str(json.loads(meta.read_text(encoding="utf-8"))["model_version"])
+        return dict(self._versions)
 
     def draft_batch(self, briefs: list[CopyBrief]) -> list[Draft]:
         """The UNFILLED copy chosen for each brief (what the guardrails saw), with its source."""
@@ -244,20 +298,36 @@ class Copywriter:
         return self._generate(briefs)
 
     def write_batch(self, briefs: list[CopyBrief]) -> list[Copy]:
-        """One `Copy` per brief, in order; slots filled from the brief's facts."""
+        """One `Copy` per brief, in order, each in its brief's language; slots filled from the brief's facts."""
+        out: list[Copy | None] = [None] * len(briefs)
+        by_language: dict[str, list[int]] = {}
+        for i, brief in enumerate(briefs):
+            by_language.setdefault(brief.language, []).append(i)
+        for language, indices in by_language.items():
+            writer = self.writer_for(language)
+            for i, copy in zip(indices, writer._write_own([briefs[i] for i in indices])):
+                out[i] = copy
+        return out  # type: ignore[return-value]
+
+    def _write_own(self, briefs: list[CopyBrief]) -> list[Copy]:
         out = []
         for brief, (fields, source, reasons) in zip(briefs, self.draft_batch(briefs)):
             values = brief.slot_values()
+            if source == "fallback" and brief.campaign_type == "abandoned_cart" and brief.cart_item and self.language == SOURCE_LANGUAGE:
+                # English reviewed cart copy says {product} "is still in your cart": there it is the cart item, not the
+                # recommendation the pipeline features beside it (the packs' cart copy names {product} as a suggestion)
+                values["product"] = values["cart_item"]
             self.counters[source] += 1
             out.append(
                 Copy(
                     subject=fill_slots(fields["subject"], values),
                     preheader=fill_slots(fields["preheader"], values),
-                    intro=fill_slots(fields["intro"], values),
+                    intro=present(self.language, fill_slots(fields["intro"], values)),
                     source=source,
                     tone=brief.tone,
                     model_version=self.model_version,
                     rejected_reasons=reasons,
+                    language=self.language,
                 )
             )
         return out
@@ -288,7 +358,7 @@ class Copywriter:
         if self._constraints is None:
             from nudge.copy.constraint import ConstraintCache
 
-            self._constraints = ConstraintCache(self.model.encode, Phrasebook.load())
+            self._constraints = ConstraintCache(self.model.encode, Phrasebook.load(self.language))
         return self._constraints.get(brief.campaign_type, brief.tone, brief.facts)
 
     def candidates_for(self, briefs: list[CopyBrief]) -> list[list[tuple[dict[str, str] | None, list[str], float]]]:
@@ -305,7 +375,8 @@ class Copywriter:
             top_p=self.settings.top_p,
             constraints=[self.constraint_for(b) for b in briefs] if self.constrained else None,
         )
-        phrasebook = Phrasebook.load()
+        phrasebook = Phrasebook.load(self.language)
+        rules = rules_for(self.language)
         out = []
         for brief, brief_samples in zip(briefs, samples):
             intro_max = get_campaign(brief.campaign_type).copy.intro_max_words
@@ -316,7 +387,8 @@ class Copywriter:
                     scored.append((None, ["format"], sample.mean_logprob))
                     continue
                 violations = check_fields(
-                    fields, allowed_slots=brief.allowed_slots, campaign_type=brief.campaign_type, intro_max_words=intro_max
+                    fields, allowed_slots=brief.allowed_slots, campaign_type=brief.campaign_type, intro_max_words=intro_max,
+                    rules=rules,
                 )
                 violations += phrasebook.gate_fields(fields)  # a sentence outside the phrasebook: "<field>:ungrammatical"
                 score = self.settings.personal_weight * personal_score(fields)

@@ -494,7 +494,7 @@ class _Generator:
             last = rng.choice(vocab.LAST_NAMES[locale])
             domain = "example.com" if rng.random() < 0.8 else "example.org"
             while True:
-                email = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 999)}@{domain}"
+                email = f"{_ascii(vocab.ROMANIZED.get(first, first))}.{_ascii(vocab.ROMANIZED.get(last, last))}{rng.randint(1, 999)}@{domain}"
                 if email not in emails:
                     emails.add(email)
                     break

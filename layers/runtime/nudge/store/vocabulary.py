@@ -532,6 +532,8 @@ FIRST_NAMES = {
         "Emma", "Julia", "Tess", "Sophie", "Zoë", "Fenna", "Daan", "Sem", "Lucas", "Levi", "Bram",
         "Thijs", "Sanne", "Joris", "Maartje",
     ),
+    # given names in characters; ROMANIZED gives the pinyin an email address is made of
+    "zh_CN": ("芳", "娜", "敏", "静", "磊", "洋", "杰", "涛", "明", "超", "秀英", "晓燕", "志强", "丽华", "子涵", "雨桐", "浩然", "欣怡"),
 }
 LAST_NAMES = {
     "en_GB": (
@@ -566,12 +568,20 @@ LAST_NAMES = {
         "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser",
         "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos",
     ),
+    "zh_CN": ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"),
+}
+# Names written in a script that does not fold to ASCII, as an email address spells them (pinyin).
+ROMANIZED = {
+    "芳": "fang", "娜": "na", "敏": "min", "静": "jing", "磊": "lei", "洋": "yang", "杰": "jie", "涛": "tao", "明": "ming",
+    "超": "chao", "秀英": "xiuying", "晓燕": "xiaoyan", "志强": "zhiqiang", "丽华": "lihua", "子涵": "zihan", "雨桐": "yutong",
+    "浩然": "haoran", "欣怡": "xinyi", "王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang",
+    "黄": "huang", "赵": "zhao", "吴": "wu", "周": "zhou",
 }
 
 # Locale shares of the customer base and the IANA zones that go with each (with weights).
 LOCALES = (
-    ("en_GB", 0.50), ("en_US", 0.20), ("de_DE", 0.10), ("fr_FR", 0.09), ("es_ES", 0.04), ("it_IT", 0.04),
-    ("nl_NL", 0.03),
+    ("en_GB", 0.47), ("en_US", 0.20), ("de_DE", 0.10), ("fr_FR", 0.09), ("es_ES", 0.04), ("it_IT", 0.04),
+    ("nl_NL", 0.03), ("zh_CN", 0.03),
 )
 TIMEZONES = {
     "en_GB": (("Europe/London", 1.0),),
@@ -584,11 +594,12 @@ TIMEZONES = {
     "es_ES": (("Europe/Madrid", 0.9), ("Atlantic/Canary", 0.1)),
     "it_IT": (("Europe/Rome", 1.0),),
     "nl_NL": (("Europe/Amsterdam", 1.0),),
+    "zh_CN": (("Asia/Shanghai", 1.0),),
 }
 
 # Standard-time UTC offsets (hours) of the zones above, for local shopping hours.
 UTC_OFFSETS = {
     "Europe/London": 0, "Atlantic/Canary": 0, "Europe/Berlin": 1, "Europe/Paris": 1, "Europe/Madrid": 1,
     "Europe/Rome": 1, "Europe/Amsterdam": 1, "America/New_York": -5, "America/Chicago": -6,
-    "America/Denver": -7, "America/Los_Angeles": -8,
+    "America/Denver": -7, "America/Los_Angeles": -8, "Asia/Shanghai": 8,
 }
