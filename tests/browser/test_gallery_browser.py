@@ -182,6 +182,7 @@ def test_the_checks_catch_what_they_look_for(page):
 
 
 LANGUAGE_CUSTOMERS = {"fr": ("fr_FR", "Léa", "fr-FR"), "de": ("de_DE", "Jürgen", "de-DE"), "es": ("es_ES", "Lucía", "es-ES"),
+                      "it": ("it_IT", "Niccolò", "it-IT"), "nl": ("nl_NL", "Maartje", "nl-NL"),
                       "zh_Hans": ("zh_CN", "晓燕", "zh-Hans-CN")}
 
 
@@ -190,6 +191,8 @@ def language_site(tmp_path_factory):
     """One win-back email per copy language, its copy the language's reviewed copy (the longest intro, to test line
     breaking), served like the samples above."""
     from nudge.copy.languages import present
+    from nudge.recommend.reasons import explain
+    from nudge.types import RankedItem
     from nudge.copy.slots import fill_slots
     from nudge.copy.writer import SeedCopy
 
@@ -200,15 +203,18 @@ def language_site(tmp_path_factory):
     emails = []
     for language, (locale, name, _) in LANGUAGE_CUSTOMERS.items():
         seed = SeedCopy.load(language)
-        values = {"product": "Blue Stoneware Mug", "store_name": "Kiln & Co"}
+        values = {"product": "Stoneware mug, sage", "store_name": samples.store().name}
         intro = max(seed.variants("win_back", "caring", "intro"), key=len)
         copy = samples.copy(subject=fill_slots(seed.variants("win_back", "caring", "subject")[0], values),
                             preheader=fill_slots(seed.variants("win_back", "caring", "preheader")[0], values),
                             intro=present(language, fill_slots(intro, values)), language=language, tone="caring")
         args = samples.email_args("win_back", customer=samples.customer(locale=locale, first_name=name), copy=copy,
                                   campaign_id=f"lang-{language}-2026-11-29")
-        args["items"] = [(replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p, r)
-                         for p, r in args["items"]]
+        # reasons with their message keys, as the recommender gives them (the samples' plain English strings are not)
+        keyed = [explain("bought", product="Oak Board"), explain("popular", category="Kitchen"),
+                 explain("viewed", product="Linen Throw"), explain("new_in_liked", category="Mugs")]
+        args["items"] = [(replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p,
+                          RankedItem(r.product_id, r.score, *reason)) for (p, r), reason in zip(args["items"], keyed)]
         emails.append(args)
     for product_id in ["p-1", "p-2", "p-3", "p-4"]:
         (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, (163, 177, 138)))
@@ -222,7 +228,7 @@ def language_site(tmp_path_factory):
 
 
 def test_an_email_in_each_copy_language_fits_a_phone_in_its_own_language(language_site, page):
-    # GIVEN a win-back email written in French, German, Spanish and Chinese
+    # GIVEN a win-back email written in each copy language besides English (the samples above are English)
     base_url, root = language_site
     htmls = sorted(p.relative_to(root).as_posix() for p in (root / "emails").glob("*.html"))
     assert len(htmls) == len(LANGUAGE_CUSTOMERS)

@@ -107,10 +107,12 @@ def test_a_language_without_a_pack_is_a_config_error():
         Copywriter.load(None).write_batch([replace(BRIEF, language="pt")])
 
 
-def test_english_fallback_cart_copy_names_the_cart_item_where_it_says_it_is_in_the_cart():
+@pytest.mark.parametrize("language", COPY_LANGUAGES)
+def test_fallback_cart_copy_names_the_cart_item_where_it_says_it_is_in_the_cart(language):
     # GIVEN an abandoned-cart brief whose featured product is a suggestion beside the cart item, and no model
-    brief = replace(BRIEF, campaign_type="abandoned_cart", tone="helpful", product_names=("Oak Board",), cart_item="Linen Throw")
-    # WHEN the reviewed English copy is written ("... {product} is still in your cart ...")
-    copy = Copywriter.load(None).write_batch([brief])[0]
+    brief = replace(BRIEF, campaign_type="abandoned_cart", tone="helpful", product_names=("Oak Board",), cart_item="Linen Throw",
+                    language=language)
+    # WHEN the reviewed copy is written ("... {product} is still in your cart ...", "Votre panier contient toujours {product}")
+    copies = Copywriter.load(None).write_batch([replace(brief, seed_key=f"k{i}") for i in range(12)])
     # THEN the thing it says is in the cart is the cart item, never the suggestion
-    assert copy.source == "fallback" and "Oak Board" not in copy.subject + copy.intro
+    assert all(c.source == "fallback" and "Oak Board" not in c.subject + c.preheader + c.intro for c in copies)

@@ -313,9 +313,9 @@ class Copywriter:
         out = []
         for brief, (fields, source, reasons) in zip(briefs, self.draft_batch(briefs)):
             values = brief.slot_values()
-            if source == "fallback" and brief.campaign_type == "abandoned_cart" and brief.cart_item and self.language == SOURCE_LANGUAGE:
-                # English reviewed cart copy says {product} "is still in your cart": there it is the cart item, not the
-                # recommendation the pipeline features beside it (the packs' cart copy names {product} as a suggestion)
+            if source == "fallback" and brief.campaign_type == "abandoned_cart" and brief.cart_item:
+                # reviewed cart copy says {product} "is still in your cart" (English, French): there it is the cart item,
+                # never the recommendation the pipeline features beside it, whatever the language's copy says of it
                 values["product"] = values["cart_item"]
             self.counters[source] += 1
             out.append(
