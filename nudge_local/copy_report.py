@@ -133,7 +133,8 @@ def demo_emails(out_dir: Path, store: Any, profiles: Mapping[str, Any], pseudony
         values += [("material", getattr(p, "material", "")) for p in products] + [("colour", getattr(p, "colour", "")) for p in products]
         values.append(("store_name", store.info.name))
         emails.append({"campaign_type": record["campaign"]["type"], "subject": record["copy"]["subject"],
-                       "preheader": record["copy"]["preheader"], "intro": record["copy"]["intro"], "values": values})
+                       "preheader": record["copy"]["preheader"], "intro": record["copy"]["intro"], "values": values,
+                       "language": record["copy"].get("language", "en")})
     return emails
 
 

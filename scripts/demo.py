@@ -185,7 +185,10 @@ def run(config: DemoConfig) -> dict:
     write_gallery(out, entries)
     from nudge_local.copy_report import copy_variety, demo_emails, failed_bars
 
-    variety = copy_variety(demo_emails(out, store, profiles, config.pseudonym_key))
+    written = demo_emails(out, store, profiles, config.pseudonym_key)
+    variety = copy_variety(written)  # every email of a campaign, whatever its language (the bars)
+    # ... and the English ones alone: the English student's own variety, which other languages do not dilute
+    variety_english = copy_variety([e for e in written if e["language"] == "en"])
     from nudge_local import facts_report as facts
 
     store_facts = facts.facts_report(out, entries, first_names=(c.first_name for c in store.customers.values()))
@@ -215,6 +218,8 @@ def run(config: DemoConfig) -> dict:
         "emails_per_second": round(len(entries) / generation_seconds, 2) if generation_seconds else 0.0,
         "copy_variety": variety,
         "copy_variety_failed_bars": failed_bars(variety),
+        "copy_variety_english": variety_english,
+        "copy_variety_english_failed_bars": failed_bars(variety_english),
         "store_facts": store_facts,
         "languages": in_languages,
         "plans": plans,
@@ -226,7 +231,8 @@ def run(config: DemoConfig) -> dict:
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     reports = ROOT / "build" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "demo_copy.json").write_text(json.dumps(variety, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (reports / "demo_copy.json").write_text(json.dumps(variety | {"english_only": variety_english}, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
     (reports / "demo_facts.json").write_text(json.dumps(store_facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (reports / "demo_languages.json").write_text(json.dumps(in_languages, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say("")
@@ -246,6 +252,8 @@ def run(config: DemoConfig) -> dict:
     for campaign, measures in variety.items():
         say(f"{campaign:<18}" + "".join(f"{measures[c]:>12}" for c in columns))
     say(f"bars missed      {summary['copy_variety_failed_bars'] or 'none'}")
+    say(f"English emails alone (english_only): top line " + ", ".join(
+        f"{c} {m['top_line_share']}" for c, m in variety_english.items()) + f"; bars missed {failed_bars(variety_english) or 'none'}")
     o = store_facts["overall"]
     say(f"store facts      (build/reports/demo_facts.json) cards with a rating {o['rating_share']:.1%}; offers with code "
         f"and end date in {o['campaigns_with_offer_code_and_end_date'] or 'no campaign'}; loyalty emails with points "

@@ -446,7 +446,7 @@ def model_card(meta: dict) -> str:
   ({_share(teacher.get('raw_violation_rate'))} failed), is not already in the corpus ({teacher.get('clean_but_copied')} were),
   and neither its subject nor its preheader already fills {_share(teacher.get('line_cap'))} of its campaign's kept
   samples ({teacher.get('clean_but_capped')} held back): {teacher.get('accepted_new')} kept, {_share(corpus.get('teacher_share'))} of the corpus"""
-        limits = ("English only; French, German, Spanish and Chinese have students of their own "
+        limits = ("English only; French, German, Spanish, Italian, Dutch and Chinese have students of their own "
                   "(`layers/model/copywriter/languages/`).")
         licence = "the teacher SmolLM2-135M-Instruct is Apache-2.0."
     else:
