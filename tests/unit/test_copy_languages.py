@@ -116,3 +116,15 @@ def test_fallback_cart_copy_names_the_cart_item_where_it_says_it_is_in_the_cart(
     copies = Copywriter.load(None).write_batch([replace(brief, seed_key=f"k{i}") for i in range(12)])
     # THEN the thing it says is in the cart is the cart item, never the suggestion
     assert all(c.source == "fallback" and "Oak Board" not in c.subject + c.preheader + c.intro for c in copies)
+
+
+@pytest.mark.parametrize("language", LANGUAGE_PACKS)
+def test_each_pack_names_the_phrases_an_intro_says_once_and_the_scorer_counts_them(language):
+    from nudge.copy.writer import personal_score
+
+    say_once = rules_for(language).say_once
+    assert say_once and all(p == p.lower() for p in say_once)
+    phrase = say_once[0]
+    twice = {"subject": "x", "preheader": "y", "intro": f"{phrase} {{product}}. {phrase} {{last_bought}}."}
+    once = {"subject": "x", "preheader": "y", "intro": f"{phrase} {{product}}. {{last_bought}}."}
+    assert personal_score(twice, say_once) < personal_score(once, say_once)

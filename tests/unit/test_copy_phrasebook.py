@@ -144,3 +144,7 @@ def test_only_a_close_may_refer_back():
     raw = {"schema_version": 1, "campaigns": {"loyalty": {"body": [{"text": "We love them.", "refers_back": True}]}}}
     with pytest.raises(ConfigError, match="only a close may refer back"):
         Phrasebook(raw)
+
+
+def test_a_line_opening_a_spanish_question_is_capitalised_after_its_mark():
+    assert list(expand("¿[sigues|seguís] con {cart_item}?", {})) == ["¿Sigues con {cart_item}?", "¿Seguís con {cart_item}?"]

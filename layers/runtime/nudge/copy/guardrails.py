@@ -162,11 +162,15 @@ class LanguageRules:
     limits: dict[str, FieldLimit]
     intro_scale: float = 1.0  # a campaign's intro_max_words times this (a longer language, or characters)
     percent_words: re.Pattern[str] | None = None
+    # phrases an intro says once (the scorer counts a second saying as a repeat: nudge.copy.phrasebook.echoes);
+    # English's are nudge.copy.phrasebook.SAY_ONCE, given by the writer
+    say_once: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, *, language: str, script: str, banned: tuple[str, ...], number_words: tuple[str, ...],
               currency_words: tuple[str, ...], campaign_terms: dict[str, tuple[str, ...]], extra_punctuation: str = "",
-              limits: dict[str, FieldLimit] | None = None, intro_scale: float = 1.0) -> LanguageRules:
+              limits: dict[str, FieldLimit] | None = None, intro_scale: float = 1.0,
+              say_once: tuple[str, ...] = ()) -> LanguageRules:
         if script not in ("latin", "cjk"):
             raise ValueError(f"{language}: script must be 'latin' or 'cjk', got {script!r}")
         pattern = _substring_re if script == "cjk" else _phrase_re
@@ -175,7 +179,7 @@ class LanguageRules:
             currency=pattern(CURRENCY_CODES + tuple(currency_words)),
             campaign_terms={name: pattern(tuple(terms)) for name, terms in campaign_terms.items() if terms},
             punctuation=ALLOWED_PUNCTUATION | frozenset(extra_punctuation), limits=limits or FIELD_LIMITS,
-            intro_scale=intro_scale,
+            intro_scale=intro_scale, say_once=tuple(p.lower() for p in say_once),
         )
 
     def units(self, text: str) -> list[str]:

@@ -63,20 +63,22 @@ def slots_in(text: str) -> frozenset[str]:
 SAY_ONCE = ("in mind", "everything", "your taste", "whenever", "your cart", "we chose", "we picked", "thank you", "look")
 
 
-def mentions(sentence: str) -> set[str]:
+def mentions(sentence: str, say_once: tuple[str, ...] = SAY_ONCE) -> set[str]:
     """What a sentence names that a later sentence of the same intro should not name again: its slots
-    (but the name) and its SAY_ONCE phrases."""
+    (but the name) and its say-once phrases (English's SAY_ONCE, or a copy pack's `say_once`)."""
     lower = sentence.lower()
-    return (set(slots_in(sentence)) - {"first_name"}) | {phrase for phrase in SAY_ONCE if phrase in lower}
+    return (set(slots_in(sentence)) - {"first_name"}) | {phrase for phrase in say_once if phrase in lower}
 
 
-def echoes(intro: str) -> int:
-    """How many things (slots, SAY_ONCE phrases) two or more sentences of `intro` name.
+def echoes(intro: str, say_once: tuple[str, ...] = SAY_ONCE) -> int:
+    """How many things (slots, say-once phrases) two or more sentences of `intro` name.
 
     >>> echoes("We picked {product} with you in mind. Every piece was chosen with your taste in mind.")
     1
+    >>> echoes("Hemos elegido {product} para ti. Hay novedades para ti.", ("para ti", "novedades"))
+    1
     """
-    named = [mentions(s) for s in sentences(intro)]
+    named = [mentions(s, say_once) for s in sentences(intro)]
     return sum(sum(thing in found for found in named) > 1 for thing in set().union(*named)) if named else 0
 
 
@@ -140,7 +142,8 @@ def repeated_across(fields: dict[str, str], *, n: int = 4) -> int:
 def _tidy(text: str) -> str:
     """Whitespace an empty choice leaves behind: double spaces, a space before , . ! ? :"""
     text = re.sub(r" ([,.!?:;])", r"\1", " ".join(text.split()))
-    return text[:1].upper() + text[1:]  # a line may start with a lower-case list item
+    lead = len(text) - len(text.lstrip("¿¡"))  # Spanish opens a question or an exclamation: "¿Sigues ...?"
+    return text[:lead] + text[lead:lead + 1].upper() + text[lead + 1:]  # a line may start with a lower-case list item
 
 
 def expand(template: str, lists: dict[str, list[str]], _depth: int = 0) -> Iterator[str]:

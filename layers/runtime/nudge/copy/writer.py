@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from nudge.campaigns import TONES, get_campaign
 from nudge.copy.guardrails import FACT_SLOTS, FIELDS, allowed_slots, check_fields
 from nudge.copy.languages import LANGUAGE_PACKS, SOURCE_LANGUAGE, present, rules_for, slot_defaults
-from nudge.copy.phrasebook import Phrasebook, echoes, repeated_across, sentences, slots_in
+from nudge.copy.phrasebook import SAY_ONCE, Phrasebook, echoes, repeated_across, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
 from nudge.errors import ConfigError
@@ -141,7 +141,7 @@ REPEAT_WEIGHT = 2.0
 CUSTOMER_SLOTS = frozenset({"first_name", "category", "last_bought", "cart_item", "tier", "occasion"})
 
 
-def personal_score(fields: dict[str, str]) -> float:
+def personal_score(fields: dict[str, str], say_once: tuple[str, ...] = SAY_ONCE) -> float:
     """How much of the customer the copy holds, and how well it reads: distinct facts mentioned anywhere
     (last purchase, cart item, occasion, tier, material, colour), plus one when the subject holds
     something of the customer, minus REPEAT_WEIGHT for each slot (but the name) or SAY_ONCE phrase that two
@@ -167,7 +167,7 @@ def personal_score(fields: dict[str, str]) -> float:
     # the demo: slot-free preheaders were 4 of the 6 commonest in clearance, whose preheader variety missed its bar)
     intro, preheader = fields.get("intro", ""), fields.get("preheader", "")
     generic = sum(not slots_in(s) for s in sentences(intro)) + bool(preheader and not slots_in(preheader))
-    repeats = echoes(intro) + repeated_across(fields)
+    repeats = echoes(intro, say_once) + repeated_across(fields)
     return len(mentioned & set(FACT_SLOTS)) + personal_subject - REPEAT_WEIGHT * repeats - GENERIC_WEIGHT * generic
 
 
@@ -377,6 +377,7 @@ class Copywriter:
         )
         phrasebook = Phrasebook.load(self.language)
         rules = rules_for(self.language)
+        say_once = SAY_ONCE if self.language == SOURCE_LANGUAGE else rules.say_once
         out = []
         for brief, brief_samples in zip(briefs, samples):
             intro_max = get_campaign(brief.campaign_type).copy.intro_max_words
@@ -391,7 +392,7 @@ class Copywriter:
                     rules=rules,
                 )
                 violations += phrasebook.gate_fields(fields)  # a sentence outside the phrasebook: "<field>:ungrammatical"
-                score = self.settings.personal_weight * personal_score(fields)
+                score = self.settings.personal_weight * personal_score(fields, say_once)
                 scored.append((fields, violations, score))
             out.append(scored)
         return out

@@ -85,7 +85,7 @@ def rules_for(language: str) -> LanguageRules:
         language=language, script=raw["script"], banned=tuple(raw["banned_phrases"]), number_words=tuple(raw["number_words"]),
         currency_words=tuple(raw["currency_words"]), campaign_terms={k: tuple(v) for k, v in raw["campaign_terms"].items()},
         extra_punctuation=raw.get("extra_punctuation", ""), limits=CJK_LIMITS if cjk else LATIN_LIMITS,
-        intro_scale=CJK_INTRO_SCALE if cjk else LATIN_INTRO_SCALE,
+        intro_scale=CJK_INTRO_SCALE if cjk else LATIN_INTRO_SCALE, say_once=tuple(raw.get("say_once", ())),
     )
 
 
