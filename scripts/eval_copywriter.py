@@ -283,7 +283,7 @@ def main(config: EvalConfig) -> dict:
     shown = random.Random(config.seed).sample(emails, min(config.show_emails, len(emails)))
     lines = ["# Copywriter evaluation", "", f"Model: `{result['model_version']}` on {len(emails)} fact sheets "
              f"({int(config.hostile_share * 100)}% with hostile product names).", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "raw_violations_by_rule", "lint_errors_by_code")]
+    lines += [f"| {k} | {v} |" for k, v in result.items() if k not in ("config", "raw_violations_by_rule", "lint_errors_by_code", "languages")]
     lines += ["", f"Raw violations by rule: {result['raw_violations_by_rule']}", "", f"## {len(shown)} random emails, verbatim", ""]
     for e in shown:
         lines += [f"**{e['campaign_type']} / {e['tone']} / {e['source']}**"
@@ -295,14 +295,32 @@ def main(config: EvalConfig) -> dict:
     result["languages"] = {language: language_block(writer, config, language)
                            for language in filter(None, config.languages.split(","))}
     out_json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if result["languages"]:
+        table = ["", "## Other languages", "", "| language | model | emails | grounding violations | fallback | raw violations | "
+                 "distinct subjects / preheaders / intros | mean intro | ms per email |", "|---|---|---|---|---|---|---|---|---|"]
+        for language, b in result["languages"].items():
+            d = b["distinct_share"] or {}
+            table.append(f"| {language} | `{b['model_version']}` | {b['emails']} | {b['grounding_violations']} | {b['fallback_rate']} | "
+                         f"{b['raw_violation_rate']} | {d.get('subject')} / {d.get('preheader')} / {d.get('intro')} | "
+                         f"{b['mean_intro_units']} {b['length_unit']} | {b['ms_per_email_p50']} |")
+        with open(ROOT / config.out_md, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(table) + "\n")
     card = ROOT / config.model_dir / "MODEL_CARD.md"
     if config.update_model_card and card.is_file() and writer.model is not None:
         keep = card.read_text().split("\n## Evaluation")[0].rstrip("\n")
         metrics = [f"| {k} | {v} |" for k, v in result.items()
-                   if k not in ("config", "generation", "raw_violations_by_rule", "lint_errors_by_code", "model_version")]
+                   if k not in ("config", "generation", "raw_violations_by_rule", "lint_errors_by_code", "model_version", "languages")]
         card.write_text(keep + "\n\n## Evaluation\n\n" + f"scripts/eval_copywriter.py on {len(emails)} seeded fact sheets "
                         f"({int(config.hostile_share * 100)}% hostile product names), one thread, batch {config.batch_size}, "
                         f"generation {asdict(writer.settings)}:\n\n| metric | value |\n|---|---|\n" + "\n".join(metrics) + "\n")
+    for language, block in result["languages"].items() if config.update_model_card else ():
+        card = ROOT / config.model_dir / "languages" / language / "MODEL_CARD.md"
+        if card.is_file() and block["model_version"] != "reviewed":
+            keep = card.read_text().split("\n## Evaluation")[0].rstrip("\n")
+            rows = [f"| {k} | {v} |" for k, v in block.items() if k not in ("raw_violations_by_rule", "sample")]
+            card.write_text(keep + "\n\n## Evaluation\n\n" + f"scripts/eval_copywriter.py on {block['emails']} seeded fact sheets "
+                            f"({int(config.hostile_share * 100)}% hostile product names; the store's data in English), one thread, "
+                            f"batch {config.batch_size}:\n\n| metric | value |\n|---|---|\n" + "\n".join(rows) + "\n")
     return result
 
 
