@@ -2,8 +2,8 @@
 
 Per customer language (the catalog language of the customer's locale, nudge.i18n): how many emails, the
 language their copy was written in (the record's `copy.language`) and whether the model wrote it, how many
-carry a fragment of the English catalog in their text part (scripts/i18n.py `english_chrome`: what a French,
-German, Spanish, Italian, Dutch or Chinese reader must not see), and how many have an `<html lang>` that
+carry a fragment of the English catalog in their text part, the store's product names taken out (`data_values`) (scripts/i18n.py
+`english_chrome`: what a French, German, Spanish, Italian, Dutch or Chinese reader must not see), and how many have an `<html lang>` that
 does not match the customer's locale ("fr-FR" for fr_FR, "zh-Hans-CN" for zh_CN). `make demo` writes it to
 build/reports/demo_languages.json with the issue's bars checked (`failed_bars`).
 """
@@ -22,13 +22,17 @@ _HTML_LANG = re.compile(r'<html [^>]*\blang="([^"]+)"')
 NOT_ENGLISH = ("fr", "de", "es", "it", "nl", "zh_Hans")  # the bar: these customers read no English chrome
 
 
-def language_report(out_dir: Path, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def language_report(out_dir: Path, entries: Iterable[Mapping[str, Any]], *, data_values: Iterable[str] = ()) -> dict[str, Any]:
+    """`data_values`: the store's own words (its product names), taken out of each text before looking for English
+    chrome: "Because you bought Yarrow Recycled Silver Hoop Earrings" in French has a product called "Silver ...",
+    not the English tier name."""
     from babel import Locale
 
     from nudge.i18n import catalog_language
     from scripts.i18n import english_chrome
 
     chrome: dict[str, list[str]] = {}
+    data = sorted({v for v in data_values if v and v.strip()}, key=len, reverse=True)
     subjects: dict[str, set[str]] = {}  # filled subjects, for a rough variety figure per language
     by_language: dict[str, dict[str, Any]] = {}
     for entry in entries:
@@ -48,6 +52,9 @@ def language_report(out_dir: Path, entries: Iterable[Mapping[str, Any]]) -> dict
         subjects.setdefault(language, set()).add(record["copy"]["subject"])
         if language in NOT_ENGLISH:
             text = mime_part((out_dir / entry["eml_path"]).read_bytes(), "plain")
+            for value in data:  # the store's data, in its own language, longest first
+                if value in text:
+                    text = text.replace(value, " ")
             fragments = chrome.setdefault(language, english_chrome(language))
             found = [f for f in fragments if f in text]
             counts["with_english_chrome"] += bool(found)

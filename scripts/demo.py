@@ -195,7 +195,7 @@ def run(config: DemoConfig) -> dict:
     store_facts["failed_bars"] = facts.failed_bars(store_facts)
     from nudge_local import language_report as languages
 
-    in_languages = languages.language_report(out, entries)
+    in_languages = languages.language_report(out, entries, data_values=[p.name for p in store.products.values()] + [store.info.name])
     in_languages["failed_bars"] = languages.failed_bars(in_languages)
     outcomes = _outcomes(config, plans, say) if config.outcomes else None
     wall = time.perf_counter() - started

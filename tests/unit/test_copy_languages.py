@@ -128,3 +128,12 @@ def test_each_pack_names_the_phrases_an_intro_says_once_and_the_scorer_counts_th
     twice = {"subject": "x", "preheader": "y", "intro": f"{phrase} {{product}}. {phrase} {{last_bought}}."}
     once = {"subject": "x", "preheader": "y", "intro": f"{phrase} {{product}}. {{last_bought}}."}
     assert personal_score(twice, say_once) < personal_score(once, say_once)
+
+
+@pytest.mark.parametrize("language, label", [("fr", "Argent"), ("de", "Silber"), ("zh_Hans", "银卡"), ("en", "Silver")])
+def test_a_standard_tier_reads_in_the_copys_language_as_the_loyalty_box_shows_it(language, label):
+    # GIVEN a silver member (the data says "silver"); the renderer's box says "Argent" to a French reader
+    brief = replace(BRIEF, campaign_type="loyalty", tone="grateful", tier="silver", language=language)
+    # THEN the copy's {tier} says the same word, not the English data value
+    assert brief.slot_values()["tier"] == label
+    assert replace(brief, tier="Founders").slot_values()["tier"] == "Founders"  # a store's own tier: as the data has it

@@ -19,9 +19,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from nudge.errors import ValidationError
+from nudge.i18n import N_
 from nudge.types import LOYALTY_TIERS
 
 Tiers = tuple[tuple[str, int], ...]  # ((tier, points threshold), ...), lowest first
+
+# The standard tiers' names, gettext msgids (nudge.i18n): the renderer and the copy both show a tier in the email's
+# language ("Argent", "银卡"); a store's own tier name is shown as the data has it.
+TIER_LABELS = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold"), "platinum": N_("Platinum")}
 
 DEFAULT_POINTS_NAME = "points"
 MAX_POINTS = 1_000_000_000  # a balance or threshold at or above this is a data error

@@ -35,6 +35,7 @@ from nudge.copy.languages import LANGUAGE_PACKS, SOURCE_LANGUAGE, present, rules
 from nudge.copy.phrasebook import SAY_ONCE, Phrasebook, echoes, repeated_across, sentences, slots_in
 from nudge.copy.prompt import build_prompt, parse_completion
 from nudge.copy.slots import clean_slot, fill_slots, slot_values
+from nudge.loyalty import TIER_LABELS
 from nudge.errors import ConfigError
 from nudge.types import Copy
 
@@ -83,6 +84,15 @@ class CopyBrief:
         return allowed_slots(self.facts)
 
     def slot_values(self) -> dict[str, str]:
+        values = self._slot_values()
+        if self.language != SOURCE_LANGUAGE and self.tier.strip().lower() in TIER_LABELS:
+            # a standard tier reads in the copy's language, as the renderer's loyalty box shows it ("membre Argent", "银卡会员")
+            from nudge.i18n import translations
+
+            values["tier"] = translations(self.language).gettext(TIER_LABELS[self.tier.strip().lower()])
+        return values
+
+    def _slot_values(self) -> dict[str, str]:
         return slot_values(
             slot_defaults(self.language),
             first_name=self.first_name,

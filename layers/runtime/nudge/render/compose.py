@@ -26,7 +26,7 @@ from nudge.recommend.reasons import localized_reason
 from nudge.render import links, mime
 from nudge.render.sanitize import ELLIPSIS, clean_block, clean_line, paragraphs, safe_http_url
 from nudge.render.templating import email_templates, theme_for
-from nudge.loyalty import next_tier
+from nudge.loyalty import TIER_LABELS, next_tier
 from nudge.types import LOYALTY_TIERS, Copy, Customer, Product, RankedItem, StoreInfo
 
 if TYPE_CHECKING:  # nudge.offers is built beside this module; only its type is needed here
@@ -49,7 +49,6 @@ MAX_OFFER_TERMS = 300
 MIN_REVIEWS_FOR_RATING = 3  # fewer reviews are not a rating a reader should lean on: no stars shown
 QUOTE_CAMPAIGNS = ("abandoned_cart", "new_arrivals")  # the emails that may quote one review (issue #14)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-TIER_LABELS = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold"), "platinum": N_("Platinum")}
 SUBJECT_FALLBACK = N_("%(campaign)s at %(store)s")  # when the copy has no subject
 TRANSLATED_THEME_KEYS = ("banner", "greeting", "greeting_anonymous", "products_heading", "cta_label", "why")
 
