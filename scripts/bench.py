@@ -104,6 +104,15 @@ def print_summary(results: dict) -> None:
                              f"tokens sampled {sum(baseline['tokens'])}, ONNX {sum(baseline['onnx_tokens'])}"))
         rows.append(("copy: cold start s", f"{copy.get('cold_start_s')}", "budget 1.5"))
         rows.append(("copy: peak RSS MB", f"{copy.get('peak_rss_mb')}", "-"))
+        for language, b in copy.get("languages", {}).items():  # one student per language, English timed in the same rounds
+            if language != "missing":
+                rows.append((f"copy {language}: ms per email, batch 10", f"{b['ms_per_email_p50']}",
+                             f"{b['vs_english']}x English; {b['bytes'] / 1e6:.2f} MB, vocabulary {b['vocab_size']}"))
+        multi = copy.get("multilingual_alternative", {})
+        if multi.get("status") == "ok":
+            rows.append(("copy: one multilingual student instead, decode step", f"{multi['step_ratio']}x",
+                         f"vocabulary {multi['vocab_multilingual']}, int8 "
+                         f"{multi['decode_step']['multilingual_vocab']['int8_bytes'] / 1e6:.1f} MB vs English's; random weights"))
     planner = results.get("planner", {})
     for campaign, row in planner.items() if isinstance(planner, dict) and "error" not in planner else []:
         rows.append((f"plan {campaign}: customers/s ({row['customers']:,})", f"{row['customers_per_second']:,}", "-"))
