@@ -55,7 +55,9 @@ def language_report(out_dir: Path, entries: Iterable[Mapping[str, Any]], *, data
             for value in data:  # the store's data, in its own language, longest first
                 if value in text:
                     text = text.replace(value, " ")
-            fragments = chrome.setdefault(language, english_chrome(language))
+            if language not in chrome:  # read from the catalogs once per language, not once per email
+                chrome[language] = english_chrome(language)
+            fragments = chrome[language]
             found = [f for f in fragments if f in text]
             counts["with_english_chrome"] += bool(found)
             page = (out_dir / entry["html_path"]).read_text(encoding="utf-8")

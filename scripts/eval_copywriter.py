@@ -43,7 +43,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,27 +200,43 @@ def as_text(fields: dict[str, str]) -> str:
     return f"Subject: {fields['subject']}\nPreheader: {fields['preheader']}\nIntro: {fields['intro']}"
 
 
+@dataclass
+class CandidateCounts:
+    """What the guardrails and the gate made of every sampled candidate: how many, how many rejected, by rule."""
+
+    total: int = 0
+    bad: int = 0
+    ungrammatical: int = 0
+    by_rule: Counter = field(default_factory=Counter)
+
+    def rate(self, count: int) -> float | None:
+        return round(count / self.total, 4) if self.total else None
+
+
+def drafts_counted(writer: Copywriter, batch: list[CopyBrief], counts: CandidateCounts) -> list:
+    """The drafts `writer` chooses for `batch` (reviewed copy without a model), counting its candidates."""
+    if writer.model is None:
+        return writer.draft_batch(batch)
+    scored = writer.candidates_for(batch)
+    for per_brief in scored:
+        for _fields, violations, _score in per_brief:
+            counts.total += 1
+            counts.bad += bool(violations)
+            counts.by_rule.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
+            counts.ungrammatical += any(v.endswith(":ungrammatical") for v in violations)
+    return writer.drafts_from(batch, scored)
+
+
 def main(config: EvalConfig) -> dict:
     writer = Copywriter.load(ROOT / config.model_dir, threads=config.threads)
     overrides = {k: getattr(config, k) for k in ("candidates", "temperature", "top_p", "personal_weight") if getattr(config, k) > 0}
     writer.settings = replace(writer.settings, **overrides)
     briefs = fact_sheets(config)
-    drafts, candidates_total, candidates_bad, ungrammatical_candidates, seconds = [], 0, 0, 0, []
-    violation_counts: Counter = Counter()
+    drafts, seconds, counts = [], [], CandidateCounts()
     for start in tqdm(range(0, len(briefs), config.batch_size), desc="eval"):
         batch = briefs[start : start + config.batch_size]
         t0 = time.perf_counter()
-        if writer.model is not None:
-            scored = writer.candidates_for(batch)
-            for per_brief in scored:
-                for _fields, violations, _score in per_brief:
-                    candidates_total += 1
-                    candidates_bad += bool(violations)
-                    violation_counts.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
-                    ungrammatical_candidates += any(v.endswith(":ungrammatical") for v in violations)
-            drafts.extend(writer.drafts_from(batch, scored))
-        else:
-            drafts.extend(writer.draft_batch(batch))
+        drafts.extend(drafts_counted(writer, batch, counts))
         seconds.append(time.perf_counter() - t0)
 
     emails, grounding, slot_ok, model_emails = [], 0, 0, 0
@@ -247,10 +263,10 @@ def main(config: EvalConfig) -> dict:
         "generation": asdict(writer.settings),
         "emails": len(emails),
         "grounding_violations": grounding,
-        "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,
-        "raw_violations_by_rule": dict(violation_counts.most_common()),
+        "raw_violation_rate": counts.rate(counts.bad),
+        "raw_violations_by_rule": dict(counts.by_rule.most_common()),
         "teacher_raw_violation_rate": corpus_report.get("teacher", {}).get("raw_violation_rate"),
-        "raw_ungrammatical_rate": round(ungrammatical_candidates / candidates_total, 4) if candidates_total else None,
+        "raw_ungrammatical_rate": counts.rate(counts.ungrammatical),
         "ungrammatical_rate": round(sum(bool(e["gate"]) for e in emails) / len(emails), 4),
         "lint_error_rate": round(sum(bool(e["lint"]) for e in emails) / len(emails), 4),
         "lint_errors_by_code": dict(Counter(code for e in emails for code in e["lint"]).most_common()),
@@ -331,21 +347,11 @@ def language_block(writer: Copywriter, config: EvalConfig, language: str) -> dic
               for b in fact_sheets(replace(config, n_briefs=config.language_briefs))]
     own = writer.writer_for(language)
     book, rules = Phrasebook.load(language), rules_for(language)
-    emails, seconds, candidates_total, candidates_bad = [], [], 0, 0
-    violation_counts: Counter = Counter()
+    emails, seconds, counts = [], [], CandidateCounts()
     for start in range(0, len(briefs), config.batch_size):
         batch = briefs[start : start + config.batch_size]
         t0 = time.perf_counter()
-        if own.model is not None:
-            scored = own.candidates_for(batch)
-            for per_brief in scored:
-                for _fields, violations, _score in per_brief:
-                    candidates_total += 1
-                    candidates_bad += bool(violations)
-                    violation_counts.update(v.split(":", 1)[-1].split(":")[0] if ":" in v else v for v in violations)
-            drafts = own.drafts_from(batch, scored)
-        else:
-            drafts = own.draft_batch(batch)
+        drafts = drafts_counted(own, batch, counts)
         seconds.append(time.perf_counter() - t0)
         for brief, draft in zip(batch, drafts):
             values = brief.slot_values()
@@ -361,8 +367,8 @@ def language_block(writer: Copywriter, config: EvalConfig, language: str) -> dic
         "emails": n,
         "grounding_violations": sum(bool(e["grounding_problems"]) for e in emails),
         "fallback_rate": round(sum(e["source"] == "fallback" for e in emails) / n, 4) if n else None,
-        "raw_violation_rate": round(candidates_bad / candidates_total, 4) if candidates_total else None,
-        "raw_violations_by_rule": dict(violation_counts.most_common()),
+        "raw_violation_rate": counts.rate(counts.bad),
+        "raw_violations_by_rule": dict(counts.by_rule.most_common()),
         "ungrammatical_rate": round(sum(bool(e["gate"]) for e in emails) / n, 4) if n else None,
         "distinct_share": {f: round(len(set(v)) / n, 4) for f, v in unfilled.items()} if n else None,
         "mean_intro_units": round(sum(len(rules.units(i)) for i in unfilled["intro"]) / n, 2) if n else None,

@@ -10,6 +10,7 @@ Needs Debian's chromium: `apt-get install -y chromium` (skipped with that reason
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import struct
@@ -59,6 +60,23 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(root: Path):
+    """`root` served on 127.0.0.1 (a free port) while the block runs; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def with_images(args: dict, base_url: str) -> list:
+    """`args`' items with their pictures on the loopback server (an item without a picture stays without)."""
+    return [(replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p, r) for p, r in args["items"]]
+
+
 def hostile_email(base_url: str) -> dict:
     """Everything at once: a 1,000-character unbroken name, script tags, RTL, a missing image."""
     items = [
@@ -84,32 +102,24 @@ def hostile_email(base_url: str) -> dict:
 def site(tmp_path_factory):
     """The sample emails and the gallery, served from a temporary folder on 127.0.0.1."""
     root = tmp_path_factory.mktemp("site")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
-    base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    (root / "img").mkdir()
-    colours = [(163, 177, 138), (221, 161, 94), (188, 108, 37), (96, 108, 56), (40, 54, 24)]
-    emails = []
-    for name in ("new_arrivals", "abandoned_cart", "birthday_holiday", "loyalty", "clearance", "win_back"):
-        args = samples.email_args(name)
-        args["items"] = [
-            (replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p, r)
-            for p, r in args["items"]
-        ]
-        emails.append(args)
-    emails.append(hostile_email(base_url))
-    rtl = samples.email_args("win_back", customer=samples.customer(locale="ar_EG", first_name="مريم"),
-                             campaign_id="rtl-2026-11-29")
-    rtl["items"] = emails[0]["items"]
-    emails.append(rtl)
-    for index, product_id in enumerate(["p-1", "p-2", "p-3", "p-4", "h-1"]):
-        (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, colours[index]))
-    (root / "favicon.ico").write_bytes(png(16, 16, colours[0]))
-    samples.write_samples(root, emails=emails)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, root
-    server.shutdown()
-    server.server_close()
+    with serving(root) as base_url:
+        (root / "img").mkdir()
+        colours = [(163, 177, 138), (221, 161, 94), (188, 108, 37), (96, 108, 56), (40, 54, 24)]
+        emails = []
+        for name in ("new_arrivals", "abandoned_cart", "birthday_holiday", "loyalty", "clearance", "win_back"):
+            args = samples.email_args(name)
+            args["items"] = with_images(args, base_url)
+            emails.append(args)
+        emails.append(hostile_email(base_url))
+        rtl = samples.email_args("win_back", customer=samples.customer(locale="ar_EG", first_name="مريم"),
+                                 campaign_id="rtl-2026-11-29")
+        rtl["items"] = emails[0]["items"]
+        emails.append(rtl)
+        for index, product_id in enumerate(["p-1", "p-2", "p-3", "p-4", "h-1"]):
+            (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, colours[index]))
+        (root / "favicon.ico").write_bytes(png(16, 16, colours[0]))
+        samples.write_samples(root, emails=emails)
+        yield base_url, root
 
 
 @pytest.fixture(scope="module")
@@ -191,40 +201,30 @@ def language_site(tmp_path_factory):
     """One win-back email per copy language, its copy the language's reviewed copy (the longest intro, to test line
     breaking), served like the samples above."""
     from nudge.copy.languages import present
-    from nudge.recommend.reasons import explain
-    from nudge.types import RankedItem
     from nudge.copy.slots import fill_slots
     from nudge.copy.writer import SeedCopy
 
     root = tmp_path_factory.mktemp("languages")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
-    base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    (root / "img").mkdir()
-    emails = []
-    for language, (locale, name, _) in LANGUAGE_CUSTOMERS.items():
-        seed = SeedCopy.load(language)
-        values = {"product": "Stoneware mug, sage", "store_name": samples.store().name}
-        intro = max(seed.variants("win_back", "caring", "intro"), key=len)
-        copy = samples.copy(subject=fill_slots(seed.variants("win_back", "caring", "subject")[0], values),
-                            preheader=fill_slots(seed.variants("win_back", "caring", "preheader")[0], values),
-                            intro=present(language, fill_slots(intro, values)), language=language, tone="caring")
-        args = samples.email_args("win_back", customer=samples.customer(locale=locale, first_name=name), copy=copy,
-                                  campaign_id=f"lang-{language}-2026-11-29")
-        # reasons with their message keys, as the recommender gives them (the samples' plain English strings are not)
-        keyed = [explain("bought", product="Oak Board"), explain("popular", category="Kitchen"),
-                 explain("viewed", product="Linen Throw"), explain("new_in_liked", category="Mugs")]
-        args["items"] = [(replace(p, image_url=f"{base_url}/img/{p.product_id}.png") if p.image_url else p,
-                          RankedItem(r.product_id, r.score, *reason)) for (p, r), reason in zip(args["items"], keyed)]
-        emails.append(args)
-    for product_id in ["p-1", "p-2", "p-3", "p-4"]:
-        (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, (163, 177, 138)))
-    (root / "favicon.ico").write_bytes(png(16, 16, (163, 177, 138)))
-    samples.write_samples(root, emails=emails)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, root
-    server.shutdown()
-    server.server_close()
+    with serving(root) as base_url:
+        (root / "img").mkdir()
+        emails = []
+        for language, (locale, name, _) in LANGUAGE_CUSTOMERS.items():
+            seed = SeedCopy.load(language)
+            values = {"product": "Stoneware mug, sage", "store_name": samples.store().name}
+            intro = max(seed.variants("win_back", "caring", "intro"), key=len)
+            copy = samples.copy(subject=fill_slots(seed.variants("win_back", "caring", "subject")[0], values),
+                                preheader=fill_slots(seed.variants("win_back", "caring", "preheader")[0], values),
+                                intro=present(language, fill_slots(intro, values)), language=language, tone="caring")
+            # reasons with their message keys, as the recommender gives them (the samples' plain English strings are not)
+            args = samples.email_args("win_back", customer=samples.customer(locale=locale, first_name=name), copy=copy,
+                                      campaign_id=f"lang-{language}-2026-11-29", items=samples.keyed_items())
+            args["items"] = with_images(args, base_url)
+            emails.append(args)
+        for product_id in ["p-1", "p-2", "p-3", "p-4"]:
+            (root / "img" / f"{product_id}.png").write_bytes(png(240, 240, (163, 177, 138)))
+        (root / "favicon.ico").write_bytes(png(16, 16, (163, 177, 138)))
+        samples.write_samples(root, emails=emails)
+        yield base_url, root
 
 
 def test_an_email_in_each_copy_language_fits_a_phone_in_its_own_language(language_site, page):

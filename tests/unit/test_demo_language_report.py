@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import json
 
-from nudge.recommend.reasons import explain
 from nudge.render import render_email, samples
-from nudge.types import RankedItem
 from nudge_local.language_report import NOT_ENGLISH, failed_bars, language_report
 
 
-def keyed_items():
-    """The sample products with reasons as the recommender gives them: message keys, shown in the email's language."""
-    reasons = [explain("bought", product="Oak Board"), explain("popular", category="Kitchen"),
-               explain("viewed", product="Linen Throw"), explain("new_in", category="Mugs")]
-    return [(p, RankedItem(r.product_id, r.score, *reason)) for (p, r), reason in zip(samples.items(), reasons)]
-
-
 def write(tmp_path, name, locale, written_in):
-    rendered = render_email(**samples.email_args("win_back", customer=samples.customer(locale=locale), items=keyed_items(),
+    rendered = render_email(**samples.email_args("win_back", customer=samples.customer(locale=locale), items=samples.keyed_items(),
                                                  copy=samples.copy(language=written_in)))
     folder = tmp_path / name
     folder.mkdir()

@@ -161,7 +161,6 @@ class LanguageRules:
     punctuation: frozenset[str]
     limits: dict[str, FieldLimit]
     intro_scale: float = 1.0  # a campaign's intro_max_words times this (a longer language, or characters)
-    percent_words: re.Pattern[str] | None = None
     # phrases an intro says once (the scorer counts a second saying as a repeat: nudge.copy.phrasebook.echoes);
     # English's are nudge.copy.phrasebook.SAY_ONCE, given by the writer
     say_once: tuple[str, ...] = ()
@@ -203,10 +202,6 @@ LATIN_LIMITS: dict[str, FieldLimit] = {
     "preheader": FieldLimit(min_words=3, max_words=22, max_chars=140),
     "intro": FieldLimit(min_words=8, max_words=70, max_chars=500),
 }
-_BANNED_RE = ENGLISH.banned
-_NUMBER_WORD_RE = ENGLISH.number_words
-_CURRENCY_RE = ENGLISH.currency
-_CAMPAIGN_TERM_RES = ENGLISH.campaign_terms
 
 
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})

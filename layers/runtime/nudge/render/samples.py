@@ -120,6 +120,16 @@ def items() -> list[tuple[Product, RankedItem]]:
     return [(p, ranked(p.product_id, reason)) for p, reason in zip(products, reasons, strict=True)]
 
 
+def keyed_items() -> list[tuple[Product, RankedItem]]:
+    """`items()` with reasons as the recommender gives them, message keys and arguments, so a localized email
+    shows them in its own language (the plain English reasons above are shown as given)."""
+    from nudge.recommend.reasons import explain
+
+    reasons = [explain("bought", product="Oak Board"), explain("popular", category="Kitchen"),
+               explain("viewed", product="Linen Throw"), explain("new_in_liked", category="Mugs")]
+    return [(p, RankedItem(r.product_id, r.score, *reason)) for (p, r), reason in zip(items(), reasons, strict=True)]
+
+
 def email_args(campaign_type: str = "new_arrivals", **overrides: Any) -> dict[str, Any]:
     """Keyword arguments for `render_email`, overridable one by one."""
     args: dict[str, Any] = {

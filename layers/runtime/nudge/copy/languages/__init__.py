@@ -104,6 +104,7 @@ def slot_defaults(language: str) -> dict[str, str]:
     return {slot: str(defaults[slot]) for slot in SLOTS}
 
 
+@cache  # once per (locale, store locale) in a container: it runs for every job
 def copy_language(requested: str, *, default_locale: str) -> str:
     """The language an email's copy is written in: the customer's locale's when a pack (or English) covers it,
     else the store's default locale's, else English."""
