@@ -61,11 +61,14 @@ from train_recommender import (  # noqa: E402
     Interactions,
     build_matrix,
     catalog_for,
+    due_front,
     evaluate,
     fit_tuned,
     last_fraction_split,
+    learn_repurchase,
     load_store_interactions,
     relevant_sets,
+    repurchase_stats,
     tune,
 )
 
@@ -230,7 +233,7 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
     grids = GRIDS if not config.quick else {n: g[:2] for n, g in GRIDS.items()}
     tuned = tune(config.models, folds, content=content, k=config.k,
                  top_neighbours=config.top_neighbours, seed=config.seed, grids=grids, progress=False)
-    chosen = max(tuned, key=lambda n: tuned[n]["ndcg"])
+    chosen = max(tuned, key=lambda n: tuned[n]["score"])
 
     X = matrix(p.train)
     test = matrix(p.test, binary=True)
@@ -259,55 +262,39 @@ def run_protocol(p: Protocol, config: EvalConfig) -> dict[str, Any]:
                                          if name == "hybrid" else {})}
     result["chosen"] = chosen
     if p.repeat:  # what a campaign that may show bought items again would see (issue #16: repeat purchases)
-        result["all_future_purchases"] = all_future_purchases(p, config, fitted, matrix)
-        result["repurchase_by_category"] = repurchase_by_category(p.train.purchases(), p.products)
+        result["all_future_purchases"] = all_future_purchases(p, config, fitted, matrix, u_index, i_index)
+        result["repurchase_by_category"] = {c: s for c, s in repurchase_stats(p.train.purchases(), p.products).items()
+                                            if s["buyers"] >= 5}  # fewer buyers: too few to say
     if p.customers:  # the contract: the exported runtime, fed Profiles, ranks as well as the offline model
         result["runtime_path"] = runtime_metrics(fitted[chosen][0], items, catalog, p, relevant, users, k=config.k)
     return result
 
 
 def all_future_purchases(p: Protocol, config: EvalConfig, fitted: dict[str, tuple[Any, sp.csr_matrix]],
-                         matrix: Any) -> dict[str, Any]:
+                         matrix: Any, u_index: dict[str, int], i_index: dict[str, int]) -> dict[str, Any]:
     """nDCG@k against EVERY held-out item (bought before or not), with nothing excluded from the
-    lists: each model as is, and each with the customer's own items first ("+ rebuy", their
-    strengths in front of the model's normalised scores); plus the share of held-out pairs that
-    are rebuys. The block beside it (the protocol's main figures) is "new items only"."""
+    lists: each model as is; each with the customer's own items first ("+ rebuy", their strengths in
+    front of the model's normalised scores); and each behind the due reorders the runtime would show
+    (the repurchase table learned from p.train, at most one per customer, as loyalty and win-back
+    campaigns do); plus the share of held-out pairs that are rebuys. The block beside it (the
+    protocol's main figures) is "new items only"."""
     test = matrix(p.test.purchases(), binary=True)
     relevant = relevant_sets(test)
     rebuys = test.multiply(matrix(p.train.purchases(), binary=True) > 0)
+    table = learn_repurchase(p.train.purchases(), p.products)
+    as_of = p.as_of or datetime.fromtimestamp(float(p.train.timestamp.max()), tz=timezone.utc).date()
+    front = due_front(p.train.purchases(), p.products, table, u_index, i_index, as_of=as_of)
     out: dict[str, Any] = {"note": "truth: every held-out purchase (customer, item), rebuys of items bought in "
                                    "training included; lists keep bought items",
-                           "rebuy_share_of_heldout_pairs": round(float(rebuys.nnz) / max(1, test.nnz), 4)}
+                           "rebuy_share_of_heldout_pairs": round(float(rebuys.nnz) / max(1, test.nnz), 4),
+                           "repeatable_categories": sorted(table.categories),
+                           "customers_with_a_due_reorder": len(front)}
     for name, (model, X_in) in fitted.items():  # the protocol's own refitted models and input rows
         plain = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False)[f"ndcg@{config.k}"]
         rebuy = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False, rebuy_boost=1.0)[f"ndcg@{config.k}"]
-        out[name] = {f"ndcg@{config.k}": round(float(plain), 4), f"ndcg@{config.k}_rebuy_first": round(float(rebuy), 4)}
-    return out
-
-
-def repurchase_by_category(data: Interactions, products: dict[str, Product], *, min_buyers: int = 5
-                           ) -> dict[str, dict[str, Any]]:
-    """Per category, from the training events: the share of (customer, item) pairs bought more than
-    once, and the median days between one purchase of an item and the customer's next of the same
-    item. Categories with fewer than `min_buyers` customers are left out (too few to say)."""
-    buys: dict[tuple[str, str], list[float]] = {}
-    for user, item, ts in zip(data.users, data.items, data.timestamp):
-        buys.setdefault((str(user), str(item)), []).append(float(ts))
-    by_category: dict[str, dict[str, list]] = {}
-    for (user, item), times in buys.items():
-        product = products.get(item)
-        category = product.category if product is not None else "unknown"
-        entry = by_category.setdefault(category, {"pairs": [], "buyers": set(), "gaps": []})
-        times.sort()
-        entry["pairs"].append(len(times) > 1)
-        entry["buyers"].add(user)
-        entry["gaps"].extend((b - a) / 86400.0 for a, b in zip(times, times[1:]) if b - a >= 86400.0)
-    out = {}
-    for category, entry in sorted(by_category.items()):
-        if len(entry["buyers"]) < min_buyers:
-            continue
-        out[category] = {"pairs": len(entry["pairs"]), "rebuy_share": round(float(np.mean(entry["pairs"])), 4),
-                         "median_interval_days": round(float(np.median(entry["gaps"])), 1) if entry["gaps"] else None}
+        due = evaluate(model, X_in, relevant, k=config.k, exclude_seen=False, front=front)[f"ndcg@{config.k}"]
+        out[name] = {f"ndcg@{config.k}": round(float(plain), 4), f"ndcg@{config.k}_rebuy_first": round(float(rebuy), 4),
+                     f"ndcg@{config.k}_due_first": round(float(due), 4)}
     return out
 
 
@@ -428,12 +415,15 @@ def write_reports(results: dict[str, Any], out_dir: Path, models: Sequence[str])
             future = res["all_future_purchases"]
             lines += ["", f"All future purchases ({future['note']}; {future['rebuy_share_of_heldout_pairs']:.1%} of "
                       "held-out pairs are rebuys). The table above is new items only.", "",
-                      "| model | nDCG@10 | nDCG@10, own items first |", "|---|---|---|"]
-            lines += [f"| {name} | {future[name]['ndcg@10']:.4f} | {future[name]['ndcg@10_rebuy_first']:.4f} |"
-                      for name in models if name in future]
+                      f"Due reorders: the repurchase table learned from training ({len(future['repeatable_categories'])} "
+                      f"repeatable categories), at most one per customer first, as loyalty and win-back show them "
+                      f"({future['customers_with_a_due_reorder']} customers have one).", "",
+                      "| model | nDCG@10 | nDCG@10, own items first | nDCG@10, due reorders first |", "|---|---|---|---|"]
+            lines += [f"| {name} | {future[name]['ndcg@10']:.4f} | {future[name]['ndcg@10_rebuy_first']:.4f} | "
+                      f"{future[name]['ndcg@10_due_first']:.4f} |" for name in models if name in future]
             repurchase = res.get("repurchase_by_category") or {}
             lines += ["", "Repurchase by category (training purchases): " + "; ".join(
-                f"{c} {r['rebuy_share']:.1%} rebought, median {r['median_interval_days']} days"
+                f"{c} {r['rebuy_share']:.1%} rebought, median {r['median_days']} days"
                 for c, r in sorted(repurchase.items(), key=lambda kv: -kv[1]["pairs"])[:8])]
         lines.append("")
     if results.get("skipped"):

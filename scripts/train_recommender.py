@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,9 +46,11 @@ if str(ROOT / "layers" / "runtime") not in sys.path:  # run as a plain script: t
 if str(ROOT) not in sys.path:  # and its offline siblings are imported as scripts.<name>
     sys.path.insert(1, str(ROOT))
 
+from nudge.campaigns import load_campaigns  # noqa: E402
 from nudge.errors import ExportParityError, NudgeError, ValidationError  # noqa: E402
 from nudge.recommend import EVENT_WEIGHTS, Catalog, Recommender  # noqa: E402
 from nudge.recommend.metrics import ranking_metrics  # noqa: E402
+from nudge.recommend.repurchase import CategoryRepurchase, RepurchaseTable, due_repurchases  # noqa: E402
 from nudge.types import Product  # noqa: E402
 from scripts.recommender_index import IVF_MIN_ITEMS, build_ivf, choose_probe  # noqa: E402
 
@@ -76,6 +78,10 @@ class TrainConfig:
     time_budget_minutes: float = 60.0  # tuning time shared among the families; over it, compact grids, then skip
     max_validation_users: int = 20_000  # validation customers scored per grid point (a seeded sample past this)
     max_validation_cells: float = 4e8  # and at most this many customers × items (2,000 customers at 200k items)
+    # repeat purchases (nudge.recommend.repurchase): a category is repeatable when at least this share of
+    # its (customer, item) purchase pairs were bought again, over >= min_rebuy_pairs pairs and >= 10 intervals
+    min_rebuy_share: float = 0.10
+    min_rebuy_pairs: int = 30
 
 
 # --------------------------------------------------------------------------- interactions
@@ -698,6 +704,71 @@ def make_model(name: str, hp: Mapping[str, Any], *, top_neighbours: int = 200,
     return cls(top_neighbours=top_neighbours, **hp) if cls.form == "neighbours" else cls(**hp)
 
 
+# --------------------------------------------------------------------------- repeat purchases
+def repurchase_stats(purchases: Interactions, products: Mapping[str, Product]) -> dict[str, dict[str, Any]]:
+    """Per category, from purchase events: (customer, item) pairs and buyers, the share of pairs bought
+    on more than one day, and the days between one purchase of an item and the same customer's next
+    (median and quartiles over every interval of a day or more; None when there is none)."""
+    buys: dict[tuple[str, str], list[float]] = {}
+    for user, item, ts in zip(purchases.users, purchases.items, purchases.timestamp):
+        buys.setdefault((str(user), str(item)), []).append(float(ts))
+    by_category: dict[str, dict[str, Any]] = {}
+    for (user, item), times in buys.items():
+        product = products.get(item)
+        entry = by_category.setdefault(product.category if product is not None else "unknown",
+                                       {"pairs": 0, "rebought": 0, "buyers": set(), "gaps": []})
+        times.sort()
+        gaps = [(b - a) / 86400.0 for a, b in zip(times, times[1:]) if b - a >= 86400.0]
+        entry["pairs"] += 1
+        entry["rebought"] += bool(gaps)
+        entry["buyers"].add(user)
+        entry["gaps"] += gaps
+    out: dict[str, dict[str, Any]] = {}
+    for category, e in sorted(by_category.items()):
+        q = np.percentile(e["gaps"], [25, 50, 75]) if e["gaps"] else (None, None, None)
+        out[category] = {"pairs": e["pairs"], "buyers": len(e["buyers"]), "rebuy_share": round(e["rebought"] / e["pairs"], 4),
+                         "intervals": len(e["gaps"]),
+                         **{f"{name}_days": None if v is None else round(float(v), 1)
+                            for name, v in zip(("p25", "median", "p75"), q)}}
+    return out
+
+
+def learn_repurchase(purchases: Interactions, products: Mapping[str, Product], *, min_rebuy_share: float = 0.10,
+                     min_pairs: int = 30, min_intervals: int = 10) -> RepurchaseTable:
+    """The repeatable categories (nudge.recommend.repurchase): enough pairs, enough rebought, enough
+    intervals to say how long a reorder takes."""
+    chosen = {c: CategoryRepurchase(s["rebuy_share"], s["median_days"], s["p25_days"], s["p75_days"], s["intervals"],
+                                    s["pairs"])
+              for c, s in repurchase_stats(purchases, products).items()
+              if s["pairs"] >= min_pairs and s["rebuy_share"] >= min_rebuy_share and s["intervals"] >= min_intervals}
+    return RepurchaseTable(chosen, min_rebuy_share, min_pairs, min_intervals)
+
+
+def due_front(purchases: Interactions, products: Mapping[str, Product], table: RepurchaseTable,
+              u_index: Mapping[str, int], i_index: Mapping[str, int], *, as_of: date, limit: int = 1
+              ) -> dict[int, list[int]]:
+    """User row -> the item columns the runtime would show first as due reorders (as of `as_of`), from
+    each customer's last purchase day of each item: what `evaluate(front=...)` puts ahead of the model."""
+    last: dict[tuple[str, str], float] = {}
+    for user, item, ts in zip(purchases.users, purchases.items, purchases.timestamp):
+        key = (str(user), str(item))
+        last[key] = max(last.get(key, 0.0), float(ts))
+    by_user: dict[str, list[tuple[float, str]]] = {}
+    for (user, item), ts in last.items():
+        by_user.setdefault(user, []).append((ts, item))
+    front: dict[int, list[int]] = {}
+    for user, bought in by_user.items():
+        bought.sort(reverse=True)  # most recent first, as a profile's list
+        due = due_repurchases([i for _, i in bought],
+                              [datetime.fromtimestamp(ts, tz=timezone.utc).date() for ts, _ in bought],
+                              lambda pid: products[pid].category if pid in products else None, table,
+                              as_of=as_of, limit=limit)
+        cols = [i_index[d.product_id] for d in due if d.product_id in i_index]
+        if cols and user in u_index:
+            front[u_index[user]] = cols
+    return front
+
+
 # --------------------------------------------------------------------------- evaluation helpers
 def top_k(scores: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
     """(n, k) item indices of the best items per row of `scores`, the `seen` ones excluded (None: none)."""
@@ -711,9 +782,11 @@ def top_k(scores: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
 
 
 def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[int]], *, k: int = 10,
-             batch: int = 0, exclude_seen: bool = True, rebuy_boost: float = 0.0) -> dict[str, float]:
+             batch: int = 0, exclude_seen: bool = True, rebuy_boost: float = 0.0,
+             front: Mapping[int, Sequence[int]] | None = None) -> dict[str, float]:
     """Metrics of a fitted model: users are rows of X_train (their history as the model's input, with
     the recency the runtime applies; its items are excluded), relevant their held-out item indices.
+    `front`: per user row, items shown ahead of the model's list (due reorders, as the runtime shows them).
     Users are scored `batch` at a time (default: as many as keep one dense score block near 256 MB)."""
     batch = batch or max(16, min(2048, EVAL_BLOCK_CELLS // max(1, X_train.shape[1])))
     users = np.array(sorted(u for u, items in relevant.items() if items), dtype=np.int64)
@@ -726,7 +799,9 @@ def evaluate(model: Model, X_train: sp.csr_matrix, relevant: Mapping[int, set[in
             top = np.abs(scores).max(axis=1, keepdims=True) + 1e-9
             scores = scores / top + rebuy_boost * np.asarray(rows.todense())
         best = top_k(scores, rows if exclude_seen else None, k)
-        recommended.update({int(u): best[j].tolist() for j, u in enumerate(chunk)})
+        for j, u in enumerate(chunk):
+            first = list((front or {}).get(int(u), ()))[:k]
+            recommended[int(u)] = first + [i for i in best[j].tolist() if i not in first][:k - len(first)]
     return ranking_metrics(recommended, relevant, k=k, n_items=X_train.shape[1])
 
 
@@ -749,6 +824,7 @@ def relevant_sets(test: sp.csr_matrix) -> dict[int, set[int]]:
             for u in range(test.shape[0]) if test.indptr[u + 1] > test.indptr[u]}
 
 
+MIN_VALIDATION_REBUY_SHARE = 0.01  # rebuys among held-out pairs below which selection judges new items only
 RECENCY_GRID = (None, 10.0, 25.0)  # position half-lives (events) tried for the request-time fold-in
 
 
@@ -760,6 +836,18 @@ class Fold:
     X_fit: sp.csr_matrix
     inputs: dict[float | None, sp.csr_matrix]
     relevant: Mapping[int, set[int]]
+    # repeat purchases: every held-out purchase per user row (rebuys included) and the due reorders the
+    # runtime would show first; None where the data has too few rebuys to judge them
+    repeat_relevant: Mapping[int, set[int]] | None = None
+    front: Mapping[int, Sequence[int]] | None = None
+
+    def score(self, model: Model, X_in: sp.csr_matrix, *, k: int, repeat_weight: float) -> tuple[float, float | None]:
+        """(new-items nDCG@k, due-first all-purchases nDCG@k or None): the second as a campaign that shows
+        due reorders first and excludes the rest of what was bought (loyalty's rules) would see it."""
+        new = evaluate(model, X_in, self.relevant, k=k)[f"ndcg@{k}"]
+        if self.repeat_relevant is None or repeat_weight <= 0:
+            return new, None
+        return new, evaluate(model, X_in, self.repeat_relevant, k=k, front=self.front)[f"ndcg@{k}"]
 
 
 def tune(
@@ -772,10 +860,14 @@ def tune(
     seed: int = 42,
     grids: Mapping[str, list[dict[str, Any]]] = GRIDS,
     progress: bool = True,
+    repeat_weight: float = 0.0,
 ) -> dict[str, dict[str, Any]]:
     """Grid search per model family and request-time recency; each point is scored by nDCG@k averaged
-    over the folds. Returns {name: {"hp", "recency", "ndcg"} (+ "base", "base_hp" for hybrid)}.
+    over the folds. Returns {name: {"hp", "recency", "ndcg", "score"} (+ "ndcg_due_first"; "base",
+    "base_hp" for hybrid)}.
 
+    `score` chooses: the new-items nDCG, or where the folds carry repeat purchases, (1 − repeat_weight) ×
+    new-items + repeat_weight × due-first nDCG (the share of campaigns that show due reorders).
     The hybrid family wraps the best non-popularity family and tunes only its content weight.
     """
     found: dict[str, dict[str, Any]] = {}
@@ -784,11 +876,16 @@ def tune(
     jobs = [(n, hp) for n in names if n != "hybrid" for hp in grids[n]]
     bar = tqdm(jobs, desc="tune", disable=not progress, leave=False)
 
-    def consider(name: str, hp: dict[str, Any], per_recency: dict[Any, list[float]], **extra: Any) -> None:
+    def consider(name: str, hp: dict[str, Any], per_recency: dict[Any, list[tuple[float, float | None]]],
+                 **extra: Any) -> None:
         for recency, values in per_recency.items():
-            ndcg = float(np.mean(values))
-            if name not in found or ndcg > found[name]["ndcg"] + 1e-12:
-                found[name] = {"hp": dict(hp), "recency": recency, "ndcg": ndcg, **extra}
+            ndcg = float(np.mean([new for new, _ in values]))
+            due = [d for _, d in values if d is not None]
+            due_first = float(np.mean(due)) if due else None
+            score = ndcg if due_first is None else (1 - repeat_weight) * ndcg + repeat_weight * due_first
+            if name not in found or score > found[name]["score"] + 1e-12:
+                found[name] = {"hp": dict(hp), "recency": recency, "ndcg": ndcg, "score": score, **extra,
+                               **({"ndcg_due_first": due_first} if due_first is not None else {})}
 
     seconds: dict[str, float] = {}
     for name, hp in bar:
@@ -797,14 +894,14 @@ def tune(
         for fold in folds:
             model = make_model(name, hp, top_neighbours=top_neighbours).fit(fold.X_fit, **context)
             for recency, X_in in fold.inputs.items():
-                per_recency.setdefault(recency, []).append(evaluate(model, X_in, fold.relevant, k=k)[f"ndcg@{k}"])
+                per_recency.setdefault(recency, []).append(fold.score(model, X_in, k=k, repeat_weight=repeat_weight))
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - point_started
         consider(name, hp, per_recency)
         bar.set_postfix_str(f"{name} {found[name]['ndcg']:.4f}")
     for name, total in seconds.items():  # measured beside estimate_fit's figure (the training benchmark)
         found[name]["seconds_per_point"] = round(total / sum(1 for n, _ in jobs if n == name), 2)
     if "hybrid" in names and content is not None and found:
-        base_name = max((n for n in found if n != "popularity"), key=lambda n: found[n]["ndcg"])
+        base_name = max((n for n in found if n != "popularity"), key=lambda n: found[n]["score"])
         base_hp, recency = found[base_name]["hp"], found[base_name]["recency"]
         bases = [make_model(base_name, base_hp, top_neighbours=top_neighbours).fit(f.X_fit, **context) for f in folds]
         for hp in grids["hybrid"]:
@@ -812,7 +909,7 @@ def tune(
             for base, fold in zip(bases, folds):
                 model = HybridModel(base, **hp)
                 model.popularity, model.content = base.popularity, content
-                scores.append(evaluate(model, fold.inputs[recency], fold.relevant, k=k)[f"ndcg@{k}"])
+                scores.append(fold.score(model, fold.inputs[recency], k=k, repeat_weight=repeat_weight))
             consider("hybrid", hp, {recency: scores}, base=base_name, base_hp=base_hp)
     return found
 
@@ -961,13 +1058,33 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
         raise TrainingBudgetError(f"model {config.model!r} does not fit: {skipped[config.model]}")
     if not set(planned) - {"hybrid"}:
         raise TrainingBudgetError("no candidate model fits: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
-    tuned = tune(list(planned), [Fold(X_fit, inputs, relevant)], content=content, k=config.k, grids=planned,
-                 top_neighbours=config.top_neighbours, seed=config.seed)
-    chosen = config.model if config.model != "auto" else max(tuned, key=lambda n: tuned[n]["ndcg"])
+    fold, selection = Fold(X_fit, inputs, relevant), {"by": "new items only"}
+    repeat_weight = sum(c.pool.due_repurchases > 0 for c in load_campaigns().values()) / len(load_campaigns())
+    fit_table = learn_repurchase(fit_part.purchases(), data.products, min_rebuy_share=config.min_rebuy_share,
+                                 min_pairs=config.min_rebuy_pairs)
+    held_buys = build_matrix(data.subset(held).purchases(), u_index, i_index, binary=True)
+    rebuys = held_buys.multiply(build_matrix(fit_part.purchases(), u_index, i_index, binary=True) > 0).tocsr()
+    rebuy_share = rebuys.nnz / max(1, rebuys.nnz + val.nnz)
+    if fit_table.categories and repeat_weight > 0 and rebuy_share >= MIN_VALIDATION_REBUY_SHARE:
+        # the campaigns that show due reorders are judged on every held-out purchase, due items first
+        repeat_relevant = {u: relevant.get(u, set()) | set(rebuys.indices[rebuys.indptr[u]:rebuys.indptr[u + 1]].tolist())
+                           for u in relevant}
+        front = due_front(fit_part.purchases(), data.products, fit_table, u_index, i_index,
+                          as_of=datetime.fromtimestamp(fit_ts, tz=timezone.utc).date() if not data.as_of else
+                          data.as_of - timedelta(days=config.validation_days))
+        fold = Fold(X_fit, inputs, relevant, repeat_relevant, front)
+        selection = {"by": f"{1 - repeat_weight:.2f} × new items + {repeat_weight:.2f} × due reorders first "
+                           "(the share of campaigns that show due reorders)"}
+    selection.update({"validation_rebuy_share": round(rebuy_share, 4),
+                      "repeatable_categories": len(fit_table.categories)})
+    tuned = tune(list(planned), [fold], content=content, k=config.k, grids=planned,
+                 top_neighbours=config.top_neighbours, seed=config.seed,
+                 repeat_weight=repeat_weight if fold.repeat_relevant is not None else 0.0)
+    chosen = config.model if config.model != "auto" else max(tuned, key=lambda n: tuned[n]["score"])
     if chosen not in tuned:
         raise ValidationError(f"model {chosen!r}: expected one of {sorted(tuned)}")
-    log.info("validation nDCG@%d: %s; chosen %s", config.k,
-             {n: round(t["ndcg"], 4) for n, t in tuned.items()}, chosen)
+    log.info("validation nDCG@%d: %s; chosen %s (%s)", config.k,
+             {n: round(t["ndcg"], 4) for n, t in tuned.items()}, chosen, selection["by"])
 
     # 2. refit the winner on all history and export
     X = build_matrix(data, u_index, i_index, as_of_ts=as_of_ts, half_life_days=config.half_life_days)
@@ -980,7 +1097,9 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
     if isinstance(model, HybridModel):
         model.base.popularity = popularity
     by_locale, trending = _locale_and_trending(data, i_index, as_of_ts, config.half_life_days)
-    exported = model.export(item_ids, popularity_by_locale=by_locale, trending=trending)
+    repurchase = learn_repurchase(data.purchases(), data.products, min_rebuy_share=config.min_rebuy_share,
+                                  min_pairs=config.min_rebuy_pairs)
+    exported = model.export(item_ids, popularity_by_locale=by_locale, trending=trending, repurchase=repurchase)
     order = None
     if exported.ivf_assign is not None:  # items cluster by cluster, the catalog in the same order
         exported, order = exported.in_cluster_order()
@@ -995,7 +1114,12 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
         "data_source": {"path": data.source, "sha256": data.sha256, "events": len(data),
                         "users": len(user_ids), "unknown_product_events": unknown,
                         "as_of": data.as_of.isoformat() if data.as_of else None},
-        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "hp": t["hp"], "recency": t.get("recency"),
+        "selection": selection,
+        "repurchase": {"repeatable_categories": sorted(repurchase.categories)},
+        "metrics": {"validation": {n: {f"ndcg@{config.k}": t["ndcg"], "score": t["score"],
+                                       **({f"ndcg@{config.k}_due_first": t["ndcg_due_first"]}
+                                          if "ndcg_due_first" in t else {}),
+                                       "hp": t["hp"], "recency": t.get("recency"),
                                        "seconds_per_point": t.get("seconds_per_point")}
                                    for n, t in tuned.items()},
                     "fit_seconds": fit_seconds},

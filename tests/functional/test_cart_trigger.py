@@ -129,6 +129,8 @@ def test_an_order_before_the_due_time_means_no_job(cart_app, sweep_app, stack, b
     profile = ProfileStore(stack.table).get_profile("c001")
     assert profile.carted == left_in_cart
     assert profile.purchased[: len(bought)] == bought
+    assert profile.purchased_on[: len(bought)] == [at(11, 0).date()] * len(bought)  # dated, for reorders
+    assert len(profile.purchased_on) == len(profile.purchased)
     assert profile.last_order_at == at(11, 0)
     # WHEN the sweep runs after the due time THEN no job, the reason counted, the due item gone
     assert sweep_app.service().sweep(now=at(12, 1)) == {reason: 1}

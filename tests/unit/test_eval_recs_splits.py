@@ -34,8 +34,7 @@ def test_repurchase_statistics_per_category_count_rebought_pairs_and_their_inter
     from decimal import Decimal
 
     from nudge.types import Product
-    from scripts.eval_recs import repurchase_by_category
-    from scripts.train_recommender import Interactions
+    from scripts.train_recommender import Interactions, repurchase_stats
 
     day = 86400.0
     # GIVEN u1 buying a mug on days 0, 10 and 30, u2 a mug once, u3 a lamp twice in one day (one basket)
@@ -44,14 +43,14 @@ def test_repurchase_statistics_per_category_count_rebought_pairs_and_their_inter
                         weight=np.ones(len(rows), dtype=np.float32), timestamp=np.array([r[2] * day for r in rows]))
     products = {pid: Product(pid, pid, pid, category, Decimal("5"), "GBP", 1, "x", date(2026, 1, 1))
                 for pid, category in (("mug", "mugs"), ("lamp", "lamps"))}
-    # WHEN summarised per category (any number of buyers)
-    stats = repurchase_by_category(data, products, min_buyers=1)
+    # WHEN summarised per category
+    stats = repurchase_stats(data, products)
     # THEN mugs: 2 customer-item pairs, 1 rebought, intervals 10 and 20 days (median 15); lamps: the
-    # same-day pair counts as bought twice, but no interval under a day is a repurchase interval
-    assert stats["mugs"] == {"pairs": 2, "rebuy_share": 0.5, "median_interval_days": 15.0}
-    assert stats["lamps"] == {"pairs": 1, "rebuy_share": 1.0, "median_interval_days": None}
-    # AND a category with fewer buyers than the minimum is left out
-    assert repurchase_by_category(data, products, min_buyers=2) == {"mugs": stats["mugs"]}
+    # same-day pair is one basket, not a rebuy, and no interval under a day is a repurchase interval
+    assert stats["mugs"] == {"pairs": 2, "buyers": 2, "rebuy_share": 0.5, "intervals": 2,
+                             "p25_days": 12.5, "median_days": 15.0, "p75_days": 17.5}
+    assert stats["lamps"] == {"pairs": 1, "buyers": 1, "rebuy_share": 0.0, "intervals": 0,
+                              "p25_days": None, "median_days": None, "p75_days": None}
 
 
 def test_all_future_purchases_keeps_bought_items_and_rebuy_first_puts_them_in_front():
@@ -69,3 +68,17 @@ def test_all_future_purchases_keeps_bought_items_and_rebuy_first_puts_them_in_fr
     rebuy = evaluate(model, X, truth, k=1, exclude_seen=False, rebuy_boost=1.0)["ndcg@1"]
     # THEN only the rebuy-first list finds the repurchase
     assert (excluded, kept, rebuy) == (0.0, 0.0, 1.0)
+
+
+def test_due_reorders_go_first_only_for_the_customers_who_have_one():
+    import scipy.sparse as sp
+
+    from scripts.train_recommender import PopularityModel, evaluate
+
+    # GIVEN the same store, and customer 0's item 0 due again (customer 1 has nothing due)
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=np.float32))
+    model = PopularityModel().fit(X)
+    # WHEN scored at k=1 with the due items in front
+    due = evaluate(model, X, {0: {0}, 1: {2}}, k=1, exclude_seen=False, front={0: [0]})
+    # THEN customer 0's rebuy is found and customer 1 keeps the model's list (item 2, popular, kept)
+    assert due["ndcg@1"] == 1.0

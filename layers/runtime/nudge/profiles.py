@@ -41,7 +41,7 @@ def build_profiles(
             _push(profile.carted, event.product_id)
             profile.cart_updated_at = event.timestamp
         elif event.event_type == "purchase":
-            _push(profile.purchased, event.product_id)
+            record_purchase(profile, event.product_id, event.timestamp.date())
             if event.product_id in profile.carted:
                 profile.carted.remove(event.product_id)
             profile.last_order_at = event.timestamp
@@ -51,6 +51,20 @@ def build_profiles(
     for cid, counts in interest.items():
         profiles[cid].top_categories = [c for c, _ in counts.most_common(CATEGORY_CAP)]
     return profiles
+
+
+def record_purchase(profile: Profile, product_id: str, day: date) -> None:
+    """Move `product_id` to the front of the purchase history, dated `day` (purchased_on stays
+    parallel to purchased; a profile written before purchased_on gets dates from now on)."""
+    dates: list[date | None] = list(profile.purchased_on)
+    dates += [None] * (len(profile.purchased) - len(dates))
+    if product_id in profile.purchased:
+        k = profile.purchased.index(product_id)
+        del profile.purchased[k], dates[k]
+    profile.purchased.insert(0, product_id)
+    dates.insert(0, day)
+    del profile.purchased[HISTORY_CAP:], dates[HISTORY_CAP:]
+    profile.purchased_on = dates
 
 
 def _push(history: list[str], product_id: str) -> None:
@@ -80,6 +94,8 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
         "points_expiring": c.points_expiring,
         "points_expiring_on": c.points_expiring_on.isoformat() if c.points_expiring_on else None,
         "purchased": profile.purchased,
+        # ISO days parallel to purchased ("" where an older profile had no date)
+        "purchased_on": [d.isoformat() if d else "" for d in profile.purchased_on] or None,
         "viewed": profile.viewed,
         "carted": profile.carted,
         "top_categories": profile.top_categories,
@@ -118,6 +134,7 @@ def profile_from_item(item: Mapping[str, Any]) -> Profile:
     return Profile(
         customer=customer,
         purchased=[str(x) for x in item.get("purchased", [])],
+        purchased_on=[_date(x) for x in item.get("purchased_on", [])],
         viewed=[str(x) for x in item.get("viewed", [])],
         carted=[str(x) for x in item.get("carted", [])],
         last_order_at=_datetime(item.get("last_order_at")),

@@ -611,17 +611,21 @@ class ProfileStore:
         )
 
     def record_order(
-        self, customer_id: str, *, carted: list[str], purchased: list[str], last_order_at: str, cart_updated_at_seen: str | None
+        self, customer_id: str, *, carted: list[str], purchased: list[str], purchased_on: list[str],
+        last_order_at: str, cart_updated_at_seen: str | None
     ) -> bool:
         """Write an order's effect on the profile, provided the cart is still the version read
-        (`cart_updated_at_seen`, None: no cart yet). False when a cart update came in between."""
+        (`cart_updated_at_seen`, None: no cart yet). False when a cart update came in between.
+        `purchased_on`: ISO days parallel to `purchased` ("" where unknown)."""
         seen = "attribute_not_exists(cart_updated_at)" if cart_updated_at_seen is None else "cart_updated_at = :seen"
-        values: dict[str, Any] = {":carted": carted, ":purchased": purchased, ":ordered": last_order_at}
+        values: dict[str, Any] = {":carted": carted, ":purchased": purchased, ":purchased_on": purchased_on,
+                                  ":ordered": last_order_at}
         if cart_updated_at_seen is not None:
             values[":seen"] = cart_updated_at_seen
         return self._update_if(
             Key=self._to_ddb(_profile_key(customer_id)),
-            UpdateExpression="SET carted = :carted, purchased = :purchased, last_order_at = :ordered",
+            UpdateExpression="SET carted = :carted, purchased = :purchased, purchased_on = :purchased_on, "
+                             "last_order_at = :ordered",
             ConditionExpression=f"attribute_exists(pk) AND {seen}",
             ExpressionAttributeValues=self._to_ddb(values),
         )

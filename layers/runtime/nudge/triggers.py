@@ -31,7 +31,7 @@ from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.errors import ValidationError
 from nudge.jobs import SAFE_ID, Job, JobContext
 from nudge.planner import ENQUEUED, PlanOptions, decide
-from nudge.profiles import HISTORY_CAP
+from nudge.profiles import record_purchase
 from nudge.types import Profile
 
 CART_CAMPAIGN = "abandoned_cart"
@@ -199,11 +199,14 @@ def _apply_order(event: CartEvent, profile: Profile, *, profiles: Any, attempts:
         carted = profile.carted
         if cart_at is None or event.at >= cart_at:  # an old order must not empty a newer cart
             carted = [p for p in profile.carted if p not in event.items]
-        purchased = (list(event.items) + [p for p in profile.purchased if p not in event.items])[:HISTORY_CAP]
+        dated = replace(profile, purchased=list(profile.purchased), purchased_on=list(profile.purchased_on))
+        for product_id in reversed(event.items):  # the order's first item ends first, as before
+            record_purchase(dated, product_id, event.at.date())
         last_order_at = max(filter(None, (profile.last_order_at, event.at)))
         if profiles.record_order(
-            event.customer_id, carted=carted, purchased=purchased, last_order_at=format_time(last_order_at),
-            cart_updated_at_seen=format_time(cart_at) if cart_at else None,
+            event.customer_id, carted=carted, purchased=dated.purchased,
+            purchased_on=[d.isoformat() if d else "" for d in dated.purchased_on],
+            last_order_at=format_time(last_order_at), cart_updated_at_seen=format_time(cart_at) if cart_at else None,
         ):
             return "order_recorded"
         profile = profiles.get_profile(event.customer_id)

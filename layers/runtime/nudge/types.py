@@ -104,6 +104,9 @@ class Profile:
 
     customer: Customer
     purchased: list[str] = field(default_factory=list)  # product ids, most recent first
+    # the day each of `purchased` was last bought (parallel list; empty in profiles written before it),
+    # for repeat purchases (nudge.recommend.repurchase)
+    purchased_on: list[date | None] = field(default_factory=list)
     viewed: list[str] = field(default_factory=list)
     carted: list[str] = field(default_factory=list)
     last_order_at: datetime | None = None

@@ -27,6 +27,10 @@ class PoolRules:
     cart_first: bool = False  # the trigger's cart items first, then complements
     giftable: bool = False
     exclude_purchased: bool = True
+    # up to this many of the customer's purchases that are due to be bought again (a repeatable
+    # category, its learned interval passed: nudge.recommend.repurchase) come first, "Time to reorder",
+    # even where exclude_purchased holds; 0: none
+    due_repurchases: int = 0
     in_stock: bool = True
     require_image: bool = True
     min_price: float | None = None

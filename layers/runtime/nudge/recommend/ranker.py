@@ -32,6 +32,7 @@ from nudge.errors import ArtifactMismatchError
 from nudge.recommend.catalog import Catalog
 from nudge.recommend.ivf import cluster_lists, members, nearest_centroid
 from nudge.recommend.reasons import explain
+from nudge.recommend.repurchase import RepurchaseTable, due_repurchases
 from nudge.types import Customer, Event, Profile, RankedItem
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Recommender:
         content_weight: float = 0.0,
         popularity_by_locale: Mapping[str, Mapping[str, float]] | None = None,
         trending: Sequence[str] = (),
+        repurchase: RepurchaseTable | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         if form not in FORMS:
@@ -120,6 +122,7 @@ class Recommender:
         self.content_weight = float(content_weight)
         self.popularity_by_locale = {k: dict(v) for k, v in (popularity_by_locale or {}).items()}
         self.trending = list(trending)
+        self.repurchase = repurchase or RepurchaseTable()  # repeatable categories (learned offline)
         self.meta = dict(meta or {})
         self.ivf_probe = int(self.meta.get("ivf_probe", 0) or 0)
         self.stats: Counter[str] = Counter()
@@ -177,7 +180,7 @@ class Recommender:
             ivf_assign=np.asarray(self.ivf_assign)[order], regularization=self.regularization, alpha=self.alpha,
             value_beta=self.value_beta, value_mean=self.value_mean, position_half_life=self.position_half_life,
             content_weight=self.content_weight, popularity_by_locale=self.popularity_by_locale,
-            trending=self.trending, meta=self.meta,
+            trending=self.trending, repurchase=self.repurchase, meta=self.meta,
         )
         return reordered, order
 
@@ -209,7 +212,8 @@ class Recommender:
         (out / "item_ids.json").write_text(json.dumps(self.item_ids), encoding="utf-8")
         (out / "popularity_by_locale.json").write_text(json.dumps(self.popularity_by_locale), encoding="utf-8")
         (out / "trending.json").write_text(json.dumps(self.trending), encoding="utf-8")
-        for name in ("item_ids.json", "popularity_by_locale.json", "trending.json"):
+        (out / "repurchase.json").write_text(json.dumps(self.repurchase.to_dict(), indent=1), encoding="utf-8")
+        for name in ("item_ids.json", "popularity_by_locale.json", "trending.json", "repurchase.json"):
             files[name] = _sha256(out / name)
         full = dict(self.meta)
         full.update(meta or {})
@@ -279,6 +283,7 @@ class Recommender:
             content_weight=meta.get("content_weight", 0.0),
             popularity_by_locale=_read_json(src / "popularity_by_locale.json", {}),
             trending=_read_json(src / "trending.json", []),
+            repurchase=RepurchaseTable.from_dict(_read_json(src / "repurchase.json", {})),  # none before it existed
             meta=meta,
             **arrays,
         )
@@ -518,6 +523,8 @@ class Recommender:
             basic = self._static_mask(info, catalog, PoolRules(only_new_days=None))  # stock + image only
             shown_cart = [i for i in cart_idx if basic[i]][:k]
         excluded = set(cart_idx)  # a cart item is either shown first or not at all
+        shown_due = self._due(profile, catalog, info, rules, as_of, excluded, k - len(shown_cart))
+        excluded.update(i for i, _ in shown_due)
         if rules.exclude_purchased:
             excluded.update(i for i in (catalog.index.get(pid) for pid in profile.purchased) if i is not None)
         universe, user = self._ivf_universe(info, catalog, rules, seeds)
@@ -541,7 +548,7 @@ class Recommender:
         else:
             scores = personal + 1e-3 * base_pop  # popularity only breaks ties among unscored items
         # ... then content similarity on the best CANDIDATES and every cold pool item (new arrivals).
-        want = k - len(shown_cart)
+        want = k - len(shown_cart) - len(shown_due)
         content_weight = self.content_weight or (0.5 if rules.only_new_days is not None else 0.0)
         use_content = bool(seeds) and content_weight > 0 and len(pool) > 0
         candidates = self._candidates(scores, want, rules, wide=use_content)  # positions in pool
@@ -562,13 +569,40 @@ class Recommender:
         ordered_scores = final[order]
 
         # 3. Shape: diversity within the first window, then reasons.
-        picked = self._diverse(ordered, catalog, rules, want, shown_cart)
+        picked = self._diverse(ordered, catalog, rules, want, shown_cart + [i for i, _ in shown_due])
         chosen = [int(ordered[j]) for j in picked]
         result = [RankedItem(catalog.ids[i], 1.0, *explain("in_cart")) for i in shown_cart]
+        result += [RankedItem(catalog.ids[i], 1.0, *(explain("reorder", weeks=str(days // 7)) if days >= 14
+                                                      else explain("reorder_soon")))
+                   for i, days in shown_due]
         reasons = self._reasons(chosen, info, catalog, seeds, interests, rules, personal is not None,
                                 as_of.toordinal())
         result += [RankedItem(catalog.ids[i], float(ordered_scores[j]), *r) for i, j, r in zip(chosen, picked, reasons)]
         return result
+
+    def _due(self, profile: Profile, catalog: Catalog, info: dict[str, Any], rules: PoolRules, as_of: date,
+             excluded: set[int], room: int) -> list[tuple[int, int]]:
+        """(catalog index, days since bought) of the customer's purchases due to be bought again that the
+        campaign's rules allow (stock, image, price...), at most `rules.due_repurchases` and `room`."""
+        limit = min(rules.due_repurchases, room)
+        if limit <= 0 or not self.repurchase.categories or not profile.purchased_on:
+            return []
+
+        def category_of(product_id: str) -> str | None:
+            i = catalog.index.get(product_id)
+            return None if i is None else catalog.category_of(i)
+
+        static = self._static_mask(info, catalog, rules)
+        shown: list[tuple[int, int]] = []
+        for due in due_repurchases(profile.purchased, profile.purchased_on, category_of, self.repurchase,
+                                   as_of=as_of, limit=len(profile.purchased)):
+            i = catalog.index[due.product_id]
+            if static[i] and i not in excluded:
+                shown.append((i, due.days_since))
+                if len(shown) == limit:
+                    break
+        self.stats["due_repurchases"] += len(shown)
+        return shown
 
     CANDIDATES = 2000  # content similarity is added on this many collaborative candidates (+ cold items)
     IVF_MIN_POOL = 16 * CANDIDATES  # below this many eligible items, exact scoring is as cheap as the index

@@ -16,6 +16,9 @@ from nudge.i18n import N_
 
 REASONS = {
     "in_cart": N_("Still in your basket"),
+    # a purchase due to be bought again (nudge.recommend.repurchase); weeks from 2 up, else the short one
+    "reorder": N_("Time to reorder: last bought %(weeks)s weeks ago"),
+    "reorder_soon": N_("Time to reorder"),
     "goes_with": N_("Goes with %(product)s in your basket"),
     "bought": N_("Because you bought %(product)s"),
     "added": N_("Because you added %(product)s to your basket"),

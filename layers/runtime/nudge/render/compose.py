@@ -170,7 +170,8 @@ def _card(
     saving = 0
     if on_sale and regular > 0:  # floor: never overstate a saving
         saving = int(((regular - price) * 100 / regular).to_integral_value(rounding=ROUND_DOWN))
-    cta = gettext("Complete your order") if ranked.reason_key == "in_cart" else gettext("View item")
+    cta = (gettext("Complete your order") if ranked.reason_key == "in_cart"
+           else gettext("Buy again") if ranked.reason_key in ("reorder", "reorder_soon") else gettext("View item"))
     return {
         "name": name,
         "price": _money(price, currency, locale),

@@ -20,7 +20,8 @@ clock). The latent model, which a recommender should be able to learn:
 - **Sessions**: an anchor item (taste pick 60%, favourite collection 15%, complement of an
   earlier purchase 10%, popular item 15%), more views in the same category, carts, a checkout
   (sometimes with a same-collection complement in the same order), later reviews whose rating
-  follows the item's quality.
+  follows the item's quality. **Consumables** (candles, home fragrance, bath & body) are bought
+  again by a share of their buyers after a category's typical interval (`REPLENISHMENT`).
 - **History** covers the 365 days before as_of (00:00 UTC); **held-out** events the 14 days after,
   from the same model. About 45% of the items that arrived in the last 30 days are **cold**: they
   have no history events, only held-out ones. Abandoned carts: ~4% of active customers added
@@ -88,7 +89,13 @@ LOYALTY_TIER_POINTS: Tiers = (("bronze", 0), ("silver", 500), ("gold", 1500), ("
 PLATINUM_SPAN = 6000
 EXPIRING_SHARE = 0.35  # of members: some points lapse within EXPIRY_WINDOW_DAYS of as_of
 EXPIRY_WINDOW_DAYS = 30
-NEW_ARRIVAL_DAYS = 30  # an item that arrived this many days before as_of or fewer is new
+NEW_ARRIVAL_DAYS = 30
+# Consumables: category -> (share of purchases bought again, mean days until then). A reorder comes a
+# gamma-distributed interval later (shape 4: most between half and twice the mean); a customer who
+# reordered once orders again with REORDER_AGAIN. History reorders stop at the customer's active
+# window; one that falls in the held-out fortnight (customer not lapsed) is a held-out purchase.
+REPLENISHMENT = {"candles": (0.35, 50.0), "home fragrance": (0.30, 60.0), "bath & body": (0.40, 40.0)}
+REORDER_AGAIN = 0.75  # an item that arrived this many days before as_of or fewer is new
 
 # Session mix for the first item a customer looks at.
 ANCHOR_MIX = (("taste", 0.60), ("favourite", 0.15), ("complement", 0.10), ("popular", 0.15))
@@ -273,6 +280,8 @@ class _Generator:
             )
         self.rng = random.Random(seed)
         self.attribute_rng = random.Random(f"{seed}/attributes")  # its own stream: all else as before
+        self.reorder_rng = random.Random(f"{seed}/reorders")  # consumables bought again (REPLENISHMENT)
+        self.heldout_reorders: list[list[tuple]] = []  # reorders due in the held-out fortnight
         self.seed, self.n_products, self.n_customers, self.n_events = seed, n_products, n_customers, n_events
         self.as_of = as_of
         self.cutoff = fmt.cutoff(as_of)
@@ -723,6 +732,36 @@ class _Generator:
                     rows.append((when, cid, self.items[index].product_id, "review", 1, rating, text))
         return rows
 
+    def _reorders(self, shopper: _Shopper, rows: list[tuple]) -> list[list[tuple]]:
+        """Visits (view, cart, purchase) in which the shopper buys a consumable of `rows` again
+        (REPLENISHMENT), chained; those before the history's end are returned, one in the held-out
+        fortnight is kept for the held-out run. Their own random stream."""
+        rng = self.reorder_rng
+        if not hasattr(self, "_index_of"):
+            self._index_of = {item.product_id: item.index for item in self.items}
+        out: list[list[tuple]] = []
+        history_end = min(shopper.end, self.cutoff)
+        for r in rows:
+            if r[3] != "purchase":
+                continue
+            index = self._index_of[r[2]]
+            share, mean_days = REPLENISHMENT.get(self.items[index].category, (0.0, 0.0))
+            t = r[0]
+            while rng.random() < share:
+                t += timedelta(days=rng.gammavariate(4.0, mean_days / 4.0))
+                visit = [(t, shopper.customer_id, r[2], "view", 1, None, ""),
+                         (t + timedelta(seconds=40), shopper.customer_id, r[2], "add_to_cart", 1, None, ""),
+                         (t + timedelta(seconds=90), shopper.customer_id, r[2], "purchase", 1, None, "")]
+                if t + timedelta(seconds=90) < history_end:
+                    out.append(visit)
+                elif t < self.cutoff + timedelta(days=HELDOUT_DAYS) and not shopper.lapsed and t >= self.cutoff:
+                    self.heldout_reorders.append(visit)
+                    break
+                else:
+                    break
+                share = REORDER_AGAIN
+        return out
+
     def _when(self, start: datetime, end: datetime, utc_offset: int) -> datetime:
         """A moment in [start, end): busier months (MONTH_WEIGHTS) and busier local hours."""
         rng = self.rng
@@ -766,8 +805,12 @@ class _Generator:
                 rows = self._session(shopper, when, end if heldout else self.cutoff, heldout)
                 if rows:
                     sessions.append(rows)
+                    if not heldout:
+                        sessions += self._reorders(shopper, rows)
             done += count
             self.progress(stage, done, planned)
+        if heldout:
+            sessions += self.heldout_reorders
         total = sum(len(s) for s in sessions)
         tries = 0
         while total < n_events and tries < 20 * planned:  # rare: top up with extra sessions
