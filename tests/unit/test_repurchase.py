@@ -94,9 +94,26 @@ def test_learning_counts_rebought_pairs_and_the_days_between():
     assert stats["candles"]["pairs"] == 4 and stats["candles"]["rebuy_share"] == 0.5
     assert (stats["candles"]["intervals"], stats["candles"]["median_days"]) == (3, 40.0)
     assert stats["mugs"]["rebuy_share"] == 0.0 and stats["mugs"]["median_days"] is None
-    # AND only a category past the thresholds is repeatable
+    # AND only a category past the thresholds is repeatable (two categories: no median to lift over)
     assert set(learn_repurchase(interactions(rows), products, min_pairs=4, min_intervals=3).categories) == {"candles"}
     assert not learn_repurchase(interactions(rows), products, min_pairs=5, min_intervals=3).categories
+
+
+def test_a_category_rebought_by_chance_or_at_no_rhythm_is_not_repeatable():
+    # GIVEN six categories of 40 customers each: "tea" rebought by 12 at a steady 30 days; "lamps" by 12 at
+    # scattered intervals (2 to 200 days); four others rebought by 4 (10%) at a steady 30 days
+    rows, products = [], {}
+    for category, rebuyers, gaps in (("tea", 12, [30] * 12), ("lamps", 12, [2, 200, 5, 150, 9, 120, 20, 90, 3, 180, 60, 7]),
+                                     *((f"c{k}", 4, [30] * 4) for k in range(4))):
+        products[category] = product(category, category)
+        for n in range(40):
+            rows.append((f"{category}-{n}", category, 0))
+            if n < rebuyers:
+                rows.append((f"{category}-{n}", category, gaps[n] + n % 3))
+    # WHEN learning: the median category rebuys 10%, so the floor is 20%
+    table = learn_repurchase(interactions(rows), products)
+    # THEN tea is repeatable (30%, regular); lamps are not (30%, no rhythm); the 10% ones fall under the floor
+    assert sorted(table.categories) == ["tea"] and table.share_floor == 0.2
 
 
 # --------------------------------------------------------------------------- the profile's dates
@@ -169,3 +186,21 @@ def test_a_reorder_under_two_weeks_says_so_without_a_count_and_the_table_survive
     # THEN it shows first with the short reason
     assert (items[0].product_id, items[0].reason) == ("c1", "Time to reorder")
     assert rec.repurchase == quick
+
+
+# --------------------------------------------------------------------------- training end to end
+def test_training_finds_the_consumables_and_judges_models_on_both_variants(tmp_path):
+    from nudge.store.generate import REPLENISHMENT, generate_store
+    from scripts import train_recommender as tr
+
+    # GIVEN a small generated store whose consumables are bought again (REPLENISHMENT)
+    store = generate_store(tmp_path / "store", seed=2, n_products=300, n_customers=500, n_events=25_000)
+    # WHEN the recommender is trained on it
+    meta = tr.main(tr.TrainConfig(source=str(store), out_dir=str(tmp_path / "rec"), catalog_dir="", grid="compact",
+                                  models=("popularity", "itemknn"), social_proof=False))
+    # THEN exactly the consumable categories are repeatable, and the export carries them
+    assert meta["repurchase"]["repeatable_categories"] == sorted(REPLENISHMENT)
+    assert set(Recommender.load(tmp_path / "rec", verify_checksums=True).repurchase.categories) == set(REPLENISHMENT)
+    # AND the choice blends the new-items and the due-first validation figures
+    assert meta["selection"]["by"].startswith("0.67 × new items + 0.33 × due reorders first")
+    assert all("ndcg@10_due_first" in v for v in meta["metrics"]["validation"].values())

@@ -7,8 +7,9 @@ Training learns a `RepurchaseTable` from the store's purchases (`scripts/train_r
 (`PoolRules.due_repurchases`) and shows them first with the reason "Time to reorder".
 
 A category is **repeatable** when enough of its (customer, item) pairs were bought more than once
-(`rebuy_share >= min_rebuy_share` over at least `min_pairs` pairs, with at least `min_intervals`
-observed intervals). One of its items is **due** from the category's 25th-percentile interval
+(`rebuy_share >= share_floor`: `min_rebuy_share`, or twice the median category's share if that is
+higher, over at least `min_pairs` pairs, with at least `min_intervals` observed intervals) at a
+regular rhythm (interquartile range of the intervals at most `max_interval_spread` × the median). One of its items is **due** from the category's 25th-percentile interval
 (or 0.8 × the median when fewer intervals are known) until LAPSE_FACTOR × its median: after that
 the habit has likely gone elsewhere, and the item is not pushed as a reorder.
 
@@ -61,10 +62,13 @@ class RepurchaseTable:
     min_rebuy_share: float = 0.10
     min_pairs: int = 30
     min_intervals: int = 10
+    share_floor: float = 0.10  # the share applied: min_rebuy_share, or a multiple of the median category's if higher
+    max_interval_spread: float = 1.0  # (p75 − p25) / median interval at most this: a regular rhythm
 
     def to_dict(self) -> dict[str, Any]:
         return {"min_rebuy_share": self.min_rebuy_share, "min_pairs": self.min_pairs,
-                "min_intervals": self.min_intervals,
+                "min_intervals": self.min_intervals, "share_floor": self.share_floor,
+                "max_interval_spread": self.max_interval_spread,
                 "categories": {c: asdict(r) for c, r in sorted(self.categories.items())}}
 
     @classmethod
@@ -73,7 +77,8 @@ class RepurchaseTable:
         try:
             categories = {str(c): CategoryRepurchase(**r) for c, r in dict(raw.get("categories") or {}).items()}
             return cls(categories, float(raw.get("min_rebuy_share", 0.10)), int(raw.get("min_pairs", 30)),
-                       int(raw.get("min_intervals", 10)))
+                       int(raw.get("min_intervals", 10)), float(raw.get("share_floor", 0.10)),
+                       float(raw.get("max_interval_spread", 1.0)))
         except (TypeError, ValueError) as exc:
             raise ArtifactMismatchError(f"repurchase.json: expected categories of {{rebuy_share, median_days, "
                                         f"p25_days, p75_days, intervals, pairs}}: {exc}") from exc
