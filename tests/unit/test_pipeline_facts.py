@@ -60,9 +60,16 @@ def test_a_purchase_gone_from_the_catalog_is_no_fact_and_no_products_means_no_fe
     assert facts["last_bought"] == "" and facts["featured"] is None and facts["colour"] == facts["material"] == ""
 
 
-def test_a_last_purchase_that_is_the_featured_product_is_left_out():
-    # win-back may recommend what was bought: "To go with Blue Mug, we chose Blue Mug" must not be written
+def test_a_product_bought_before_is_not_featured_while_a_new_pick_is_left():
+    # GIVEN win-back (or a due reorder) ranking the Blue Mug they bought first, then the throw
     facts = brief_facts(job("win_back"), profile(purchased=["p1"]), [PRODUCTS["p1"], PRODUCTS["p2"]], CATALOG)
+    # THEN the copy features the throw, a new pick, and may pair it with the mug
+    assert facts["featured"].product_id == "p2" and facts["last_bought"] == "Blue Mug"
+
+
+def test_a_last_purchase_that_is_the_featured_product_is_left_out():
+    # win-back may recommend only what was bought: "To go with Blue Mug, we chose Blue Mug" must not be written
+    facts = brief_facts(job("win_back"), profile(purchased=["p1"]), [PRODUCTS["p1"]], CATALOG)
     assert facts["featured"].product_id == "p1" and facts["last_bought"] == ""
 
 

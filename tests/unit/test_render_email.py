@@ -202,6 +202,10 @@ def test_links_carry_utm_and_a_click_token_for_the_right_product():
         assert claim.product_id == query["utm_content"][0] if claim.product_id else query["utm_content"] == ["cta"]
     # ... and nothing personal is in any link
     assert not any("ada" in h.lower() for h in hrefs)
+    # AND the text part gives each product's link once, after its call to action
+    text_links = [line.strip() for line in rendered.text.splitlines() if "/products/" in line]
+    assert len(text_links) == 4 and len(set(text_links)) == 4
+    assert all(line.startswith(("View item: ", "Complete your order: ", "Buy again: ")) for line in text_links)
 
 
 def test_footer_has_address_reason_unsubscribe_and_preferences():

@@ -149,7 +149,8 @@ def _whole(slot: str, name: str) -> str:
 
 def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog: Catalog) -> dict[str, Any]:
     """What the copy may say of this customer, all from data: the featured product (the first
-    recommended one that is not in the cart, so the copy can pair it with the cart item), the product bought last,
+    recommended one that is not in the cart, so the copy can pair it with the cart item, nor bought
+    before: the copy presents it as a new pick, which a due reorder or win-back's old favourite is not), the product bought last,
     the cart item, the occasion, the tier, and the featured product's material and colour. A fact
     the campaign cannot hold is left empty: a cart only in abandoned_cart, an occasion only in
     birthday_holiday, a tier only in loyalty. An attribute the product's name already says
@@ -166,6 +167,9 @@ def brief_facts(job: Job, profile: Profile, products: Sequence[Product], catalog
     # not in the cart at all: "We think X would go well with Y" must not pair two things already in it
     # (read in the demo: 42 of 150 abandoned-cart emails paired two cart items that way); else another cart item
     others = [p for p in products if p.product_id not in cart_ids] or [p for p in products if p.product_id not in cart_ids[:1]]
+    # not bought before either ("we picked X for you" of a candle they reorder reads as news), when any is left
+    bought = set(profile.purchased)
+    others = [p for p in others if p.product_id not in bought] or others
     others = [p for p in others if fits_whole("product", p.name)] or others  # all too long: cut, as before
     featured = others[0] if others else (products[0] if products else None)
     name = featured.name.lower() if featured else ""
