@@ -8,7 +8,7 @@ export PYTHONPATH := layers/runtime:functions:.
 export SAM_CLI_TELEMETRY := 0
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv tools checkov train-venv browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone eval-ner copywriter copywriter-languages teacher load cost plan-scale i18n clean
+.PHONY: help venv tools checkov train-venv spark-venv spark-als browser-deps demo report test unit lint-template security package bench bench-training eval-recs eval-copy eval-tone eval-ner copywriter copywriter-languages teacher load cost plan-scale i18n clean
 
 help:
 	@echo "make demo       set up everything and write emails for every campaign to out/ (then the SIMULATED outcomes report)"
@@ -24,6 +24,7 @@ help:
 	@echo "make teacher    grow the committed teacher log by TEACHER_SAMPLES samples (resumable)"
 	@echo "make load       10,000 jobs, 2,000 with 20% injected faults, then killed consumers and overlapping campaigns → build/reports/reliability.json"
 	@echo "make cost       AWS requests and compute per million emails from a local run → build/reports/cost.json (bar \$$10)"
+	@echo "make spark-als  Spark MLlib ALS (local[2]) vs single-machine ALS on MovieLens-100k, Microsoft protocol → build/reports/spark_als.json"
 	@echo "make bench-training recommender training at 10k, 50k, 200k synthetic items: time and peak RSS → build/reports/bench_recommender_training.json (slow)"
 	@echo "make plan-scale a 1,000,000-customer plan in Scan segments through moto, then re-run → build/reports/plan_scale.json (slow)"
 	@echo "make package    sam build + unzipped size of each function with its layers (limit 250 MB)"
@@ -54,7 +55,16 @@ $(CHECKOV)/.stamp: requirements/checkov.txt
 	$(CHECKOV)/bin/pip install $(PIP_FLAGS) -r requirements/checkov.txt
 	touch $@
 
+# Spark MLlib ALS (scripts/train_spark_als.py): pyspark bundles Spark's jars (~320 MB) and needs a Java runtime;
+# its own environment, so the main one stays small. Never in the Lambda package.
+SPARK := .venv-spark
+$(SPARK)/.stamp: requirements/spark.txt layers/runtime/requirements.txt
+	$(PYTHON) -m venv $(SPARK)
+	$(SPARK)/bin/pip install $(PIP_FLAGS) -r requirements/spark.txt
+	touch $@
+
 venv: $(VENV)/.stamp
+spark-venv: $(SPARK)/.stamp
 tools: $(TOOLS)/.stamp
 checkov: $(CHECKOV)/.stamp
 
@@ -87,10 +97,10 @@ browser-deps:
 	@# a CJK font (5 MB), so the Chinese email's screenshot shows its characters, not boxes
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { (apt-get install -y -qq fonts-wqy-microhei || (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei)) >/dev/null 2>&1 || echo "no CJK font could be installed: the Chinese screenshot shows boxes"; }
 
-# The four environments and Chromium do not depend on each other: on a fresh machine they install side
+# The five environments and Chromium do not depend on each other: on a fresh machine they install side
 # by side (-j), which was the slowest part of a clean-clone `make test` (about 6 of its 15 minutes in a row).
 test:
-	$(MAKE) --no-print-directory -j5 venv tools checkov train-venv browser-deps
+	$(MAKE) --no-print-directory -j6 venv tools checkov train-venv spark-venv browser-deps
 	$(PY) -m pytest -q
 	# the offline copywriter pipeline (student from scratch or from a local checkpoint, token-level
 	# distillation, constrained teacher sampling, ONNX export parity, the benchmark's PyTorch baselines) needs torch,
@@ -152,6 +162,11 @@ eval-ner: venv
 
 eval-recs: venv
 	$(PY) scripts/eval_recs.py
+
+# Spark ALS and single-machine ALS on the same split, tuned on the same validation folds, scored the same way
+MOVIELENS ?= ../shared/data/movielens-100k
+spark-als: spark-venv
+	$(SPARK)/bin/python scripts/train_spark_als.py --movielens $(MOVIELENS)
 
 clean:
 	rm -rf build out .aws-sam
