@@ -2,7 +2,8 @@
 numpy runtime loads unchanged; and the translation of Spark's user solve into the runtime's fold-in.
 
 The script runs in its own environment (.venv-spark: pyspark and its jars), so this one needs no pyspark;
-the Spark tests skip, saying why, when that environment or a Java runtime is missing. Spark's JVM and its
+the Spark tests skip, saying why, when that environment or a Java runtime is missing. `make test` does not
+install it (time: see the Makefile); `make test-spark` does, and runs this file. Spark's JVM and its
 Python workers talk over loopback only (local[2], no web UI). Small factorisations (8 factors, 5 sweeps)
 keep each of the two runs, JVM start included, to about 20 s on two cores.
 """
@@ -33,7 +34,7 @@ SMALL = ("--factors", "8", "--iterations", "5", "--parity-users", "50")  # secon
 
 def _missing() -> str | None:
     if not SPARK_PYTHON.is_file():
-        return f"{SPARK_PYTHON.relative_to(ROOT)} is absent: `make spark-venv` (requirements/spark.txt)"
+        return f"{SPARK_PYTHON.relative_to(ROOT)} is absent: `make test-spark` installs it (requirements/spark.txt)"
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         return "no Java runtime on PATH or in JAVA_HOME: Spark needs one (Java 8, 11 or 17)"
     if not (STORE_TINY / "store.json").is_file():
