@@ -1075,16 +1075,17 @@ def main(config: TrainConfig, data: Interactions | None = None) -> dict[str, Any
         raise TrainingBudgetError("no candidate model fits: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
     fold, selection = Fold(X_fit, inputs, relevant), {"by": "new items only"}
     repeat_weight = sum(c.pool.due_repurchases > 0 for c in load_campaigns().values()) / len(load_campaigns())
-    fit_table = learn_repurchase(fit_part.purchases(), data.products, min_rebuy_share=config.min_rebuy_share,
+    fit_buys = fit_part.purchases()
+    fit_table = learn_repurchase(fit_buys, data.products, min_rebuy_share=config.min_rebuy_share,
                                  min_pairs=config.min_rebuy_pairs)
     held_buys = build_matrix(data.subset(held).purchases(), u_index, i_index, binary=True)
-    rebuys = held_buys.multiply(build_matrix(fit_part.purchases(), u_index, i_index, binary=True) > 0).tocsr()
+    rebuys = held_buys.multiply(build_matrix(fit_buys, u_index, i_index, binary=True) > 0).tocsr()
     rebuy_share = rebuys.nnz / max(1, rebuys.nnz + val.nnz)
     if fit_table.categories and repeat_weight > 0 and rebuy_share >= MIN_VALIDATION_REBUY_SHARE:
         # the campaigns that show due reorders are judged on every held-out purchase, due items first
         repeat_relevant = {u: relevant.get(u, set()) | set(rebuys.indices[rebuys.indptr[u]:rebuys.indptr[u + 1]].tolist())
                            for u in relevant}
-        front = due_front(fit_part.purchases(), data.products, fit_table, u_index, i_index,
+        front = due_front(fit_buys, data.products, fit_table, u_index, i_index,
                           as_of=datetime.fromtimestamp(fit_ts, tz=timezone.utc).date())  # the fit part's last day
         fold = Fold(X_fit, inputs, relevant, repeat_relevant, front)
         selection = {"by": f"{1 - repeat_weight:.2f} × new items + {repeat_weight:.2f} × due reorders first "

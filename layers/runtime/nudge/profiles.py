@@ -67,6 +67,11 @@ def record_purchase(profile: Profile, product_id: str, day: date) -> None:
     profile.purchased_on = dates
 
 
+def iso_days(days: list[date | None]) -> list[str]:
+    """`purchased_on` as stored (DynamoDB): ISO days, "" where an older profile had no date."""
+    return [d.isoformat() if d else "" for d in days]
+
+
 def _push(history: list[str], product_id: str) -> None:
     if product_id in history:
         history.remove(product_id)
@@ -94,8 +99,7 @@ def profile_to_item(profile: Profile) -> dict[str, Any]:
         "points_expiring": c.points_expiring,
         "points_expiring_on": c.points_expiring_on.isoformat() if c.points_expiring_on else None,
         "purchased": profile.purchased,
-        # ISO days parallel to purchased ("" where an older profile had no date)
-        "purchased_on": [d.isoformat() if d else "" for d in profile.purchased_on] or None,
+        "purchased_on": iso_days(profile.purchased_on) or None,  # parallel to purchased
         "viewed": profile.viewed,
         "carted": profile.carted,
         "top_categories": profile.top_categories,

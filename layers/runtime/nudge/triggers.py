@@ -31,7 +31,7 @@ from nudge.campaigns import CampaignDefinition, get_campaign
 from nudge.errors import ValidationError
 from nudge.jobs import SAFE_ID, Job, JobContext
 from nudge.planner import ENQUEUED, PlanOptions, decide
-from nudge.profiles import record_purchase
+from nudge.profiles import iso_days, record_purchase
 from nudge.types import Profile
 
 CART_CAMPAIGN = "abandoned_cart"
@@ -205,7 +205,7 @@ def _apply_order(event: CartEvent, profile: Profile, *, profiles: Any, attempts:
         last_order_at = max(filter(None, (profile.last_order_at, event.at)))
         if profiles.record_order(
             event.customer_id, carted=carted, purchased=dated.purchased,
-            purchased_on=[d.isoformat() if d else "" for d in dated.purchased_on],
+            purchased_on=iso_days(dated.purchased_on),
             last_order_at=format_time(last_order_at), cart_updated_at_seen=format_time(cart_at) if cart_at else None,
         ):
             return "order_recorded"
