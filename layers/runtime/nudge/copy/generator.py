@@ -53,8 +53,8 @@ STOP_AFTER_NEWLINES = 3  # subject, preheader and intro lines each end with a ne
 # positions): a pass costs about the time of 38 more row-tokens on top of rows x width of them.
 FEED_OVERHEAD_TOKENS = 38
 MAX_FEED_WIDTH = 16
+DRAWS_AHEAD = 24  # uniform draws per row taken from its Generator at a time (a phrasebook email makes ~15 choices)
 MAX_RUN_FACTS = 100_000  # forced runs whose bookkeeping a container keeps (a few hundred bytes each)
-_NOTHING = np.zeros(0, dtype=np.int64)
 _MASKED_CHARS = re.compile(r"[0-9<>&%@$/\\#|]|http|www", re.IGNORECASE)
 
 
@@ -137,9 +137,9 @@ class OnnxLanguageModel:
         self.mask_bias = np.where(self.masked, -np.inf, 0.0).astype(np.float32)
         # the fused graph emits log-softmax normalized logits; optimum's graph raw ones
         self.normalized = meta.get("export", {}).get("logits") == "log_softmax"
-        # id(forced run) -> (the run, has a special token, its newlines so far, its tokens as a list): a
-        # phrasebook constraint caches its runs, so each is worked out once per container, not per row
-        self._run_facts: dict[int, tuple[np.ndarray, bool, np.ndarray, list[int]]] = {}
+        # id(forced run) -> (the run, has a special token, its newlines so far per token, where it writes its n-th
+        # newline): a phrasebook constraint caches its runs, so each is worked out once per container, not per row
+        self._run_facts: dict[int, tuple[np.ndarray, bool, list[int], list[int]]] = {}
 
     @classmethod
     def load(cls, model_dir: str | Path, *, threads: int = 1) -> OnnxLanguageModel:
@@ -164,17 +164,17 @@ class OnnxLanguageModel:
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def _run(self, feeds: dict[str, np.ndarray], top_k: int, bias: np.ndarray | None,
+    def _run(self, feeds: dict[str, np.ndarray], top_k: int, scored: np.ndarray, bias: np.ndarray | None,
              allowed: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """One forward pass: the top-k candidates at each row's last position and the new KV cache.
+        """One forward pass: the top-k candidates at the last position of each `scored` row, and the new KV cache.
 
-        Candidates are (log-probabilities, token ids), both (rows, k), unordered; tokens whose `bias`
-        (rows, vocab) is -inf never appear unless fewer than k tokens are allowed (then with -inf).
-        With `allowed` (every row constrained: its allowed token ids), only those are looked at.
+        Candidates are (log-probabilities, token ids), both (len(scored), k), unordered; tokens whose `bias`
+        (len(scored), vocab) is -inf never appear unless fewer than k tokens are allowed (then with -inf).
+        With `allowed` (every row constrained: each scored row's allowed token ids), only those are looked at.
         """
         feeds = {k: v for k, v in feeds.items() if k in self.input_names}
         named = dict(zip(self.output_names, self.session.run(None, feeds)))
-        last = named["logits"][:, -1, :]
+        last = named["logits"][scored, -1, :]
         values, ids = self._top_k(last, top_k, bias) if allowed is None else self._top_k_of(last, top_k, allowed)
         return values, ids, [named[name] for name in self.present_names]
 
@@ -194,8 +194,8 @@ class OnnxLanguageModel:
         with more than k allowed tokens is cut to its k best on its own.
         """
         logits = self._log_probs(logits)
-        k = min(top_k, self.vocab_size)
         counts = np.fromiter((len(tokens) for tokens in allowed), dtype=np.int64, count=len(allowed))
+        k = max(1, min(top_k, self.vocab_size, int(counts.max(initial=0))))  # no column only -inf could fill
         values = np.full((len(allowed), k), -np.inf, dtype=np.float32)
         ids = np.full((len(allowed), k), self.eos_id, dtype=np.int64)
         if not counts.any():
@@ -225,13 +225,13 @@ class OnnxLanguageModel:
         ids = np.argpartition(scores, vocab - k, axis=1)[:, vocab - k :]
         return scores[np.arange(n_rows)[:, None], ids], ids
 
-    def _step(self, feeds: dict[str, np.ndarray], top_k: int, constraints: list[Any], states: list[Any],
-              every_row_constrained: bool, ready: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """One forward pass and each row's candidates; rows not `ready` (tokens still queued) are not scored."""
+    def _step(self, feeds: dict[str, np.ndarray], top_k: int, scored: np.ndarray, constraints: list[Any], states: list[Any],
+              every_row_constrained: bool) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One forward pass and the candidates of the rows that choose next (`scored`: their indices in the pass;
+        `constraints` and `states`: theirs); the others still have tokens queued, or have stopped."""
         if every_row_constrained:
-            return self._run(feeds, top_k, None, [c.allowed(s) if ready is None or ready[row] else _NOTHING
-                                                  for row, (c, s) in enumerate(zip(constraints, states))])
-        return self._run(feeds, top_k, self._bias(constraints, states))
+            return self._run(feeds, top_k, scored, None, [c.allowed(s) for c, s in zip(constraints, states)])
+        return self._run(feeds, top_k, scored, self._bias(constraints, states))
 
     def _bias(self, constraints: list[Any], states: list[Any]) -> np.ndarray:
         """(rows, vocab) added to the log-probabilities: 0 where a token may be sampled, -inf elsewhere."""
@@ -300,7 +300,7 @@ class OnnxLanguageModel:
         constraints = list(constraints or [None] * n_prompts)
         starts = [c.start() if c is not None else None for c in constraints]
         every_row_constrained = all(c is not None for c in constraints)
-        values, ids, presents = self._step(feeds, top_k, constraints, starts, every_row_constrained)
+        values, ids, presents = self._step(feeds, top_k, np.arange(n_prompts), constraints, starts, every_row_constrained)
 
         # Repeat each prompt's cache once per candidate. Rows: (total candidates,).
         owner = np.repeat(np.arange(n_prompts), [len(s) for s in seeds])
@@ -312,6 +312,10 @@ class OnnxLanguageModel:
         next_position = positions[owner, -1] + 1
         rngs = [np.random.default_rng(seed) for row_seeds in seeds for seed in row_seeds]
         rows = len(rngs)
+        # Each row's uniform draws, taken in order, one per choice: its Generator's stream, drawn ahead in blocks
+        # (the same numbers as one rng.random() per choice, without a Python call per row and choice)
+        draws = np.array([rng.random(DRAWS_AHEAD) for rng in rngs]).reshape(rows, DRAWS_AHEAD)
+        draws_used = np.zeros(rows, dtype=np.int64)
 
         generated = np.zeros((rows, max(max_new_tokens, 1)), dtype=np.int64)
         lengths = np.zeros(rows, dtype=np.int64)
@@ -320,31 +324,28 @@ class OnnxLanguageModel:
         newline_count = np.zeros(rows, dtype=np.int64)
         finished = np.zeros(rows, dtype=bool)
         stopped = np.zeros(rows, dtype=bool)  # finished, or out of max_new_tokens
-        queues: list[list[int]] = [[] for _ in range(rows)]  # per global row: tokens written but not yet fed
+        # A row's feed queue is generated[g, fed_count[g] : lengths[g]]: written, not yet fed (none once stopped)
+        fed_count = np.zeros(rows, dtype=np.int64)
 
         def write(g: int, token: int) -> None:
-            """Append one token to global row g's completion (its stops, its constraint, its feed queue)."""
+            """Append one token to global row g's completion (its stops, its constraint; so its feed queue)."""
             if token == self.eos_id:
                 finished[g] = stopped[g] = True
-                queues[g].clear()
                 return
             generated[g, lengths[g]] = token
             lengths[g] += 1
             newline_count[g] += self.newlines[token]
             if row_constraints[g] is not None:
                 states[g] = row_constraints[g].advance(states[g], token)
-            settle(g, [token])
+            settle(g)
 
-        def settle(g: int, written: list[int]) -> None:
-            """After row g wrote `written`: its stops, then its feed queue (a stopped row is not fed again)."""
+        def settle(g: int) -> None:
+            """Row g's stops after it wrote (a stopped row is not fed again)."""
             finished[g] = newline_count[g] >= STOP_AFTER_NEWLINES
             stopped[g] = finished[g] or lengths[g] >= max_new_tokens
-            if stopped[g]:
-                queues[g].clear()
-            else:
-                queues[g].extend(written)
 
         run_facts = self._run_facts
+        special = self.masked | (np.arange(self.vocab_size) == self.eos_id)  # written token by token
         if len(run_facts) > MAX_RUN_FACTS:  # runs a constraint does not cache are new arrays each time
             run_facts.clear()
 
@@ -354,61 +355,67 @@ class OnnxLanguageModel:
                 return
             facts = run_facts.get(id(run))
             if facts is None or facts[0] is not run:  # a constraint caches its runs: worked out once per container
-                facts = run_facts[id(run)] = (run, bool((self.masked[run] | (run == self.eos_id)).any()),
-                                              np.cumsum(self.newlines[run]), run.tolist())
-            _, special, newlines_seen, tokens = facts
-            if special:  # never in a phrasebook run: token by token, up to a masked token, through an end token
-                cut = int(np.argmax(self.masked[run] | (run == self.eos_id)))
+                seen = np.cumsum(self.newlines[run])  # newlines written after each token of the run
+                facts = run_facts[id(run)] = (run, bool(special[run].any()), seen.tolist(),
+                                              [int(np.searchsorted(seen, n)) for n in range(STOP_AFTER_NEWLINES + 1)])
+            _, has_special, seen, reaches = facts  # reaches[n]: the index of the token that writes the n-th newline
+            if has_special:  # never in a phrasebook run: token by token, up to a masked token, through an end token
+                cut = int(np.argmax(special[run]))
                 for token in run[: cut + int(run[cut] == self.eos_id)]:
                     write(g, int(token))
                 return
-            end = int(np.searchsorted(newlines_seen, STOP_AFTER_NEWLINES - newline_count[g]))  # first token that stops it
-            k = min(len(run), max_new_tokens - lengths[g], end + 1)
+            length = int(lengths[g])
+            k = min(len(seen), max_new_tokens - length, reaches[STOP_AFTER_NEWLINES - int(newline_count[g])] + 1)
             if k <= 0:
                 return
-            generated[g, lengths[g] : lengths[g] + k] = run[:k]
-            lengths[g] += k
-            newline_count[g] += newlines_seen[k - 1]
+            generated[g, length : length + k] = run[:k]
+            lengths[g] = length + k
+            newline_count[g] += seen[k - 1]
             states[g] = after  # a run cut short stops its row in settle: its state is not read again
-            settle(g, tokens if k == len(run) else tokens[:k])
+            settle(g)
 
         batch = np.arange(rows)  # the global row of each row still in the batch
-        batch_rngs = rngs
-        ready = np.ones(rows, dtype=bool)  # per batch row: its last logits are for its next token (queue fed)
+        sampled = np.arange(rows)  # the batch rows that choose a token now (values, ids: their candidates)
         for _ in range(max_new_tokens):
-            sampled = np.flatnonzero(ready & ~stopped[batch])  # stopped rows are not sampled: draws thrown away
-            new, logprobs = self._sample(values[sampled], ids[sampled], [batch_rngs[i] for i in sampled],
-                                         temperature=temperature, top_p=top_p)
-            for g, token, logprob in zip(batch[sampled], new.tolist(), logprobs.tolist()):
+            choosing = batch[sampled]
+            if len(choosing) and draws_used[choosing].max() >= draws.shape[1]:
+                draws = np.concatenate([draws, np.array([rng.random(DRAWS_AHEAD) for rng in rngs])], axis=1)
+            uniforms = draws[choosing, draws_used[choosing]]
+            if temperature > 0:  # greedy draws nothing
+                draws_used[choosing] += 1
+            new, logprobs = self._sample(values, ids, uniforms, temperature=temperature, top_p=top_p)  # scored = sampled
+            for g, token, logprob in zip(choosing.tolist(), new.tolist(), logprobs.tolist()):
                 if token != self.eos_id:
                     logprob_sum[g] += logprob
                     scored[g] += 1
-                write(g, token)
-                if jump_forward and not stopped[g] and row_constraints[g] is not None:  # no forward pass each
-                    write_forced(g, *row_constraints[g].forced_run(states[g]))
+                if jump_forward and row_constraints[g] is not None and not special[token]:  # no forward pass each
+                    write_forced(g, *row_constraints[g].choose(states[g], token))  # the token and the run it forces
+                else:
+                    write(g, token)
             if stopped[batch].all():
                 break
             if stopped[batch].sum() * 2 >= len(batch):  # drop stopped rows once they are half the batch (measured: 1/4 and 1/3 copy too often)
                 keep = np.flatnonzero(~stopped[batch])
                 presents = [p.take(keep, axis=0) for p in presents]
                 attention, next_position, batch = attention[keep], next_position[keep], batch[keep]
-                batch_rngs = [batch_rngs[i] for i in keep]
             # Feed each row up to `width` queued tokens, left-padded (the padding masked out, as in the prompt)
-            width = self._feed_width(np.array([len(queues[g]) for g in batch])) if jump_forward else 1
-            tokens = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-            fed = np.zeros((len(batch), width), dtype=np.int64)
-            for row, g in enumerate(batch):
-                chunk, queues[g] = queues[g][:width], queues[g][width:]
-                if chunk:
-                    tokens[row, width - len(chunk):], fed[row, width - len(chunk):] = chunk, 1
+            queued = np.where(stopped[batch], 0, lengths[batch] - fed_count[batch])
+            width = self._feed_width(queued) if jump_forward else 1
+            taken = np.minimum(queued, width)
+            offset = np.arange(width) - (width - taken)[:, None]  # index into the row's chunk; < 0: padding
+            fed = (offset >= 0).astype(np.int64)
+            source = np.minimum(fed_count[batch][:, None] + np.maximum(offset, 0), generated.shape[1] - 1)
+            tokens = np.where(fed == 1, generated[batch[:, None], source], self.pad_id)
+            fed_count[batch] += taken
             positions = np.maximum(next_position[:, None] + np.cumsum(fed, axis=1) - 1, 0)
             attention = np.concatenate([attention, fed], axis=1)
             next_position = next_position + fed.sum(axis=1)
-            ready = np.array([not queues[g] for g in batch], dtype=bool)
+            sampled = np.flatnonzero((queued == taken) & ~stopped[batch])  # queue fed: its last logits are for its next token
             feeds = {"input_ids": tokens, "attention_mask": attention, "position_ids": positions}
             feeds.update(self._past_feeds(presents))
-            values, ids, presents = self._step(feeds, top_k, [row_constraints[g] for g in batch], [states[g] for g in batch],
-                                               every_row_constrained, ready)
+            choosing = batch[sampled]
+            values, ids, presents = self._step(feeds, top_k, sampled, [row_constraints[g] for g in choosing],
+                                               [states[g] for g in choosing], every_row_constrained)
 
         out: list[list[Sample]] = []
         row = 0
@@ -429,11 +436,12 @@ class OnnxLanguageModel:
         return out
 
     def _sample(
-        self, values: np.ndarray, ids: np.ndarray, rngs: list[np.random.Generator], *, temperature: float, top_p: float
+        self, values: np.ndarray, ids: np.ndarray, uniforms: np.ndarray, *, temperature: float, top_p: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """One token per row from its top-k candidates, and its log-probability under the untempered model.
 
-        `values` are the candidates' log-probabilities (masked ones -inf), `ids` their tokens, both (rows, k).
+        `values` are the candidates' log-probabilities (masked ones -inf), `ids` their tokens, both (rows, k);
+        `uniforms` one draw in [0, 1) per row (unused when greedy).
         """
         rows = np.arange(len(ids))[:, None]
         order = np.argsort(-values, axis=1)
@@ -444,6 +452,6 @@ class OnnxLanguageModel:
         cumulative = np.cumsum(probs, axis=1)
         keep = (cumulative - probs) < top_p * cumulative[:, -1:]  # the nucleus; always keeps the first
         cumulative = np.cumsum(np.where(keep, probs, 0.0), axis=1)
-        draws = np.array([rng.random() for rng in rngs]) * cumulative[:, -1]
+        draws = uniforms * cumulative[:, -1]
         choice = np.minimum((cumulative < draws[:, None]).sum(axis=1), ids.shape[1] - 1)
         return ids[rows[:, 0], choice], values[rows[:, 0], choice]
