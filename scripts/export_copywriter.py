@@ -13,8 +13,9 @@ Steps, each verifying itself before anything is written to the output folder:
      export with optimum, task `text-generation-with-past` (one model.onnx with past_key_values.*)
   2. the same weights as the fused decoder graph of scripts/copywriter_graph.py (same inputs and
      outputs, ~12 nodes per layer instead of ~60; see that module for why)
-  3. parity: each ONNX fp32 graph vs PyTorch logits on fixed left-padded prompts and one cached
-     decode step; max abs diff over `fp32_tolerance` raises ExportParityError
+  3. parity: each ONNX fp32 graph vs PyTorch logits on fixed left-padded prompts, fed two tokens a pass
+     through the KV cache (every returned position is compared: all of optimum's, each pass's last of
+     the fused graph), and one cached decode step; max abs diff over `fp32_tolerance` raises ExportParityError
   4. int8 dynamic quantization (onnxruntime.quantization) of both; checked too (`int8_tolerance` on
      logits and next-token agreement), then all four timed per decode step on one thread at the
      serving shape (10 briefs x 3 candidates): the fastest that passed ships
@@ -43,9 +44,9 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
 try:  # imported as scripts.<name> (tests) or run as a script (scripts/ on sys.path)
-    from scripts.copywriter_graph import LOGITS, decoder_graph
+    from scripts.copywriter_graph import LOGITS, LOGITS_POSITIONS, decoder_graph
 except ImportError:
-    from copywriter_graph import LOGITS, decoder_graph
+    from copywriter_graph import LOGITS, LOGITS_POSITIONS, decoder_graph
 
 from nudge.copy.generator import ARTIFACT_NAME, PROMPT_FORMAT, SCHEMA_VERSION, sha256_file  # noqa: E402
 from nudge.copy.prompt import CONTEXT_WORDS, build_prompt  # noqa: E402
@@ -134,22 +135,42 @@ def parity_inputs(tokenizer, eos_id: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def onnx_logits(session, ids, mask, n_layer, n_head, head_dim) -> tuple[np.ndarray, np.ndarray]:
-    """Prefill logits and the logits of one cached decode step (token = argmax of the prefill)."""
+def onnx_logits(session, ids, mask, n_layer, n_head, head_dim, step_token: np.ndarray,
+                chunk: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Prefill logits and the logits of one cached decode step feeding `step_token` (rows, 1): the reference's
+    next token (`next_tokens`), so both sides are compared on the same input even where int8 would pick another.
+
+    The prompt is fed `chunk` columns at a time through the KV cache, as the runtime feeds a jump-forward pass
+    (several tokens, the left padding masked, a past), so every pass after the first reads the cache. A graph
+    that returns every fed position fills every column; one that returns only the last (the fused graph) fills
+    each pass's last column and leaves the others NaN, which `compare` skips.
+    """
     names = {i.name for i in session.get_inputs()}
-    positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
-    empty = np.zeros((ids.shape[0], n_head, 0, head_dim), dtype=np.float32)
-    feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
-    feeds.update({f"past_key_values.{i}.{k}": empty for i in range(n_layer) for k in ("key", "value")})
     out_names = [o.name for o in session.get_outputs()]
-    outs = dict(zip(out_names, session.run(None, {k: v for k, v in feeds.items() if k in names})))
-    prefill = outs["logits"]
-    token = prefill[:, -1].argmax(-1)[:, None].astype(np.int64)
-    feeds = {"input_ids": token, "attention_mask": np.concatenate([mask, np.ones_like(token)], axis=1),
-             "position_ids": positions[:, -1:] + 1}
-    feeds.update({f"past_key_values.{i}.{k}": outs[f"present.{i}.{k}"] for i in range(n_layer) for k in ("key", "value")})
-    step = dict(zip(out_names, session.run(None, {k: v for k, v in feeds.items() if k in names})))["logits"]
+    positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+    past = {f"past_key_values.{i}.{k}": np.zeros((ids.shape[0], n_head, 0, head_dim), dtype=np.float32)
+            for i in range(n_layer) for k in ("key", "value")}
+
+    def run(tokens: np.ndarray, attention: np.ndarray, position_ids: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": tokens, "attention_mask": attention, "position_ids": position_ids} | past
+        outs = dict(zip(out_names, session.run(None, {k: v for k, v in feeds.items() if k in names})))
+        past.update({f"past_key_values.{i}.{k}": outs[f"present.{i}.{k}"] for i in range(n_layer) for k in ("key", "value")})
+        return outs["logits"]
+
+    prefill = None
+    for start in range(0, ids.shape[1], chunk):
+        end = min(start + chunk, ids.shape[1])
+        logits = run(ids[:, start:end], mask[:, :end], positions[:, start:end])
+        if prefill is None:
+            prefill = np.full(ids.shape + (logits.shape[-1],), np.nan, dtype=np.float32)
+        prefill[:, end - logits.shape[1] : end] = logits
+    step = run(step_token, np.concatenate([mask, np.ones_like(step_token)], axis=1), positions[:, -1:] + 1)
     return prefill, step
+
+
+def next_tokens(reference: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """(rows, 1) int64: the token the reference (torch_logits) fed in its decode step, its prefill's argmax."""
+    return reference[0][:, -1].argmax(-1)[:, None].astype(np.int64)
 
 
 def torch_logits(model, ids, mask) -> tuple[np.ndarray, np.ndarray]:
@@ -171,17 +192,18 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def compare(reference, candidate, mask) -> dict:
-    """Max abs diff and top-1 agreement over real (unpadded) positions of prefill, and the decode step.
+    """Max abs diff and top-1 agreement over the real (unpadded) prefill positions the candidate returned
+    (NaN where it did not: see onnx_logits), and the decode step.
 
     Both sides are log-softmax normalized first: the fused graph emits log-probabilities, optimum's graph
     raw logits, and a constant shift per position changes no probability.
     """
     (ref_prefill, ref_step), (cand_prefill, cand_step) = [tuple(map(log_softmax, pair)) for pair in (reference, candidate)]
-    real = mask.astype(bool)
+    real = mask.astype(bool) & np.isfinite(cand_prefill).all(axis=-1)
     diffs = [np.abs(ref_prefill[real] - cand_prefill[real]).max(), np.abs(ref_step - cand_step).max()]
     agree = np.concatenate([(ref_prefill[real].argmax(-1) == cand_prefill[real].argmax(-1)),
                             (ref_step[:, -1].argmax(-1) == cand_step[:, -1].argmax(-1))])
-    return {"max_abs_logit_diff": float(max(diffs)), "top1_agreement": float(agree.mean())}
+    return {"max_abs_logit_diff": float(max(diffs)), "top1_agreement": float(agree.mean()), "positions": int(agree.size)}
 
 
 def session_for(path: Path):
@@ -234,7 +256,8 @@ def main(config: ExportConfig) -> dict:
     candidates: dict[tuple[str, str], Path] = {}
     parity: dict[str, dict] = {}
     for graph, fp32_path in fp32_paths.items():
-        fp32 = compare(reference, onnx_logits(session_for(fp32_path), ids, mask, n_layer, n_head, head_dim), mask)
+        fp32 = compare(reference, onnx_logits(session_for(fp32_path), ids, mask, n_layer, n_head, head_dim,
+                                              next_tokens(reference)), mask)
         if fp32["max_abs_logit_diff"] > config.fp32_tolerance:
             raise ExportParityError(f"ONNX fp32 ({graph} graph) vs PyTorch: expected max abs logit diff <= "
                                     f"{config.fp32_tolerance}, got {fp32['max_abs_logit_diff']:.2e}")
@@ -242,7 +265,8 @@ def main(config: ExportConfig) -> dict:
         # DefaultTensorType: shape inference cannot type the outputs of com.microsoft ops; they are all float
         quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=False,
                          reduce_range=config.reduce_range, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-        int8 = compare(reference, onnx_logits(session_for(int8_path), ids, mask, n_layer, n_head, head_dim), mask)
+        int8 = compare(reference, onnx_logits(session_for(int8_path), ids, mask, n_layer, n_head, head_dim,
+                                              next_tokens(reference)), mask)
         int8["passed"] = (int8["max_abs_logit_diff"] <= config.int8_tolerance
                           and int8["top1_agreement"] >= config.int8_min_top1_agreement)
         parity[f"{graph}_fp32"], parity[f"{graph}_int8"] = fp32, int8
@@ -305,6 +329,7 @@ def main(config: ExportConfig) -> dict:
         "training": {k: train_meta[k] for k in ("config", "history", "final_eval_loss", "parameters", "train_rows", "eval_rows")},
         "export": {"task": "text-generation-with-past", "opset": config.opset, "graph": chosen_graph,
                    "logits": LOGITS if chosen_graph == "fused" else "raw",
+                   "logits_positions": LOGITS_POSITIONS if chosen_graph == "fused" else "all",
                    "quantization": chosen, "lm_head": "untied before export",
                    "fp32_parity": parity[f"{chosen_graph}_fp32"], "int8_parity": parity[f"{chosen_graph}_int8"],
                    "parity": parity,
