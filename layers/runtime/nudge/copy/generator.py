@@ -20,7 +20,7 @@ not a choice. It is written at once, with the whole run of forced tokens after a
 4 tokens of a phrasebook email), and queued tokens are fed several per forward pass, left-padded
 inside the pass and masked like the prompt's padding; a row's logits are read only once its queue
 is empty. The pass width is the one that feeds the most tokens per unit of cost
-(`FEED_OVERHEAD_TOKENS`, measured). Measured on the shipped graph, batch 10 x 3 candidates: 31
+(`FEED_OVERHEAD_TOKENS`, `FEED_ROW_OVERHEAD`, measured). Measured on the shipped graph, batch 10 x 3 candidates: 31
 passes instead of 83, 1.5-1.7x the tokens per second.
 
 Tokens that could only produce a guardrail violation (digits, markup, `%`, `@`, `$`, `/`) are
@@ -49,9 +49,13 @@ SCHEMA_VERSION = 1
 PROMPT_FORMAT = 3  # bump with any change to nudge.copy.prompt (2: one compact line instead of five labelled ones; 3: + the facts the customer has)
 STOP_AFTER_NEWLINES = 3  # subject, preheader and intro lines each end with a newline
 # Jump-forward: a token the constraint forces (the only one allowed) is written without sampling and fed
-# with its neighbours in one pass. Measured on the shipped graph (one thread, 30 rows, 40-90 cached
-# positions): a pass costs about the time of 38 more row-tokens on top of rows x width of them.
-FEED_OVERHEAD_TOKENS = 38
+# with its neighbours in one pass. A pass costs FEED_OVERHEAD_TOKENS + FEED_ROW_OVERHEAD x rows row-tokens
+# on top of rows x width of them: each row's KV cache is copied once a pass whatever the width. Session 11,
+# last-position graph (one thread, 20-40 rows, 40-80 cached positions): 50-120 row-tokens a pass, growing
+# with the rows; end to end on the bench's batches 20 + 2 x rows gave 1.03-1.06x the tokens per second of
+# the constant 38 measured on the all-positions graph (three arms in rotating order, warm constraint caches).
+FEED_OVERHEAD_TOKENS = 20
+FEED_ROW_OVERHEAD = 2
 MAX_FEED_WIDTH = 16
 DRAWS_AHEAD = 24  # uniform draws per row taken from its Generator at a time (a phrasebook email makes ~15 choices)
 MAX_RUN_FACTS = 100_000  # forced runs whose bookkeeping a container keeps (a few hundred bytes each)
@@ -246,7 +250,8 @@ class OnnxLanguageModel:
     @staticmethod
     def _feed_width(queued: np.ndarray) -> int:
         """How many queued tokens each row is fed in the next forward pass: the width that feeds the most
-        tokens per unit of cost, a pass costing FEED_OVERHEAD_TOKENS + rows x width (padding included).
+        tokens per unit of cost, a pass costing FEED_OVERHEAD_TOKENS + rows x (FEED_ROW_OVERHEAD + width) (padding
+        included).
 
         >>> OnnxLanguageModel._feed_width(np.array([1, 1, 1]))  # nothing forced: one token each
         1
@@ -255,7 +260,7 @@ class OnnxLanguageModel:
         """
         widths = np.arange(1, min(int(queued.max()), MAX_FEED_WIDTH) + 1)
         fed = np.minimum(queued[:, None], widths).sum(axis=0)
-        return int(widths[np.argmax(fed / (FEED_OVERHEAD_TOKENS + len(queued) * widths))])
+        return int(widths[np.argmax(fed / (FEED_OVERHEAD_TOKENS + len(queued) * (FEED_ROW_OVERHEAD + widths)))])
 
     def _past_feeds(self, presents: list[np.ndarray]) -> dict[str, np.ndarray]:
         return dict(zip(self.past_names, presents))
