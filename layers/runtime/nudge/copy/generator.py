@@ -139,6 +139,7 @@ class OnnxLanguageModel:
                 self.masked[token_id] = True  # pad, chat markers: never part of copy
         self.masked[self.eos_id] = False  # "<|endoftext|>" has markup characters but must stay sampleable
         self.mask_bias = np.where(self.masked, -np.inf, 0.0).astype(np.float32)
+        self.special = self.masked | (np.arange(vocab_size) == self.eos_id)  # written token by token, never in a run
         # the fused graph emits log-softmax normalized logits; optimum's graph raw ones
         self.normalized = meta.get("export", {}).get("logits") == "log_softmax"
         # id(forced run) -> (the run, has a special token, its newlines so far per token, where it writes its n-th
@@ -350,7 +351,7 @@ class OnnxLanguageModel:
             stopped[g] = finished[g] or lengths[g] >= max_new_tokens
 
         run_facts = self._run_facts
-        special = self.masked | (np.arange(self.vocab_size) == self.eos_id)  # written token by token
+        special = self.special
         if len(run_facts) > MAX_RUN_FACTS:  # runs a constraint does not cache are new arrays each time
             run_facts.clear()
 
@@ -380,15 +381,14 @@ class OnnxLanguageModel:
             settle(g)
 
         batch = np.arange(rows)  # the global row of each row still in the batch
-        sampled = np.arange(rows)  # the batch rows that choose a token now (values, ids: their candidates)
+        choosing = np.arange(rows)  # the global rows that choose a token now (values, ids: their candidates)
         for _ in range(max_new_tokens):
-            choosing = batch[sampled]
             if len(choosing) and draws_used[choosing].max() >= draws.shape[1]:
                 draws = np.concatenate([draws, np.array([rng.random(DRAWS_AHEAD) for rng in rngs])], axis=1)
             uniforms = draws[choosing, draws_used[choosing]]
             if temperature > 0:  # greedy draws nothing
                 draws_used[choosing] += 1
-            new, logprobs = self._sample(values, ids, uniforms, temperature=temperature, top_p=top_p)  # scored = sampled
+            new, logprobs = self._sample(values, ids, uniforms, temperature=temperature, top_p=top_p)  # values, ids: these rows'
             for g, token, logprob in zip(choosing.tolist(), new.tolist(), logprobs.tolist()):
                 if token != self.eos_id:
                     logprob_sum[g] += logprob
